@@ -1,0 +1,1 @@
+"""Generative models as Keras 3 `Model` subclasses."""
