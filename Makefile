@@ -1,0 +1,59 @@
+# The two commands of a fresh machine:
+#   make demo   set up .venv, build the compiled core, train on the embedded digits,
+#               write pictures, metrics and a SavedModel under runs/demo/
+#   make test   the same set-up, then the test suite
+# Both are idempotent: a second run only rebuilds what changed.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEPS_STAMP := $(VENV)/.kgen-deps
+BUILD_STAMP := $(VENV)/.kgen-build
+# What a rebuild of the compiled core (or of the editable install's map of
+# packages) depends on.
+BUILD_INPUTS := CMakeLists.txt pyproject.toml $(shell find cc -type f) \
+                $(shell find kgen kgen_ops -name '__init__.py')
+PYTEST_ARGS ?=
+DEMO_EPOCHS ?= 30
+
+.PHONY: all setup build demo test info clean
+
+all: build
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# Dependencies first, from pyproject.toml itself: the build needs TensorFlow
+# importable (CMake asks it for its flags), so it runs without build isolation.
+$(DEPS_STAMP): pyproject.toml | $(PY)
+	$(PY) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); \
+	print('\n'.join(p['build-system']['requires'] + p['project']['dependencies'] \
+	+ p['project']['optional-dependencies']['test'] + ['ninja', 'cmake>=3.25']))" > $(VENV)/kgen-requirements.txt
+	$(PY) -m pip install -q -r $(VENV)/kgen-requirements.txt
+	touch $@
+
+setup: $(DEPS_STAMP)
+
+$(BUILD_STAMP): $(DEPS_STAMP) $(BUILD_INPUTS)
+	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
+	touch $@
+
+build: $(BUILD_STAMP)
+
+demo: $(BUILD_STAMP)
+	$(VENV)/bin/kgen train vae --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/vae --seed 0 --overwrite
+	@echo
+	@echo "Demo written under $(CURDIR)/runs/demo/:"
+	@echo "  runs/demo/vae/            model.keras, metrics.json, pictures (*.png)"
+	@echo "  runs/demo/vae/saved_model SavedModel for TF Serving (signatures encode, decode, sample, reconstruct)"
+	@echo "  runs/demo/vae/logs        TensorBoard: $(VENV)/bin/tensorboard --logdir runs/demo (if installed)"
+
+test: $(BUILD_STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+info: $(BUILD_STAMP)
+	$(VENV)/bin/kgen info
+
+clean:
+	rm -rf build runs $(BUILD_STAMP)

@@ -1,0 +1,28 @@
+"""kgen_ops: kgen's compiled kernels.
+
+- TensorFlow ops (need TensorFlow and the built `_kgen_ops.so`):
+  `philox_uniform(shape, seed)`, `philox_bits(shape, seed)`.
+- `kgen_ops.native`: the same kernels on NumPy arrays through pybind11, with
+  `device="cpu"|"cuda"`; needs no TensorFlow.
+- `kgen_ops.philox_reference`: a NumPy reference of the Philox stream.
+
+The TensorFlow wrappers are imported only when TensorFlow is installed, so
+`kgen_ops.native` also works on a machine without it (the GPU test machine).
+"""
+
+import importlib.util as _importlib_util
+
+try:
+    from kgen_ops import native
+except ImportError:  # not built: `kgen info` and the loaders say so
+    native = None
+
+from kgen_ops._loader import build_info, library_path, op_library_loaded  # noqa: E402
+
+if _importlib_util.find_spec("tensorflow") is not None:
+    from kgen_ops.philox import philox_bits, philox_uniform  # noqa: E402,F401
+
+
+def cuda_available():
+    """True when the CUDA kernels are built and a CUDA device is usable."""
+    return bool(native is not None and native.built_with_cuda() and native.cuda_device_count() > 0)
