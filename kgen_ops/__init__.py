@@ -1,7 +1,8 @@
 """kgen_ops: kgen's compiled kernels.
 
 - TensorFlow ops (need TensorFlow and the built `_kgen_ops.so`):
-  `philox_uniform(shape, seed)`, `philox_bits(shape, seed)`.
+  `philox_uniform(shape, seed)`, `philox_bits(shape, seed)`,
+  `gibbs_sweeps(v, w, b_vis, b_hid, k, seed)` (fused RBM block-Gibbs sweeps).
 - `kgen_ops.native`: the same kernels on NumPy arrays through pybind11, with
   `device="cpu"|"cuda"`; needs no TensorFlow.
 - `kgen_ops.philox_reference`: a NumPy reference of the Philox stream.
@@ -20,6 +21,7 @@ except ImportError:  # not built: `kgen info` and the loaders say so
 from kgen_ops._loader import build_info, library_path, op_library_loaded  # noqa: E402
 
 if _importlib_util.find_spec("tensorflow") is not None:
+    from kgen_ops.gibbs import GibbsSweepsResult, gibbs_sweeps  # noqa: E402,F401
     from kgen_ops.philox import philox_bits, philox_uniform  # noqa: E402,F401
 
 

@@ -1,0 +1,80 @@
+"""TensorFlow wrapper of the fused block-Gibbs op (`Kgen>GibbsSweeps`).
+
+Mathematics (binary RBM, energy E(v, h) = -v^T W h - b_vis^T v - b_hid^T h):
+
+    p(h_j = 1 | v) = sigmoid(b_hid_j + (v W)_j)
+    p(v_i = 1 | h) = sigmoid(b_vis_i + (W h)_i)
+
+One call runs k sweeps on each row of `v` (an independent chain) inside one
+kernel, without returning to the graph between sweeps:
+
+    h0_prob = p(h | v_0)
+    for s in 0 .. k-1:  h_s ~ p(h | v_s);  v_prob = p(v | h_s);  v_{s+1} ~ v_prob
+    h_prob = p(h | v_k);  h ~ h_prob
+
+Random numbers: a Bernoulli(p) draw is `u < p` with `u` the Philox-4x32-10
+uniform (see `kgen_ops.philox`) of draw index d (2s for h in sweep s, 2s + 1
+for v, 2k for the final h) at element e (row-major in the [B, n] layer):
+element d * 2**34 + e of the stream of `seed`. So the result is the same on CPU
+and GPU and for any number of threads, and a NumPy reference can draw the very
+same uniforms (tests/gibbs_reference.py).
+"""
+
+import collections
+
+import tensorflow as tf
+
+from kgen_ops import _loader
+
+_OP_NAME = "Kgen>GibbsSweeps"
+
+GibbsSweepsResult = collections.namedtuple("GibbsSweepsResult", ["v", "h", "v_prob", "h_prob", "h0_prob"])
+
+
+@tf.RegisterGradient(_OP_NAME)
+def _gibbs_sweeps_gradient(op, *grads):
+    raise LookupError(
+        "kgen_ops.gibbs_sweeps is a sampler and has no gradient. For RBM training, "
+        "use the CD statistics (positive minus negative phase), as kgen.models.RBM "
+        "does, or wrap the outputs in tf.stop_gradient."
+    )
+
+
+def gibbs_sweeps(v, w, b_vis, b_hid, k, seed):
+    """k fused block-Gibbs sweeps of a binary RBM.
+
+    Args:
+        v: [B, V] float32 or float64, starting visible states (or probabilities).
+        w: [V, H] weights, same dtype.
+        b_vis: [V] visible biases.
+        b_hid: [H] hidden biases.
+        k: int scalar >= 0, number of sweeps.
+        seed: int64 [2], `(key, stream)`; the same seed gives the same result.
+
+    Returns:
+        GibbsSweepsResult(v, h, v_prob, h_prob, h0_prob):
+            v: [B, V] visible samples after k sweeps (the input when k = 0).
+            h: [B, H] hidden samples drawn from h_prob.
+            v_prob: [B, V] p(v | h) of the last sweep (zeros when k = 0).
+            h_prob: [B, H] p(h | v) of the final v.
+            h0_prob: [B, H] p(h | v) of the starting v.
+
+    NaN in the parameters gives NaN probabilities and 0 states (u < NaN is false).
+    The op is not differentiable: asking for a gradient raises LookupError.
+    XLA cannot compile it: models that call it set `jit_compile=False`.
+
+    Raises:
+        tf.errors.InvalidArgumentError: wrong ranks, mismatched sizes, k < 0,
+            seed not of shape [2].
+    """
+    library = _loader.load_op_library()
+    w = tf.convert_to_tensor(w)
+    if w.dtype not in (tf.float32, tf.float64):
+        raise TypeError(f"`w` must be float32 or float64. Received: w.dtype={w.dtype.name}")
+    v = tf.convert_to_tensor(v, dtype=w.dtype)
+    b_vis = tf.convert_to_tensor(b_vis, dtype=w.dtype)
+    b_hid = tf.convert_to_tensor(b_hid, dtype=w.dtype)
+    k = tf.convert_to_tensor(k, dtype=tf.int32)
+    seed = tf.convert_to_tensor(seed, dtype=tf.int64)
+    outputs = library.kgen_gibbs_sweeps(v_start=v, w=w, b_vis=b_vis, b_hid=b_hid, k=k, seed=seed)
+    return GibbsSweepsResult(*outputs)
