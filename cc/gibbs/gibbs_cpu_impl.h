@@ -1,0 +1,254 @@
+// The CPU kernel of the fused block-Gibbs sweeps, included only by the
+// per-instruction-set files gibbs_cpu_generic.cc and gibbs_cpu_avx2.cc.
+//
+// Algorithm. Chains (rows of v) are independent: a worker takes a range of
+// rows and runs all k sweeps on each row without returning to the caller, so
+// the products, the sigmoid, the Philox draw and the comparison are fused per
+// row and W stays in cache across sweeps. Sampled states are 0/1, so
+//     (v W)_j = b_hid_j + sum over active i of W[i, j]
+// is a sum of the active rows of W (and W h of the active rows of W^T). The
+// sum is register-blocked: the output is cut into chunks of kChunk values held
+// in vector registers while every active row streams through once, adding in
+// increasing index order (the CUDA kernel's order). A non-binary starting v
+// (probabilities, grey levels) takes a scaled variant once per call.
+//
+// Every helper is a member of GibbsCpuImpl<T, kIsa> and scratch comes from the
+// caller, so each instruction-set build has only symbols of its own: no inline
+// or template code shared with the baseline build (std::vector, the helpers of
+// gibbs.h and philox.h) is compiled here, which the linker could otherwise
+// merge into the baseline path.
+#ifndef KGEN_CC_GIBBS_GIBBS_CPU_IMPL_H_
+#define KGEN_CC_GIBBS_GIBBS_CPU_IMPL_H_
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "gibbs/gibbs.h"
+#include "gibbs/gibbs_cpu.h"
+#include "philox/philox.h"
+
+namespace kgen {
+
+template <typename T, CpuIsa kIsa>
+struct GibbsCpuImpl {
+  // A vector register of T (GCC/Clang vector extension): 32 bytes for AVX2,
+  // 16 bytes (SSE2) for the baseline build.
+  static constexpr int kVectorBytes = kIsa == CpuIsa::kAvx2 ? 32 : 16;
+  typedef T Vec __attribute__((vector_size(kVectorBytes)));
+  static constexpr int64_t kVectorLanes = kVectorBytes / static_cast<int64_t>(sizeof(T));
+  // Accumulators held in registers during a row sum, and the chunk they cover.
+  static constexpr int kAccumulators = 8;
+  static constexpr int64_t kChunk = kAccumulators * kVectorLanes;
+  // Philox blocks computed side by side (vector lanes).
+  static constexpr int kLanes = 8;
+
+  static Vec load(const T* address) {
+    Vec value;
+    std::memcpy(&value, address, sizeof(Vec));
+    return value;
+  }
+  static void store(T* address, Vec value) { std::memcpy(address, &value, sizeof(Vec)); }
+
+  // out[0:n] = bias[0:n] + sum over m < count of rows[index[m] * n + 0:n]
+  static void sum_active_rows(const int32_t* index, int64_t count, const T* rows, const T* bias,
+                              int64_t n, T* out) {
+    int64_t c = 0;
+    for (; c + kChunk <= n; c += kChunk) {
+      Vec acc[kAccumulators];
+#pragma GCC unroll 8
+      for (int q = 0; q < kAccumulators; ++q) acc[q] = load(bias + c + q * kVectorLanes);
+      for (int64_t m = 0; m < count; ++m) {
+        const T* row = rows + static_cast<int64_t>(index[m]) * n + c;
+#pragma GCC unroll 8
+        for (int q = 0; q < kAccumulators; ++q) acc[q] += load(row + q * kVectorLanes);
+      }
+#pragma GCC unroll 8
+      for (int q = 0; q < kAccumulators; ++q) store(out + c + q * kVectorLanes, acc[q]);
+    }
+    if (c == n) return;
+    for (int64_t j = c; j < n; ++j) out[j] = bias[j];
+    for (int64_t m = 0; m < count; ++m) {
+      const T* row = rows + static_cast<int64_t>(index[m]) * n;
+      for (int64_t j = c; j < n; ++j) out[j] += row[j];
+    }
+  }
+
+  // out[0:n] = bias + sum over m of scale[m] * rows[index[m], :]
+  static void sum_scaled_rows(const int32_t* index, const T* scale, int64_t count, const T* rows,
+                              const T* bias, int64_t n, T* out) {
+    for (int64_t j = 0; j < n; ++j) out[j] = bias[j];
+    for (int64_t m = 0; m < count; ++m) {
+      const T* row = rows + static_cast<int64_t>(index[m]) * n;
+      const T s = scale[m];
+      for (int64_t j = 0; j < n; ++j) out[j] += s * row[j];
+    }
+  }
+
+  // sigmoid(x) = 1 / (1 + e^-x) for one vector, float32. x is clamped to
+  // [-88, 88] first, where e^-x stays finite, so the one formula is stable for
+  // every x; NaN stays NaN. e^y: y = n ln2 + r with n = round(y / ln2) (by the
+  // 1.5 * 2^23 rounding trick) and |r| <= ln2 / 2; e^r by a degree-6 polynomial
+  // (Cephes expf coefficients, about 2 ulp), times 2^n through the exponent bits.
+  typedef int32_t IntVec __attribute__((vector_size(kVectorBytes)));
+  static Vec sigmoid_vector(Vec x) {
+    const Vec lo = Vec{} - 88.0f, hi = Vec{} + 88.0f;
+    Vec y = x < lo ? lo : x;
+    y = y > hi ? hi : y;
+    y = -y;
+    const Vec round_magic = Vec{} + 12582912.0f;  // 1.5 * 2^23
+    const Vec n = (y * 1.44269504088896341f + round_magic) - round_magic;
+    const Vec r = y - n * 0.693359375f + n * 2.12194440e-4f;
+    Vec p = Vec{} + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    const IntVec bits = (__builtin_convertvector(n, IntVec) + 127) << 23;
+    Vec scale;
+    std::memcpy(&scale, &bits, sizeof(scale));
+    const Vec probability = 1.0f / (1.0f + p * scale);
+    return x != x ? x : probability;
+  }
+
+  // The stable two-branch sigmoid of gibbs.h, for tails and double precision.
+  static T sigmoid_scalar(T x) {
+    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+    const T e = std::exp(x);
+    return e / (T(1) + e);
+  }
+
+  // x[0:n] = sigmoid(x[0:n]); NaN stays NaN.
+  static void sigmoid_in_place(T* x, int64_t n) {
+    int64_t j = 0;
+    if constexpr (sizeof(T) == sizeof(float)) {
+      for (; j + kVectorLanes <= n; j += kVectorLanes) store(x + j, sigmoid_vector(load(x + j)));
+    }
+    for (; j < n; ++j) x[j] = sigmoid_scalar(x[j]);
+  }
+
+  // u[0:n] = the uniforms of draw `draw` at elements first .. first + n - 1
+  // (gibbs/gibbs.h), Philox evaluated kLanes blocks at a time. `words` is
+  // scratch of at least n + 4 * kLanes + 8 entries (GibbsCpuWorkspace::words).
+  static void uniforms(PhiloxSeed seed, uint32_t draw, uint64_t first, int64_t n, float* u,
+                       uint32_t* words) {
+    const uint64_t first_block = first >> 2;
+    const int64_t num_blocks = static_cast<int64_t>(((first + n + 3) >> 2) - first_block);
+    const uint32_t s_lo = static_cast<uint32_t>(seed.stream);
+    const uint32_t s_hi = static_cast<uint32_t>(seed.stream >> 32);
+    for (int64_t b0 = 0; b0 < num_blocks; b0 += kLanes) {
+      uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
+      for (int l = 0; l < kLanes; ++l) {
+        c0[l] = static_cast<uint32_t>(first_block + b0 + l);
+        c1[l] = draw;
+        c2[l] = s_lo;
+        c3[l] = s_hi;
+      }
+      uint32_t key0 = static_cast<uint32_t>(seed.key), key1 = static_cast<uint32_t>(seed.key >> 32);
+      for (int round = 0; round < 10; ++round) {
+        if (round > 0) {
+          key0 += kPhiloxW0;
+          key1 += kPhiloxW1;
+        }
+        for (int l = 0; l < kLanes; ++l) {
+          const uint64_t product0 = static_cast<uint64_t>(kPhiloxM0) * c0[l];
+          const uint64_t product1 = static_cast<uint64_t>(kPhiloxM1) * c2[l];
+          const uint32_t next0 = static_cast<uint32_t>(product1 >> 32) ^ c1[l] ^ key0;
+          const uint32_t next2 = static_cast<uint32_t>(product0 >> 32) ^ c3[l] ^ key1;
+          c1[l] = static_cast<uint32_t>(product1);
+          c3[l] = static_cast<uint32_t>(product0);
+          c0[l] = next0;
+          c2[l] = next2;
+        }
+      }
+      for (int l = 0; l < kLanes; ++l) {
+        uint32_t* out = words + 4 * (b0 + l);
+        out[0] = c0[l];
+        out[1] = c1[l];
+        out[2] = c2[l];
+        out[3] = c3[l];
+      }
+    }
+    const uint32_t* start = words + (first & 3);
+    // Word -> [0, 1): the top 24 bits times 2^-24 (philox.h's uint32_to_unit_float).
+    for (int64_t j = 0; j < n; ++j) u[j] = static_cast<float>(start[j] >> 8) * (1.0f / 16777216.0f);
+  }
+
+  // states[j] = (u[j] < probs[j]); the indices of the ones go to `active`.
+  static int64_t sample(const T* probs, const float* u, int64_t n, T* states, int32_t* active) {
+    int64_t count = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const bool on = static_cast<T>(u[j]) < probs[j];
+      states[j] = on ? T(1) : T(0);
+      active[count] = static_cast<int32_t>(j);
+      count += on ? 1 : 0;
+    }
+    return count;
+  }
+
+  static void run_rows(const GibbsProblem<T>& p, int64_t begin, int64_t end,
+                       const GibbsCpuWorkspace<T>& workspace) {
+    const int64_t V = p.visible, H = p.hidden;
+    int32_t* active = workspace.active;
+    T* scale = workspace.scale;
+    T* h_state = workspace.h_state;
+    float* u = workspace.uniforms;
+    uint32_t* words = workspace.words;
+    for (int64_t b = begin; b < end; ++b) {
+      const T* v0 = p.v_start + b * V;
+      T* v = p.v + b * V;
+      T* v_prob = p.v_prob + b * V;
+      T* h_prob = p.h_prob + b * H;
+      T* h0_prob = p.h0_prob + b * H;
+
+      // p(h | v_0): v_0 may hold any values; skip zeros, add ones unscaled.
+      int64_t count = 0;
+      bool binary = true;
+      for (int64_t i = 0; i < V; ++i) {
+        if (v0[i] != T(0)) {
+          active[count] = static_cast<int32_t>(i);
+          scale[count++] = v0[i];
+          binary = binary && v0[i] == T(1);
+        }
+      }
+      if (binary) {
+        sum_active_rows(active, count, p.w, p.b_hid, H, h0_prob);
+      } else {
+        sum_scaled_rows(active, scale, count, p.w, p.b_hid, H, h0_prob);
+      }
+      sigmoid_in_place(h0_prob, H);
+      std::memcpy(h_prob, h0_prob, sizeof(T) * H);
+      std::memcpy(v, v0, sizeof(T) * V);
+      if (p.sweeps == 0) {
+        for (int64_t i = 0; i < V; ++i) v_prob[i] = T(0);
+      }
+
+      for (int64_t s = 0; s < p.sweeps; ++s) {
+        const uint32_t draw = static_cast<uint32_t>(2 * s);
+        uniforms(p.seed, draw, static_cast<uint64_t>(b) * H, H, u, words);
+        count = sample(h_prob, u, H, h_state, active);
+        sum_active_rows(active, count, p.w_t, p.b_vis, V, v_prob);
+        sigmoid_in_place(v_prob, V);
+        uniforms(p.seed, draw + 1, static_cast<uint64_t>(b) * V, V, u, words);
+        count = sample(v_prob, u, V, v, active);
+        sum_active_rows(active, count, p.w, p.b_hid, H, h_prob);
+        sigmoid_in_place(h_prob, H);
+      }
+      uniforms(p.seed, static_cast<uint32_t>(2 * p.sweeps), static_cast<uint64_t>(b) * H, H,
+               u, words);
+      sample(h_prob, u, H, p.h + b * H, active);
+    }
+  }
+};
+
+template <typename T, CpuIsa kIsa>
+void GibbsCpuKernel<T, kIsa>::run_rows(const GibbsProblem<T>& problem, int64_t begin, int64_t end,
+                                       const GibbsCpuWorkspace<T>& workspace) {
+  GibbsCpuImpl<T, kIsa>::run_rows(problem, begin, end, workspace);
+}
+
+}  // namespace kgen
+
+#endif  // KGEN_CC_GIBBS_GIBBS_CPU_IMPL_H_
