@@ -1,1 +1,28 @@
-"""Data sets: the embedded 8x8 digits, MNIST from a path, 2D toys."""
+"""Data sets: the embedded 8x8 digits, MNIST from a path, 2D toys.
+
+- `load_digits`: scikit-learn's bundled 8x8 digits, float32 `(N, 8, 8, 1)`.
+- `load_mnist`: MNIST from a Keras `.npz` or a folder of IDX `.gz` files.
+- `toy_2d`, `toy_2d_centers`, `TOY_2D_STD`: 2D Gaussian mixtures (ring, grid).
+- `binarize`: fixed-threshold or stochastic binarisation.
+- `as_dataset`: arrays to a shuffled, batched, prefetched `tf.data.Dataset`.
+
+Nothing here downloads.
+"""
+
+from kgen.datasets.digits import load_digits
+from kgen.datasets.mnist import load_mnist
+from kgen.datasets.pipeline import as_dataset
+from kgen.datasets.preprocessing import binarize
+from kgen.datasets.toy import TOY_2D_STD
+from kgen.datasets.toy import toy_2d
+from kgen.datasets.toy import toy_2d_centers
+
+__all__ = [
+    "TOY_2D_STD",
+    "as_dataset",
+    "binarize",
+    "load_digits",
+    "load_mnist",
+    "toy_2d",
+    "toy_2d_centers",
+]

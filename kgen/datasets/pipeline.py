@@ -1,0 +1,57 @@
+"""In-memory arrays to a shuffled, batched, prefetched `tf.data.Dataset`."""
+
+import numpy as np
+import tensorflow as tf
+
+
+def as_dataset(
+    x, y=None, batch_size=32, shuffle=True, seed=None, drop_remainder=False
+):
+    """Wraps arrays in a `tf.data.Dataset` for `Model.fit`.
+
+    The whole array is the shuffle buffer (a uniform permutation), reshuffled at
+    every pass over the data; the first pass's order depends only on `seed`.
+
+    Args:
+        x: array of shape `(N, ...)`.
+        y: optional array of shape `(N, ...)`, e.g. labels.
+        batch_size: positive int, examples per batch.
+        shuffle: bool; shuffle the examples before batching.
+        seed: int or `None`; the shuffle seed. With an int, the sequence of
+            orders over successive passes is the same for every dataset built
+            with that seed. `None` gives a non-reproducible order.
+        drop_remainder: bool; drop the last batch when it has fewer than
+            `batch_size` examples.
+
+    Returns:
+        A `tf.data.Dataset` whose elements are batches `x[b]` of shape
+        `(batch_size, ...)`, or pairs `(x[b], y[b])` when `y` is given.
+
+    Raises:
+        ValueError: if `batch_size` is not a positive int, or `x` and `y`
+            have different numbers of examples.
+    """
+    if isinstance(batch_size, bool) or not (
+        isinstance(batch_size, (int, np.integer)) and batch_size > 0
+    ):
+        raise ValueError(
+            "`batch_size` must be a positive int. "
+            f"Received: batch_size={batch_size!r}"
+        )
+    x = np.asarray(x)
+    if y is None:
+        dataset = tf.data.Dataset.from_tensor_slices(x)
+    else:
+        y = np.asarray(y)
+        if len(y) != len(x):
+            raise ValueError(
+                "`y` must have as many examples as `x` "
+                f"({len(x)}). Received: y with shape {y.shape}"
+            )
+        dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        dataset = dataset.shuffle(
+            buffer_size=len(x), seed=seed, reshuffle_each_iteration=True
+        )
+    dataset = dataset.batch(int(batch_size), drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,46 @@
+"""Binarisation of images with values in [0, 1]."""
+
+import numpy as np
+
+_METHODS = ("threshold", "stochastic")
+
+
+def binarize(x, method="threshold", seed=None, threshold=0.5):
+    """Turns intensities in [0, 1] into binary {0, 1} pixels.
+
+    - `"threshold"`: `b = 1[x > threshold]`, deterministic. On MNIST scaled by
+      1/255, the default threshold 0.5 gives exactly the usual fixed
+      binarisation "raw value > 127", because 127/255 < 0.5 < 128/255.
+    - `"stochastic"`: `b ~ Bernoulli(x)` independently per pixel (Salakhutdinov
+      and Murray, 2008), drawn with `numpy.random.default_rng(seed)`, so
+      `E[b] = x` and the same seed gives the same draw.
+
+    Args:
+        x: array-like of any shape with values in [0, 1].
+        method: `"threshold"` or `"stochastic"`.
+        seed: int or `None`; seeds the Bernoulli draws of `"stochastic"`
+            (`None` draws fresh entropy). Unused by `"threshold"`.
+        threshold: float; the cut of `"threshold"` (strictly greater is 1).
+
+    Returns:
+        float32 array of the shape of `x` holding 0.0 and 1.0.
+
+    Raises:
+        ValueError: if `method` is unknown, or, for `"stochastic"`, if `x`
+            has values outside [0, 1].
+    """
+    if method not in _METHODS:
+        raise ValueError(
+            f"`method` must be one of {_METHODS}. Received: method={method!r}"
+        )
+    x = np.asarray(x)
+    if method == "threshold":
+        return (x > threshold).astype("float32")
+    low, high = float(np.min(x)), float(np.max(x))
+    if low < 0 or high > 1:
+        raise ValueError(
+            "`x` must have values in [0, 1] for stochastic binarisation. "
+            f"Received: x with values in [{low}, {high}]"
+        )
+    uniform = np.random.default_rng(seed).random(x.shape)
+    return (uniform < x).astype("float32")

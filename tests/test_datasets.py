@@ -1,0 +1,438 @@
+"""Tests for kgen.datasets: loaders, toy mixtures, binarisation, tf.data."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+from sklearn import datasets as sklearn_datasets
+
+from kgen import datasets
+
+# ---------------------------------------------------------------------------
+# load_digits
+
+
+def test_load_digits_shapes_dtypes_and_values():
+    x, y = datasets.load_digits()
+    assert x.shape == (1797, 8, 8, 1) and x.dtype == np.float32
+    assert y.shape == (1797,) and y.dtype == np.int64
+    assert x.min() == 0.0 and x.max() == 1.0
+    # Every pixel is a count 0..16 divided by 16, in sklearn's order.
+    raw = sklearn_datasets.load_digits()
+    np.testing.assert_array_equal(x[..., 0] * 16, raw.images)
+    np.testing.assert_array_equal(y, raw.target)
+    assert set(np.unique(y)) == set(range(10))
+
+
+def test_load_digits_split_is_a_seeded_partition():
+    x, y = datasets.load_digits()
+    (x_train, y_train), (x_test, y_test) = datasets.load_digits(
+        test_fraction=0.2, seed=3
+    )
+    assert x_test.shape == (359, 8, 8, 1) and y_test.shape == (359,)
+    assert x_train.shape == (1438, 8, 8, 1) and y_train.shape == (1438,)
+    # Train and test together are a permutation of the whole set.
+    whole = np.concatenate([x_train, x_test]).reshape(1797, -1)
+    labels = np.concatenate([y_train, y_test])
+    order_whole = np.lexsort(np.c_[x.reshape(1797, -1), y].T)
+    order_split = np.lexsort(np.c_[whole, labels].T)
+    np.testing.assert_array_equal(whole[order_split], x.reshape(1797, -1)[order_whole])
+    np.testing.assert_array_equal(labels[order_split], y[order_whole])
+
+    (_, _), (x_same, _) = datasets.load_digits(test_fraction=0.2, seed=3)
+    (_, _), (x_other, _) = datasets.load_digits(test_fraction=0.2, seed=4)
+    np.testing.assert_array_equal(x_same, x_test)
+    assert not np.array_equal(x_other, x_test)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, "0.2", True])
+def test_load_digits_rejects_bad_test_fraction(fraction):
+    with pytest.raises(ValueError, match=r"`test_fraction` must be None or a float"):
+        datasets.load_digits(test_fraction=fraction)
+
+
+# ---------------------------------------------------------------------------
+# load_mnist: the shared real subset (Keras .npz layout)
+
+
+def test_load_mnist_npz_matches_raw_file(mnist_npz_path):
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(mnist_npz_path)
+    assert x_train.shape == (6000, 28, 28, 1) and x_train.dtype == np.float32
+    assert x_test.shape == (2000, 28, 28, 1) and x_test.dtype == np.float32
+    assert y_train.shape == (6000,) and y_train.dtype == np.int64
+    assert y_test.shape == (2000,) and y_test.dtype == np.int64
+    assert x_train.min() == 0.0 and x_train.max() == 1.0
+    with np.load(mnist_npz_path) as raw:
+        np.testing.assert_array_equal(np.rint(x_train[..., 0] * 255), raw["x_train"])
+        np.testing.assert_array_equal(np.rint(x_test[..., 0] * 255), raw["x_test"])
+        np.testing.assert_array_equal(y_train, raw["y_train"])
+        np.testing.assert_array_equal(y_test, raw["y_test"])
+        (x_raw, _), _ = datasets.load_mnist(mnist_npz_path, normalize=False)
+        assert x_raw.dtype == np.uint8
+        np.testing.assert_array_equal(x_raw[..., 0], raw["x_train"])
+
+
+def test_binarize_half_on_normalised_mnist_is_raw_above_127(mnist_npz_path):
+    (x, _), _ = datasets.load_mnist(mnist_npz_path)
+    (x_raw, _), _ = datasets.load_mnist(mnist_npz_path, normalize=False)
+    np.testing.assert_array_equal(datasets.binarize(x), x_raw > 127)
+
+
+# ---------------------------------------------------------------------------
+# load_mnist: IDX files written here by an independent writer
+
+IDX_NAMES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+
+
+def write_idx(path, array, magic=None):
+    """Writes a uint8 array as gzip-compressed IDX: magic, sizes, bytes."""
+    array = np.asarray(array, np.uint8)
+    if magic is None:
+        magic = 0x0800 | array.ndim
+    header = struct.pack(">i", magic) + struct.pack(f">{array.ndim}i", *array.shape)
+    with gzip.open(path, "wb") as stream:
+        stream.write(header + array.tobytes())
+
+
+def small_mnist(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "x_train": rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 5, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (3, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 3, dtype=np.uint8),
+    }
+
+
+def write_idx_folder(folder, arrays):
+    for key, name in IDX_NAMES.items():
+        write_idx(folder / name, arrays[key])
+    return folder
+
+
+def test_load_mnist_idx_round_trip(tmp_path):
+    arrays = small_mnist()
+    folder = write_idx_folder(tmp_path, arrays)
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(folder, normalize=False)
+    np.testing.assert_array_equal(x_train[..., 0], arrays["x_train"])
+    np.testing.assert_array_equal(y_train, arrays["y_train"])
+    np.testing.assert_array_equal(x_test[..., 0], arrays["x_test"])
+    np.testing.assert_array_equal(y_test, arrays["y_test"])
+    (x_train, _), (x_test, _) = datasets.load_mnist(str(folder))
+    assert x_train.shape == (5, 28, 28, 1) and x_train.dtype == np.float32
+    np.testing.assert_allclose(x_test[..., 0], arrays["x_test"] / 255.0, rtol=1e-6)
+
+
+def test_load_mnist_npz_round_trip(tmp_path):
+    arrays = small_mnist(seed=1)
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    (x_train, y_train), (x_test, y_test) = datasets.load_mnist(
+        tmp_path / "mnist.npz", normalize=False
+    )
+    np.testing.assert_array_equal(x_train[..., 0], arrays["x_train"])
+    np.testing.assert_array_equal(y_test, arrays["y_test"])
+
+
+# ---------------------------------------------------------------------------
+# load_mnist: malformed inputs. Each case builds a broken path and gives the
+# regex the error message must match (expected ... Received: found).
+
+
+def case_missing_path(tmp_path):
+    return tmp_path / "nowhere.npz", r"must be an existing .npz file.*does not exist"
+
+
+def case_not_a_zip(tmp_path):
+    path = tmp_path / "mnist.npz"
+    path.write_text("this is not an archive")
+    return path, r"must be a .npz \(zip\) archive.*not a zip archive"
+
+
+def case_npz_missing_key(tmp_path):
+    arrays = small_mnist()
+    del arrays["y_test"]
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    return tmp_path / "mnist.npz", r"must hold the arrays.*missing \['y_test'\]"
+
+
+def case_npz_label_count(tmp_path):
+    arrays = small_mnist()
+    arrays["y_train"] = arrays["y_train"][:4]
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    return (
+        tmp_path / "mnist.npz",
+        r"one label per image in `y_train`, shape \(5,\)\. "
+        r"Received: y_train of shape \(4,\)",
+    )
+
+
+def case_npz_wrong_image_shape(tmp_path):
+    arrays = small_mnist()
+    arrays["x_test"] = arrays["x_test"][:, :27, :27]
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    return (
+        tmp_path / "mnist.npz",
+        r"uint8 images of shape \(N, 28, 28\).*Received: x_test of dtype uint8 "
+        r"and shape \(3, 27, 27\)",
+    )
+
+
+def case_npz_float_images(tmp_path):
+    arrays = small_mnist()
+    arrays["x_train"] = arrays["x_train"] / 255.0
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    return tmp_path / "mnist.npz", r"uint8 images.*Received: x_train of dtype float64"
+
+
+def case_idx_missing_file(tmp_path):
+    write_idx_folder(tmp_path, small_mnist())
+    (tmp_path / IDX_NAMES["y_test"]).unlink()
+    return tmp_path, r"must hold the files.*missing \['t10k-labels-idx1-ubyte.gz'\]"
+
+
+def case_idx_wrong_magic(tmp_path):
+    arrays = small_mnist()
+    write_idx_folder(tmp_path, arrays)
+    write_idx(tmp_path / IDX_NAMES["x_train"], arrays["x_train"], magic=2049)
+    return tmp_path, r"train-images.*magic number 2051 .*Received: magic number 2049"
+
+
+def case_idx_truncated_data(tmp_path):
+    arrays = small_mnist()
+    write_idx_folder(tmp_path, arrays)
+    header = struct.pack(">iiii", 2051, 5, 28, 28)
+    with gzip.open(tmp_path / IDX_NAMES["x_train"], "wb") as stream:
+        stream.write(header + arrays["x_train"].tobytes()[:-1])
+    return tmp_path, r"must hold 3920 data bytes.*Received: 3919 bytes \(truncated\)"
+
+
+def case_idx_trailing_bytes(tmp_path):
+    arrays = small_mnist()
+    write_idx_folder(tmp_path, arrays)
+    with gzip.open(tmp_path / IDX_NAMES["y_test"], "wb") as stream:
+        stream.write(struct.pack(">ii", 2049, 3) + bytes(4))
+    return tmp_path, r"must hold 3 data bytes.*Received: 4 bytes \(trailing bytes\)"
+
+
+def case_idx_truncated_header(tmp_path):
+    write_idx_folder(tmp_path, small_mnist())
+    with gzip.open(tmp_path / IDX_NAMES["x_test"], "wb") as stream:
+        stream.write(struct.pack(">ii", 2051, 3))
+    return tmp_path, r"16-byte IDX header.*Received: 8 bytes.*truncated header"
+
+
+def case_idx_truncated_gzip(tmp_path):
+    write_idx_folder(tmp_path, small_mnist())
+    path = tmp_path / IDX_NAMES["x_train"]
+    path.write_bytes(path.read_bytes()[:-20])
+    return tmp_path, r"train-images.*must be a complete gzip stream"
+
+
+def case_idx_not_gzip(tmp_path):
+    write_idx_folder(tmp_path, small_mnist())
+    (tmp_path / IDX_NAMES["y_train"]).write_bytes(b"plain bytes, not gzip")
+    return tmp_path, r"train-labels.*must be a complete gzip stream"
+
+
+def case_idx_label_count(tmp_path):
+    arrays = small_mnist()
+    arrays["y_test"] = arrays["y_test"][:2]
+    write_idx_folder(tmp_path, arrays)
+    return tmp_path, r"one label per image in `y_test`.*Received: y_test of shape \(2,"
+
+
+@pytest.mark.parametrize(
+    "make_case",
+    [
+        case_missing_path,
+        case_not_a_zip,
+        case_npz_missing_key,
+        case_npz_label_count,
+        case_npz_wrong_image_shape,
+        case_npz_float_images,
+        case_idx_missing_file,
+        case_idx_wrong_magic,
+        case_idx_truncated_data,
+        case_idx_trailing_bytes,
+        case_idx_truncated_header,
+        case_idx_truncated_gzip,
+        case_idx_not_gzip,
+        case_idx_label_count,
+    ],
+)
+def test_load_mnist_malformed_raises_value_error(tmp_path, make_case):
+    path, message = make_case(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        datasets.load_mnist(path)
+
+
+# ---------------------------------------------------------------------------
+# toy_2d
+
+
+def test_toy_2d_centers():
+    ring = datasets.toy_2d_centers("ring")
+    assert ring.shape == (8, 2) and ring.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(ring, axis=1), 2.0, rtol=1e-6)
+    np.testing.assert_allclose(ring[0], [2.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(ring[2], [0.0, 2.0], atol=1e-6)
+    grid = datasets.toy_2d_centers("grid")
+    assert grid.shape == (25, 2)
+    expected = {(a, b) for a in (-4, -2, 0, 2, 4) for b in (-4, -2, 0, 2, 4)}
+    assert {tuple(c) for c in grid.tolist()} == expected
+
+
+@pytest.mark.parametrize(
+    "name, num_modes, std", [("ring", 8, 0.02), ("grid", 25, 0.05)]
+)
+def test_toy_2d_points_sit_on_balanced_modes(name, num_modes, std):
+    n = 5000
+    x, modes = datasets.toy_2d(name, n=n, seed=0)
+    assert x.shape == (n, 2) and x.dtype == np.float32
+    assert modes.shape == (n,) and modes.dtype == np.int64
+    assert datasets.TOY_2D_STD[name] == std
+    centers = datasets.toy_2d_centers(name)
+    # Each coordinate is Normal(center, std^2): |deviation| > 6 std has
+    # probability 2e-9, so over 2n coordinates a failure means a bug.
+    assert np.all(np.abs(x - centers[modes]) < 6 * std)
+    # The per-coordinate spread is std (sample std has standard error
+    # std / sqrt(2 * 2n); 5 standard errors is the tolerance).
+    spread = np.std(x - centers[modes])
+    assert abs(spread - std) < 5 * std / np.sqrt(4 * n)
+    # Mode counts are Binomial(n, 1/K): within 5 binomial standard errors
+    # sqrt(n p (1 - p)) of n / K (per-mode false alarm about 6e-7).
+    p = 1.0 / num_modes
+    counts = np.bincount(modes, minlength=num_modes)
+    assert len(counts) == num_modes
+    assert np.all(np.abs(counts - n * p) < 5 * np.sqrt(n * p * (1 - p)))
+
+
+def test_toy_2d_seed_and_std():
+    x1, m1 = datasets.toy_2d("ring", n=100, seed=7)
+    x2, m2 = datasets.toy_2d("ring", n=100, seed=7)
+    x3, _ = datasets.toy_2d("ring", n=100, seed=8)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(m1, m2)
+    assert not np.array_equal(x1, x3)
+    n = 4000
+    x, modes = datasets.toy_2d("grid", n=n, std=0.3, seed=0)
+    deviation = x - datasets.toy_2d_centers("grid")[modes]
+    assert abs(np.std(deviation) - 0.3) < 5 * 0.3 / np.sqrt(4 * n)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            {"name": "spiral"},
+            r"`name` must be one of \('ring', 'grid'\)\. Received: name='spiral'",
+        ),
+        ({"n": 0}, r"`n` must be a positive int\. Received: n=0"),
+        ({"std": -1.0}, r"`std` must be a positive float\. Received: std=-1\.0"),
+    ],
+)
+def test_toy_2d_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        datasets.toy_2d(**kwargs)
+
+
+# ---------------------------------------------------------------------------
+# binarize
+
+
+def test_binarize_threshold_is_strictly_greater():
+    x = np.array([[0.0, 0.25, 0.5], [0.5001, 0.75, 1.0]], np.float32)
+    b = datasets.binarize(x)
+    assert b.dtype == np.float32 and b.shape == x.shape
+    np.testing.assert_array_equal(b, [[0, 0, 0], [1, 1, 1]])
+    low_cut = datasets.binarize(x, threshold=0.2)
+    np.testing.assert_array_equal(low_cut, [[0, 1, 1], [1, 1, 1]])
+
+
+def test_binarize_half_equals_raw_above_127_for_every_byte():
+    raw = np.arange(256, dtype=np.uint8)
+    # The loader's scaling: float32 raw / 255. 127/255 < 0.5 < 128/255.
+    scaled = raw.astype("float32") / 255.0
+    expected = raw > 127
+    assert expected.sum() == 128 and not expected[127] and expected[128]
+    np.testing.assert_array_equal(datasets.binarize(scaled), expected)
+
+
+def test_binarize_stochastic_mean_matches_probabilities():
+    n = 40000
+    probabilities = np.array([0.0, 0.1, 0.5, 0.9, 1.0], np.float32)
+    x = np.tile(probabilities, (n, 1))
+    b = datasets.binarize(x, "stochastic", seed=0)
+    assert b.dtype == np.float32 and set(np.unique(b)) <= {0.0, 1.0}
+    # The column mean of n Bernoulli(p) draws has standard error
+    # sqrt(p (1 - p) / n); allow 5 of them (p = 0 and 1 must be exact).
+    standard_error = np.sqrt(probabilities * (1 - probabilities) / n)
+    assert np.all(np.abs(b.mean(axis=0) - probabilities) <= 5 * standard_error)
+    np.testing.assert_array_equal(b, datasets.binarize(x, "stochastic", seed=0))
+    assert not np.array_equal(b, datasets.binarize(x, "stochastic", seed=1))
+
+
+def test_binarize_rejects_bad_method_and_range():
+    message = r"`method` must be one of \('threshold', 'stochastic'\)\. "
+    with pytest.raises(ValueError, match=message + r"Received: method='bernoulli'"):
+        datasets.binarize(np.zeros(3), method="bernoulli")
+    message = r"values in \[0, 1\].*Received: x with values in \[0\.0, 255\.0\]"
+    with pytest.raises(ValueError, match=message):
+        datasets.binarize(np.array([0.0, 255.0]), method="stochastic")
+
+
+# ---------------------------------------------------------------------------
+# as_dataset
+
+
+def batches(dataset):
+    """Materialises a dataset as a list of numpy batches (or pairs of them)."""
+    return [
+        tuple(np.asarray(t) for t in b) if isinstance(b, tuple) else np.asarray(b)
+        for b in dataset
+    ]
+
+
+def test_as_dataset_batches_and_keeps_pairs():
+    x = np.arange(10, dtype=np.float32).reshape(10, 1) * 10
+    y = np.arange(10)
+    result = batches(datasets.as_dataset(x, y, batch_size=4, seed=0))
+    assert [len(bx) for bx, _ in result] == [4, 4, 2]
+    seen_x = np.concatenate([bx for bx, _ in result])[:, 0]
+    seen_y = np.concatenate([by for _, by in result])
+    np.testing.assert_array_equal(seen_x, seen_y * 10)  # pairs stay together
+    np.testing.assert_array_equal(np.sort(seen_y), y)  # each example once
+    dropped = batches(datasets.as_dataset(x, batch_size=4, seed=0, drop_remainder=True))
+    assert [len(b) for b in dropped] == [4, 4]
+    ordered = batches(datasets.as_dataset(x, batch_size=3, shuffle=False))
+    np.testing.assert_array_equal(np.concatenate(ordered), x)
+
+
+def test_as_dataset_shuffle_is_seeded():
+    x = np.arange(64)
+
+    def first_two_epochs(seed):
+        dataset = datasets.as_dataset(x, batch_size=64, seed=seed)
+        return [np.asarray(b) for epoch in range(2) for b in dataset]
+
+    a, b, c = first_two_epochs(1), first_two_epochs(1), first_two_epochs(2)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], x)  # shuffled at all
+    assert not np.array_equal(a[0], a[1])  # reshuffled every epoch
+    assert not np.array_equal(a[0], c[0])  # the seed matters
+
+
+def test_as_dataset_rejects_bad_arguments():
+    message = r"`batch_size` must be a positive int\. Received: batch_size=0"
+    with pytest.raises(ValueError, match=message):
+        datasets.as_dataset(np.zeros(4), batch_size=0)
+    message = r"`y` must have as many examples as `x` \(4\)\. Received: y with shape"
+    with pytest.raises(ValueError, match=message):
+        datasets.as_dataset(np.zeros(4), np.zeros(3))
