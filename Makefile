@@ -16,7 +16,7 @@ BUILD_INPUTS := CMakeLists.txt pyproject.toml $(shell find cc -type f) \
 PYTEST_ARGS ?=
 DEMO_EPOCHS ?= 30
 
-.PHONY: all setup build demo test info clean
+.PHONY: all setup build demo test info clean gpu-check
 
 all: build
 
@@ -57,3 +57,16 @@ info: $(BUILD_STAMP)
 
 clean:
 	rm -rf build runs $(BUILD_STAMP)
+
+# On the GPU machine (CUDA, CMake, pybind11, NumPy; no TensorFlow): build the
+# pybind11 module with the CUDA kernels straight with CMake, put it beside the
+# kgen_ops sources, run the tests that need no TensorFlow (the CUDA cases run
+# there) and the GPU benchmark. Results land in $(GPU_OUT).
+GPU_OUT ?= benchmarks/results
+gpu-check:
+	cmake -S . -B build/gpu -DKGEN_TENSORFLOW=OFF -DKGEN_CUDA=ON -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$$(command -v python3)
+	cmake --build build/gpu -j
+	cp build/gpu/native*.so kgen_ops/
+	nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+	python3 -m pytest -q -p no:cacheprovider tests/test_native_philox.py tests/test_native_gibbs.py
+	python3 benchmarks/gibbs_gpu.py --out $(GPU_OUT)/gibbs_gpu.json

@@ -1,0 +1,479 @@
+"""The `kgen` command line: train a model, draw samples, export, report versions.
+
+```
+kgen train vae --data digits --epochs 30 --batch-size 64 --out runs/vae --seed 0
+kgen sample runs/vae --n 64 --out grid.png
+kgen export runs/vae exports/vae/1
+kgen info
+```
+
+`kgen train MODEL` writes into `--out DIR`:
+
+- `model.keras`: the trained model (`keras.saving.load_model` reloads it);
+- `saved_model/`: a SavedModel with serving signatures (`model.export`);
+- `pictures/`: samples, reconstructions and, for a 2D latent space, the
+  latent manifold per epoch, plus `curves.png` (`GenerativePictures`);
+- `logs/`: TensorBoard event file with the same pictures and the epoch
+  metrics;
+- `metrics.json`: final training and validation metrics and the held-out
+  ELBO and importance-weighted log-likelihood, in nats per example.
+
+The run is written into a temporary sibling folder (`.DIR.partial-XXXX`)
+and renamed to `DIR` only when complete; on an error or Ctrl-C the partial
+folder is removed, so `DIR` is either absent or a whole run.
+
+Bad arguments print one line, `kgen <command>: error: ...`, on stderr and
+exit with status 2; an interrupt exits with 130.
+"""
+
+import argparse
+import json
+import math
+import os
+import pathlib
+import platform
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+
+_DATA_HELP = "digits (default), mnist:PATH (a .npz or IDX folder), toy2d[:ring|grid]"
+_TOY_NAMES = ("ring", "grid")
+_VALIDATION_FRACTION = 0.1  # of digits and toy2d; MNIST uses its test split
+_NUM_RECONSTRUCTIONS = 16
+_LOG_LIKELIHOOD_SAMPLES = 100  # K of the IWAE bound in metrics.json
+
+
+class UsageError(Exception):
+    """A bad command-line argument: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` that raises `UsageError` instead of printing usage and exiting."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+# Models. Each builder takes the shape of one example (e.g. `(8, 8, 1)` or
+# `(2,)`) and the parsed arguments, and returns a compiled `keras.Model` with
+# `sample(n, seed=...)` (and optionally `reconstruct`, `decode`, `latent_dim`,
+# `elbo`, `log_likelihood`, `export`). To register a model, write
+# `_build_<name>(data_shape, args)` below and add `"<name>": _build_<name>`
+# to `MODELS`; `kgen train <name>` then works and appears in `--help`.
+
+
+def _build_vae(data_shape, args):
+    import keras
+
+    from kgen.models import VAE
+
+    # Images in [0, 1] get a Bernoulli likelihood; real-valued points
+    # (toy2d) a Gaussian one.
+    likelihood = "bernoulli" if len(data_shape) == 3 else "gaussian"
+    model = VAE(data_shape, latent_dim=args.latent_dim, likelihood=likelihood, seed=args.seed)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    return model
+
+
+MODELS = {"vae": _build_vae}
+
+
+def main(argv=None):
+    """Runs the `kgen` command line.
+
+    Args:
+        argv: list of argument strings; `None` reads `sys.argv[1:]`.
+
+    Returns:
+        The exit status: 0 on success, 2 for bad arguments, 130 when
+        interrupted.
+    """
+    parser = _make_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError(
+                f"{parser.prog}: error: a command is required: train, sample, export or info"
+            )
+        return args.run(args) or 0
+    except UsageError as error:
+        print(" ".join(str(error).split()), file=sys.stderr)  # one line
+        return 2
+    except SystemExit as exit:  # --help and --version
+        return exit.code if isinstance(exit.code, int) else 0
+    except KeyboardInterrupt:
+        print("kgen: interrupted", file=sys.stderr)
+        return 130
+
+
+def _make_parser():
+    parser = _Parser(prog="kgen", description="Deep generative models for Keras 3.")
+    parser.set_defaults(command=None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model and save it with pictures and metrics")
+    train.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(sorted(MODELS))}")
+    train.add_argument("--data", default="digits", help=_DATA_HELP)
+    train.add_argument("--epochs", type=int, default=30, help="passes over the data (default 30)")
+    train.add_argument("--batch-size", type=int, default=64, help="examples per step (default 64)")
+    train.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into")
+    train.add_argument(
+        "--seed", type=int, default=0, help="seeds weights, shuffling and noise (default 0)"
+    )
+    train.add_argument("--latent-dim", type=int, default=2, help="latent dimension (default 2)")
+    train.add_argument(
+        "--learning-rate", type=float, default=1e-3, help="Adam step size (default 1e-3)"
+    )
+    train.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
+    train.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="Keras fit verbosity (default 1: progress bar)",
+    )
+    train.set_defaults(run=_train)
+
+    sample = commands.add_parser("sample", help="draw samples from a trained run into a PNG grid")
+    sample.add_argument("dir", metavar="DIR", help="a folder written by `kgen train`")
+    sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--out", default=None, help="PNG file to write (default DIR/samples.png)")
+    sample.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    sample.set_defaults(run=_sample)
+
+    export = commands.add_parser(
+        "export", help="export a trained run as a SavedModel for TF Serving"
+    )
+    export.add_argument("dir", metavar="DIR", help="a folder written by `kgen train`")
+    export.add_argument(
+        "path", metavar="PATH", help="SavedModel folder to create, e.g. exports/vae/1"
+    )
+    export.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+    export.set_defaults(run=_export)
+
+    info = commands.add_parser("info", help="print versions and whether the compiled ops are built")
+    info.set_defaults(run=_info)
+    return parser
+
+
+# kgen train
+
+
+def _train(args):
+    prog = "kgen train"
+    if args.model not in MODELS:
+        raise UsageError(
+            f"{prog}: error: `MODEL` must be one of {sorted(MODELS)}. "
+            f"Received: MODEL={args.model!r}"
+        )
+    for flag, value in (
+        ("--epochs", args.epochs),
+        ("--batch-size", args.batch_size),
+        ("--latent-dim", args.latent_dim),
+    ):
+        if value < 1:
+            raise UsageError(
+                f"{prog}: error: `{flag}` must be an integer >= 1. Received: {flag}={value}"
+            )
+    if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
+        raise UsageError(
+            f"{prog}: error: `--learning-rate` must be a positive number. "
+            f"Received: --learning-rate={args.learning_rate}"
+        )
+    data_kind, data_arg = _parse_data_spec(args.data, prog)
+    out = pathlib.Path(args.out).absolute()
+    if out == pathlib.Path.cwd() or out in pathlib.Path.cwd().parents:
+        raise UsageError(
+            f"{prog}: error: `--out` must not be the current folder or one of its parents. "
+            f"Received: --out={args.out!r}"
+        )
+    if out.exists() and not out.is_dir():
+        raise UsageError(
+            f"{prog}: error: `--out` must be a folder. Received: --out={args.out!r} (a file)"
+        )
+    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        raise UsageError(
+            f"{prog}: error: `--out` must be a new or empty folder, or pass --overwrite. "
+            f"Received: --out={args.out!r} (not empty)"
+        )
+    x_train, x_val = _load_data(data_kind, data_arg, args.seed, prog)
+
+    created = _make_parents(out.parent)
+    partial = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        metrics = _train_into(partial, args, x_train, x_val)
+        _replace_dir(partial, out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        for folder in reversed(created):
+            _remove_if_empty(folder)
+        raise
+    held_out = metrics["held_out"].items()
+    summary = ", ".join(f"{k}={v:.4g}" for k, v in held_out if isinstance(v, float))
+    print(f"kgen train: wrote {out} ({summary})")
+    return 0
+
+
+def _parse_data_spec(spec, prog):
+    """`"digits"`, `"mnist:PATH"`, `"toy2d"` or `"toy2d:NAME"` -> (kind, argument)."""
+    kind, _, argument = spec.partition(":")
+    if kind == "digits" and not argument:
+        return kind, None
+    if kind == "mnist" and argument:
+        if not os.path.exists(argument):
+            raise UsageError(
+                f"{prog}: error: `--data mnist:PATH` must name an existing .npz file or folder. "
+                f"Received: --data={spec!r} (no such file or folder)"
+            )
+        return kind, argument
+    if kind == "toy2d" and argument in ("", *_TOY_NAMES):
+        return kind, argument or "ring"
+    raise UsageError(
+        f"{prog}: error: `--data` must be digits, mnist:PATH or toy2d[:ring|grid]. "
+        f"Received: --data={spec!r}"
+    )
+
+
+def _load_data(kind, argument, seed, prog):
+    """Returns `(x_train, x_val)`; malformed data files are usage errors."""
+    from kgen import datasets
+
+    if kind == "digits":
+        (x_train, _), (x_val, _) = datasets.load_digits(
+            test_fraction=_VALIDATION_FRACTION, seed=seed
+        )
+        return x_train, x_val
+    if kind == "mnist":
+        try:
+            (x_train, _), (x_val, _) = datasets.load_mnist(argument)
+        except ValueError as error:
+            raise UsageError(f"{prog}: error: {error}") from error
+        return x_train, x_val
+    x, _ = datasets.toy_2d(argument, n=2000, seed=seed)
+    num_val = int(round(_VALIDATION_FRACTION * len(x)))
+    return x[num_val:], x[:num_val]
+
+
+def _train_into(run_dir, args, x_train, x_val):
+    """Trains `args.model` and writes the whole run into `run_dir`; returns the metrics."""
+    import keras
+
+    from kgen.callbacks import GenerativePictures
+
+    keras.utils.set_random_seed(args.seed)
+    model = MODELS[args.model](tuple(x_train.shape[1:]), args)
+    # GenerativePictures also writes the epoch metrics to TensorBoard. It is
+    # used instead of `keras.callbacks.TensorBoard`, which needs the
+    # `tensorboard` package for `tf.summary.scalar` (not a kgen dependency).
+    pictures = GenerativePictures(
+        run_dir / "pictures",
+        x_val=x_val[:_NUM_RECONSTRUCTIONS],
+        seed=args.seed,
+        tensorboard_dir=run_dir / "logs",
+    )
+    history = model.fit(
+        x_train,
+        validation_data=(x_val,),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=args.verbose,
+        callbacks=[pictures],
+    )
+    metrics = {
+        "model": args.model,
+        "data": args.data,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "num_train": int(len(x_train)),
+        "num_validation": int(len(x_val)),
+        "units": "nats per example",
+        "train": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
+        "validation": {k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
+        "held_out": _held_out_metrics(model, x_val, args.batch_size),
+    }
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    model.save(run_dir / "model.keras")
+    if callable(getattr(model, "export", None)):
+        model.export(os.fspath(run_dir / "saved_model"))
+    return metrics
+
+
+def _held_out_metrics(model, x_val, batch_size):
+    """Held-out bounds on log p(x), averaged over `x_val`, in nats per example."""
+    metrics = {}
+    if callable(getattr(model, "elbo", None)):
+        elbo = [
+            np.asarray(model.elbo(x_val[i : i + batch_size]))
+            for i in range(0, len(x_val), batch_size)
+        ]
+        metrics["elbo_nats"] = float(np.mean(np.concatenate(elbo)))
+    if callable(getattr(model, "log_likelihood", None)):
+        log_likelihood = model.log_likelihood(x_val, num_samples=_LOG_LIKELIHOOD_SAMPLES)
+        metrics["log_likelihood_nats"] = float(np.mean(np.asarray(log_likelihood)))
+        metrics["log_likelihood_num_samples"] = _LOG_LIKELIHOOD_SAMPLES
+    return metrics
+
+
+def _make_parents(folder):
+    """Creates `folder` and its missing parents; returns those created, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    missing.reverse()
+    for path in missing:
+        path.mkdir()
+    return missing
+
+
+def _remove_if_empty(folder):
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def _replace_dir(source, target):
+    """Renames `source` to `target`; an existing `target` is moved aside, then deleted."""
+    if not target.exists():
+        os.replace(source, target)
+        return
+    old = pathlib.Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    os.replace(target, old / target.name)
+    try:
+        os.replace(source, target)
+    except BaseException:
+        os.replace(old / target.name, target)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# kgen sample and kgen export
+
+
+def _load_run(run_dir, prog):
+    path = pathlib.Path(run_dir) / "model.keras"
+    if not path.is_file():
+        raise UsageError(
+            f"{prog}: error: `DIR` must be a folder written by `kgen train` (holding model.keras). "
+            f"Received: DIR={run_dir!r}"
+        )
+    import keras
+
+    import kgen.models  # noqa: F401  (registers kgen's classes for loading)
+
+    return keras.saving.load_model(path)
+
+
+def _sample(args):
+    prog = "kgen sample"
+    if args.n < 1:
+        raise UsageError(f"{prog}: error: `--n` must be an integer >= 1. Received: --n={args.n}")
+    out = args.out if args.out is not None else os.path.join(args.dir, "samples.png")
+    if not out.lower().endswith(".png"):
+        raise UsageError(f"{prog}: error: `--out` must be a .png file. Received: --out={out!r}")
+    model = _load_run(args.dir, prog)
+
+    import keras
+
+    from kgen import plotting
+
+    samples = np.asarray(keras.ops.convert_to_numpy(model.sample(args.n, seed=args.seed)))
+    if samples.ndim == 2 and samples.shape[1] == 2:
+        picture = plotting.scatter_image(samples, title=f"{args.n} samples")
+    else:
+        picture = plotting.image_grid(samples, scale=plotting.auto_scale(samples.shape[1]))
+    plotting.save_png(out, picture)
+    print(f"kgen sample: wrote {out}")
+    return 0
+
+
+def _export(args):
+    prog = "kgen export"
+    if os.path.exists(args.path) and not args.overwrite:
+        raise UsageError(
+            f"{prog}: error: `PATH` must not exist, or pass --overwrite. "
+            f"Received: PATH={args.path!r} (exists)"
+        )
+    model = _load_run(args.dir, prog)
+    if not callable(getattr(model, "export", None)):
+        raise UsageError(f"{prog}: error: the model in {args.dir!r} has no `export` method")
+    path = model.export(args.path, overwrite=args.overwrite)
+    print(f"kgen export: wrote {path}")
+    return 0
+
+
+# kgen info
+
+
+def _info(args):
+    import keras
+    import tensorflow as tf
+
+    import kgen
+
+    lines = [
+        ("kgen", kgen.__version__),
+        ("python", platform.python_version()),
+        ("tensorflow", tf.__version__),
+        ("keras", keras.__version__),
+        ("tensorflow-probability", _distribution_version("tensorflow-probability")),
+        ("numpy", np.__version__),
+    ]
+    lines += _ops_status()
+    width = max(len(name) for name, _ in lines)
+    for name, value in lines:
+        print(f"{name + ':':<{width + 1}} {value}")
+    return 0
+
+
+def _distribution_version(name):
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _ops_status():
+    """(name, status) lines for kgen's compiled ops; never raises."""
+    try:
+        import kgen_ops
+    except Exception as error:  # a missing or broken build must not break `info`
+        reason = f"not built ({type(error).__name__}: {error})"
+        return [("op library", reason), ("cuda kernels", "not built")]
+    lines = []
+    try:
+        if kgen_ops.op_library_loaded():
+            lines.append(("op library", f"loaded ({kgen_ops.library_path()})"))
+        elif kgen_ops.library_path() is None:
+            lines.append(("op library", "not built"))
+        else:
+            lines.append(("op library", f"built but failed to load ({kgen_ops.library_path()})"))
+    except Exception as error:
+        lines.append(("op library", f"not built ({type(error).__name__}: {error})"))
+    native = getattr(kgen_ops, "native", None)
+    try:
+        if native is None:
+            lines.append(("native module", "not built"))
+            lines.append(("cuda kernels", "not built"))
+        else:
+            lines.append(("native module", "built"))
+            if not native.built_with_cuda():
+                lines.append(("cuda kernels", "not built"))
+            else:
+                devices = native.cuda_device_count()
+                usable = f"{devices} CUDA device(s)" if devices else "no CUDA device found"
+                lines.append(("cuda kernels", f"built ({usable})"))
+    except Exception as error:
+        lines.append(("cuda kernels", f"unknown ({type(error).__name__}: {error})"))
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Tests for the `kgen` command line (kgen.cli), run in-process through `main`."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from kgen import cli
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """One 1-epoch VAE run on the digits, shared by the tests that read it."""
+    parent = tmp_path_factory.mktemp("runs")
+    out = parent / "nested" / "vae"  # missing parents are created
+    status = cli.main(
+        ["train", "vae", "--epochs", "1", "--batch-size", "128", "--out", str(out), "--verbose", "0"]
+    )
+    assert status == 0
+    return out
+
+
+def test_train_writes_a_complete_run(run_dir):
+    assert sorted(os.listdir(run_dir)) == ["logs", "metrics.json", "model.keras", "pictures", "saved_model"]
+    assert sorted(os.listdir(run_dir / "pictures")) == [
+        "curves.png",
+        "manifold_epoch001.png",
+        "reconstructions_epoch001.png",
+        "samples_epoch001.png",
+    ]
+    assert (run_dir / "saved_model" / "saved_model.pb").is_file()
+    assert any(name.startswith("events.out.tfevents") for name in os.listdir(run_dir / "logs"))
+    # Nothing partial is left beside the run.
+    assert os.listdir(run_dir.parent) == ["vae"]
+
+
+def test_train_metrics_json(run_dir):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["units"] == "nats per example"
+    assert metrics["epochs"] == 1 and metrics["num_train"] + metrics["num_validation"] == 1797
+    assert set(metrics["train"]) == set(metrics["validation"]) == {"loss", "reconstruction", "kl"}
+    held_out = metrics["held_out"]
+    assert held_out["elbo_nats"] < 0 and np.isfinite(held_out["elbo_nats"])
+    # The importance-weighted bound is at least as tight as the ELBO, up to
+    # Monte Carlo noise (about 1 nat here).
+    assert held_out["log_likelihood_nats"] > held_out["elbo_nats"] - 1.0
+
+
+def test_sample_writes_a_png_grid(run_dir, tmp_path, capsys):
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", str(run_dir), "--n", "16", "--out", str(out)]) == 0
+    with Image.open(out) as image:
+        # 4x4 tiles of 8x8 digits enlarged 4 times, 1-pixel pads.
+        assert image.size == (4 * 32 + 3, 4 * 32 + 3)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_export_writes_a_saved_model(run_dir, tmp_path):
+    path = tmp_path / "exports" / "vae" / "1"
+    assert cli.main(["export", str(run_dir), str(path)]) == 0
+    loaded = tf.saved_model.load(str(path))
+    assert {"serving_default", "sample", "reconstruct"} <= set(loaded.signatures)
+    outputs = loaded.signatures["reconstruct"](x=tf.zeros([2, 8, 8, 1]))
+    assert outputs["reconstruction"].shape == (2, 8, 8, 1)
+
+
+def test_info_prints_versions(capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    for name, version in (("tensorflow", tf.__version__), ("numpy", np.__version__)):
+        assert f"{name}:" in out and version in out
+    for name in ("kgen:", "keras:", "tensorflow-probability:", "python:", "op library:", "cuda kernels:"):
+        assert name in out
+
+
+def test_help_exits_zero(capsys):
+    assert cli.main(["--help"]) == 0
+    assert "train" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        ([], "a command is required"),
+        (["train", "nope", "--out", "{out}"], "`MODEL` must be one of"),
+        (["train", "vae", "--out", "{out}", "--data", "cifar"], "`--data` must be digits"),
+        (["train", "vae", "--out", "{out}", "--data", "mnist:"], "`--data` must be digits"),
+        (["train", "vae", "--out", "{out}", "--data", "mnist:{tmp}/missing.npz"], "must name an existing"),
+        (["train", "vae", "--out", "{out}", "--data", "mnist:{tmp}/bad.npz"], "not a zip archive"),
+        (["train", "vae", "--out", "{out}", "--data", "toy2d:moons"], "`--data` must be digits"),
+        (["train", "vae", "--out", "{out}", "--epochs", "0"], "`--epochs` must be an integer >= 1"),
+        (["train", "vae", "--out", "{out}", "--epochs", "two"], "invalid int value"),
+        (["train", "vae", "--out", "{out}", "--batch-size", "-1"], "`--batch-size` must be"),
+        (["train", "vae", "--out", "{out}", "--learning-rate", "0"], "`--learning-rate` must be"),
+        (["train", "vae"], "required: --out"),
+        (["train", "vae", "--out", "{tmp}/bad.npz"], "`--out` must be a folder"),
+        (["train", "vae", "--out", "{tmp}/full"], "`--out` must be a new or empty folder"),
+        (["train", "vae", "--out", ".", "--overwrite"], "`--out` must not be the current folder"),
+        (["sample", "{tmp}/missing"], "`DIR` must be a folder written by `kgen train`"),
+        (["sample", "{tmp}/missing", "--n", "0"], "`--n` must be an integer >= 1"),
+        (["export", "{tmp}/missing", "{tmp}/full"], "`PATH` must not exist"),
+        (["export", "{tmp}/missing", "{tmp}/new"], "`DIR` must be a folder written by `kgen train`"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypatch, capsys, argv, match):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.npz").write_text("not an archive")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("keep")
+    before = sorted(os.listdir(tmp_path))
+    argv = [a.format(tmp=tmp_path, out=tmp_path / "out" / "run") for a in argv]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("kgen") and match in err
+    assert sorted(os.listdir(tmp_path)) == before
+    assert (tmp_path / "full" / "keep.txt").read_text() == "keep"
+
+
+def _fake_builder(error):
+    def build(data_shape, args):
+        raise error
+
+    return build
+
+
+@pytest.mark.parametrize("error, status", [(RuntimeError("boom"), None), (KeyboardInterrupt(), 130)])
+def test_a_failed_run_leaves_nothing(tmp_path, monkeypatch, capsys, error, status):
+    monkeypatch.setitem(cli.MODELS, "broken", _fake_builder(error))
+    argv = ["train", "broken", "--out", str(tmp_path / "a" / "b" / "run")]
+    if status is None:
+        with pytest.raises(RuntimeError, match="boom"):
+            cli.main(argv)
+    else:
+        assert cli.main(argv) == status
+        assert capsys.readouterr().err == "kgen: interrupted\n"
+    assert os.listdir(tmp_path) == []  # neither the run, its partial twin, nor created parents
+
+
+def test_overwrite_replaces_a_run(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    argv = ["train", "vae", "--data", "toy2d", "--epochs", "1", "--batch-size", "256"]
+    argv += ["--out", str(out), "--overwrite", "--verbose", "0"]
+    assert cli.main(argv) == 0
+    assert not (out / "old.txt").exists() and (out / "model.keras").is_file()
+    assert sorted(os.listdir(out / "pictures")) == ["curves.png", "samples_epoch001.png"]  # 2D points
+    assert os.listdir(tmp_path) == ["run"]
+
+
+def test_python_dash_m_kgen_reports_bad_arguments(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "kgen", "train", "nope", "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 2
+    # TensorFlow may log to stderr on import; kgen's own message is one line.
+    ours = [line for line in result.stderr.splitlines() if line.startswith("kgen")]
+    assert ours == ["kgen train: error: `MODEL` must be one of ['vae']. Received: MODEL='nope'"]
+    assert os.listdir(tmp_path) == []
