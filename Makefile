@@ -43,11 +43,16 @@ build: $(BUILD_STAMP)
 
 demo: $(BUILD_STAMP)
 	$(VENV)/bin/kgen train vae --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/vae --seed 0 --overwrite
+	$(VENV)/bin/kgen train rbm --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/rbm --seed 0 --overwrite
 	@echo
 	@echo "Demo written under $(CURDIR)/runs/demo/:"
-	@echo "  runs/demo/vae/            model.keras, metrics.json, pictures (*.png)"
-	@echo "  runs/demo/vae/saved_model SavedModel for TF Serving (signatures encode, decode, sample, reconstruct)"
-	@echo "  runs/demo/vae/logs        TensorBoard: $(VENV)/bin/tensorboard --logdir runs/demo (if installed)"
+	@echo "  runs/demo/vae/model.keras      the trained VAE (keras.saving.load_model)"
+	@echo "  runs/demo/vae/metrics.json     held-out ELBO and log-likelihood, nats per example"
+	@echo "  runs/demo/vae/pictures/        samples, reconstructions, latent manifold per epoch; curves.png"
+	@echo "  runs/demo/vae/saved_model/     SavedModel for TF Serving: encode, decode, sample, reconstruct"
+	@echo "  runs/demo/vae/logs/            TensorBoard events (pip install tensorboard; tensorboard --logdir runs/demo)"
+	@echo "  runs/demo/rbm/                 the same for an RBM trained by PCD on the compiled Gibbs op"
+	@echo "                                 (saved_model/: sample, free_energy, hidden_probs in stock TF ops)"
 
 test: $(BUILD_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

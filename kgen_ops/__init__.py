@@ -21,7 +21,7 @@ except ImportError:  # not built: `kgen info` and the loaders say so
 from kgen_ops._loader import build_info, library_path, op_library_loaded  # noqa: E402
 
 if _importlib_util.find_spec("tensorflow") is not None:
-    from kgen_ops.gibbs import GibbsSweepsResult, gibbs_sweeps  # noqa: E402,F401
+    from kgen_ops.gibbs import GibbsSweepsGradientError, GibbsSweepsResult, gibbs_sweeps  # noqa: E402,F401
     from kgen_ops.philox import philox_bits, philox_uniform  # noqa: E402,F401
 
 

@@ -31,13 +31,39 @@ _OP_NAME = "Kgen>GibbsSweeps"
 GibbsSweepsResult = collections.namedtuple("GibbsSweepsResult", ["v", "h", "v_prob", "h_prob", "h0_prob"])
 
 
+class GibbsSweepsGradientError(LookupError):
+    """Raised when a gradient of `gibbs_sweeps` is asked for.
+
+    A `LookupError`, as TensorFlow raises for ops without a gradient. Its
+    `__init__` is `Exception.__init__` so that AutoGraph re-raises it with
+    this type from inside a `tf.function` instead of wrapping it.
+    """
+
+    __init__ = Exception.__init__
+
+
 @tf.RegisterGradient(_OP_NAME)
 def _gibbs_sweeps_gradient(op, *grads):
-    raise LookupError(
+    raise GibbsSweepsGradientError(
         "kgen_ops.gibbs_sweeps is a sampler and has no gradient. For RBM training, "
         "use the CD statistics (positive minus negative phase), as kgen.models.RBM "
         "does, or wrap the outputs in tf.stop_gradient."
     )
+
+
+def _same_dtype_as_w(name, value, dtype):
+    # Python numbers and lists take w's dtype; arrays and tensors must already
+    # have it (no silent float64 -> float32 cast), as in kgen_ops.native.
+    if hasattr(value, "dtype"):
+        tensor = tf.convert_to_tensor(value)
+    else:
+        tensor = tf.convert_to_tensor(value, dtype=dtype)
+    if tensor.dtype != dtype:
+        raise TypeError(
+            f"`{name}` must have the dtype of `w` ({dtype.name}). "
+            f"Received: {name}.dtype={tensor.dtype.name}"
+        )
+    return tensor
 
 
 def gibbs_sweeps(v, w, b_vis, b_hid, k, seed):
@@ -60,20 +86,24 @@ def gibbs_sweeps(v, w, b_vis, b_hid, k, seed):
             h0_prob: [B, H] p(h | v) of the starting v.
 
     NaN in the parameters gives NaN probabilities and 0 states (u < NaN is false).
-    The op is not differentiable: asking for a gradient raises LookupError.
+    The op is not differentiable: asking for a gradient raises
+    `GibbsSweepsGradientError` (a LookupError), also inside tf.function.
     XLA cannot compile it: models that call it set `jit_compile=False`.
 
     Raises:
         tf.errors.InvalidArgumentError: wrong ranks, mismatched sizes, k < 0,
             seed not of shape [2].
+        TypeError: `w` not float32/float64, or `v`, `b_vis`, `b_hid` of
+            another dtype than `w`.
     """
     library = _loader.load_op_library()
     w = tf.convert_to_tensor(w)
     if w.dtype not in (tf.float32, tf.float64):
         raise TypeError(f"`w` must be float32 or float64. Received: w.dtype={w.dtype.name}")
-    v = tf.convert_to_tensor(v, dtype=w.dtype)
-    b_vis = tf.convert_to_tensor(b_vis, dtype=w.dtype)
-    b_hid = tf.convert_to_tensor(b_hid, dtype=w.dtype)
+    v, b_vis, b_hid = (
+        _same_dtype_as_w(name, value, w.dtype)
+        for name, value in (("v", v), ("b_vis", b_vis), ("b_hid", b_hid))
+    )
     k = tf.convert_to_tensor(k, dtype=tf.int32)
     seed = tf.convert_to_tensor(seed, dtype=tf.int64)
     outputs = library.kgen_gibbs_sweeps(v_start=v, w=w, b_vis=b_vis, b_hid=b_hid, k=k, seed=seed)

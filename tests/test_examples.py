@@ -24,6 +24,11 @@ EXAMPLES = sorted(
 TIMEOUT_S = 300
 # Files (relative to the working directory) some examples must write.
 EXPECTED_OUTPUTS = {
+    "rbm_mnist.py": [
+        "rbm_mnist_pictures/samples.png",
+        "rbm_mnist_pictures/filters.png",
+        "rbm_mnist_pictures/pseudo_log_likelihood.png",
+    ],
     "vae_digits.py": [
         "vae_digits_pictures/samples.png",
         "vae_digits_pictures/reconstructions.png",

@@ -1,0 +1,80 @@
+"""Helpers shared by the benchmark scripts: data, machine description, timing."""
+
+import json
+import os
+import pathlib
+import platform
+import statistics
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kgen import datasets
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist" / "mnist-t10k-8k.npz"
+BINARIZATION = "pixel = 1 if raw uint8 value > 127 else 0 (fixed, deterministic)"
+
+
+def load_binarized_mnist(path):
+    """MNIST from `path`, binarised at raw > 127 (threshold 0.5 after / 255).
+
+    Returns:
+        `(x_train, x_test)`, float32 arrays of shape `(N, 28, 28, 1)` in {0, 1}.
+    """
+    (x_train, _), (x_test, _) = datasets.load_mnist(path)
+    return datasets.binarize(x_train), datasets.binarize(x_test)
+
+
+def machine_info():
+    """Where the numbers were measured: platform, CPUs, library versions."""
+    try:
+        usable_cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # Not on Linux.
+        usable_cpus = os.cpu_count()
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": usable_cpus,
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Records the wall-clock time at the end of every training step.
+
+    `steps_per_second()` uses the steps after the first one of the `fit` call,
+    so neither `fit`'s set-up nor the first step's latency is counted.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+    def steps_per_second(self):
+        return (len(self.times) - 1) / (self.times[-1] - self.times[0])
+
+
+def summarize(values):
+    """Median, min and max of a list of timing windows."""
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "windows": list(values),
+    }
+
+
+def write_json(path, payload):
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")

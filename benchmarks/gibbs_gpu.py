@@ -1,0 +1,298 @@
+"""Benchmark: fused CUDA Gibbs sweeps against PyTorch unfused sweeps and the cuBLAS floor.
+
+For the GPU machine (CUDA, PyTorch, kgen_ops.native built with CUDA, no
+TensorFlow). Imports neither TensorFlow nor kgen: only `kgen_ops.native`
+(loaded without running `kgen_ops/__init__.py`), NumPy and PyTorch.
+
+## What is measured
+
+k block-Gibbs sweeps of a binary RBM on B chains, float32, for
+(V, H) in {(784, 500), (4096, 4096)}, B in {64, 256, 4096}, k in {1, 10, 100}:
+
+    h0_prob = p(h | v0);  k times: h ~ p(h | v), v ~ p(v | h);  h ~ p(h | v_k)
+
+- fused: `native.gibbs_sweeps(..., device="cuda")`, one kernel for all k
+  sweeps. Each call also allocates device buffers, copies v, W and the biases
+  to the device and the five outputs back (pageable NumPy memory). Reported
+  twice: "total" (the call's wall time) and "net" = total minus the measured
+  copy time (the same byte counts copied with PyTorch from pageable NumPy
+  arrays, timed with synchronisation). cudaMalloc/cudaFree of the call stay in
+  "net", so "net" is an upper bound on the kernel time.
+- torch: the same sweeps unfused in PyTorch on the device (matmul, sigmoid,
+  torch.bernoulli in a Python loop), data resident on the device, timed with
+  CUDA events after synchronisation.
+- floor: the dense products the sweeps need, v0 W, then per sweep h W^T and
+  v W ((2k + 1) products), each torch.matmul shape timed alone with CUDA
+  events; the sum is the cuBLAS matrix-product floor. (Default PyTorch fp32:
+  TF32 off, the same arithmetic as the kernel.)
+
+Targets: fused >= 3x faster than torch at B <= 256 (speed-up = torch / fused);
+fused >= 60% of the floor at B = 4096 (efficiency = floor / fused).
+The fused kernel adds only the rows of W picked by active units, so it can
+beat the dense floor; reported as measured.
+
+Every case: one warm-up call per method, then the median of `--repeats` timed
+calls (fewer, at least 3, when one call takes over a second).
+
+## Usage
+
+    python benchmarks/gibbs_gpu.py                      # GPU machine, all cases
+    python benchmarks/gibbs_gpu.py --quick              # GPU smoke run, small cases
+    python benchmarks/gibbs_gpu.py --device cpu         # dry run anywhere: tiny sizes, no CUDA
+Writes benchmarks/results/gibbs_gpu.json (or --output).
+"""
+
+import argparse
+import glob
+import importlib.machinery
+import importlib.util
+import json
+import os
+import pathlib
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "gibbs_gpu.json"
+TARGETS = {"speedup_vs_torch_at_batch_le_256": 3.0, "fraction_of_floor_at_batch_4096": 0.6}
+
+
+def load_native():
+    """kgen_ops.native without importing the kgen_ops package (which imports TensorFlow when present).
+
+    Looks for native*.so in the package folders `importlib.util.find_spec` reports
+    (finding a top-level package does not execute it), else imports a plain
+    `native` module (PYTHONPATH pointing at the folder of the built .so).
+    """
+    spec = importlib.util.find_spec("kgen_ops")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for path in sorted(glob.glob(os.path.join(folder, "native*.so"))):
+            loader = importlib.machinery.ExtensionFileLoader("kgen_ops.native", path)
+            module = importlib.util.module_from_spec(importlib.util.spec_from_loader("kgen_ops.native", loader))
+            loader.exec_module(module)
+            return module
+    import native  # noqa: PLC0415
+
+    return native
+
+
+native = load_native()
+
+
+# ---------------------------------------------------------------------------
+# timing
+
+
+class Timer:
+    """Wall-clock seconds of `fn()`: CUDA events (after a synchronise) on cuda, perf_counter on cpu."""
+
+    def __init__(self, device):
+        self.cuda = device == "cuda"
+
+    def once(self, fn):
+        if self.cuda:
+            torch.cuda.synchronize()
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            torch.cuda.synchronize()
+            return start.elapsed_time(end) / 1e3
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    def median(self, fn, repeats):
+        fn()  # warm-up
+        first = self.once(fn)
+        count = repeats if first < 1.0 else max(3, min(repeats, int(10 / first)))
+        times = [first] + [self.once(fn) for _ in range(count - 1)]
+        return statistics.median(times), times
+
+
+def wall_median(fn, repeats, synchronize):
+    """perf_counter median for host-driven calls (the native call returns after its copies)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        synchronize()
+        start = time.perf_counter()
+        fn()
+        synchronize()
+        times.append(time.perf_counter() - start)
+        if times[0] > 1.0 and len(times) >= 3:
+            break
+    return statistics.median(times), times
+
+
+# ---------------------------------------------------------------------------
+# the methods
+
+
+def torch_sweeps(v0, w, b_vis, b_hid, k, generator):
+    """Unfused reference sweeps: the same mathematics as the fused kernel, one PyTorch op at a time."""
+    h_prob = h0_prob = torch.sigmoid(v0 @ w + b_hid)
+    v, v_prob = v0, torch.zeros_like(v0)
+    for _ in range(k):
+        h = torch.bernoulli(h_prob, generator=generator)
+        v_prob = torch.sigmoid(h @ w.T + b_vis)
+        v = torch.bernoulli(v_prob, generator=generator)
+        h_prob = torch.sigmoid(v @ w + b_hid)
+    h = torch.bernoulli(h_prob, generator=generator)
+    return v, h, v_prob, h_prob, h0_prob
+
+
+def copy_seconds(arrays_in, shapes_out, device, timer, repeats):
+    """Time of the fused call's transfers: inputs host->device, outputs device->host (pageable)."""
+    if device != "cuda":
+        return 0.0
+    outputs = [torch.empty(shape, dtype=torch.float32, device="cuda") for shape in shapes_out]
+
+    def transfers():
+        for array in arrays_in:
+            torch.from_numpy(array).to("cuda")
+        for tensor in outputs:
+            tensor.cpu()
+
+    return timer.median(transfers, repeats)[0]
+
+
+def run_case(visible, hidden, batch, k, device, repeats):
+    timer = Timer(device)
+    rng = np.random.default_rng([visible, hidden, batch, k])
+    w = (0.01 * rng.standard_normal((visible, hidden))).astype(np.float32)
+    b_vis = np.zeros(visible, np.float32)
+    b_hid = np.zeros(hidden, np.float32)
+    v0 = (rng.random((batch, visible)) < 0.2).astype(np.float32)  # ~ MNIST's share of active pixels
+
+    fused_total, fused_times = wall_median(
+        lambda: native.gibbs_sweeps(v0, w, b_vis, b_hid, k, [1, 2], device=device),
+        repeats,
+        torch.cuda.synchronize if device == "cuda" else (lambda: None),
+    )
+    copies = copy_seconds(
+        [v0, w, b_vis, b_hid], [(batch, visible), (batch, hidden), (batch, visible), (batch, hidden), (batch, hidden)],
+        device, timer, repeats,
+    )
+
+    tv0, tw = torch.from_numpy(v0).to(device), torch.from_numpy(w).to(device)
+    tb_vis, tb_hid = torch.from_numpy(b_vis).to(device), torch.from_numpy(b_hid).to(device)
+    generator = torch.Generator(device=device).manual_seed(0)
+    unfused, _ = timer.median(lambda: torch_sweeps(tv0, tw, tb_vis, tb_hid, k, generator), repeats)
+
+    h = (torch.rand(batch, hidden, device=device, generator=generator) < 0.5).float()
+    v_w, _ = timer.median(lambda: tv0 @ tw, max(repeats, 20))
+    h_wt, _ = timer.median(lambda: h @ tw.T, max(repeats, 20))
+    floor = (k + 1) * v_w + k * h_wt
+
+    net = max(fused_total - copies, 1e-12)
+    return {
+        "V": visible, "H": hidden, "B": batch, "k": k,
+        "fused_total_s": fused_total, "fused_copies_s": copies, "fused_net_s": net,
+        "fused_total_windows": fused_times,
+        "torch_unfused_s": unfused, "floor_s": floor,
+        "floor_gflops": 2.0 * batch * visible * hidden * (2 * k + 1) / floor / 1e9,
+        "speedup_vs_torch_total": unfused / fused_total, "speedup_vs_torch_net": unfused / net,
+        "fraction_of_floor_total": floor / fused_total, "fraction_of_floor_net": floor / net,
+    }
+
+
+# ---------------------------------------------------------------------------
+
+
+def machine(device):
+    info = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "torch_cuda": torch.version.cuda,
+        "torch_tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+        "native_built_with_cuda": bool(native.built_with_cuda()),
+        "device": device,
+    }
+    if device == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(0)
+        info["native_cuda_devices"] = int(native.cuda_device_count())
+    return info
+
+
+def format_table(rows):
+    lines = [
+        "Fused CUDA Gibbs sweeps (native, float32) vs PyTorch unfused and the cuBLAS floor; median seconds per call",
+        f"{'V':>5} {'H':>5} {'B':>5} {'k':>4} | {'fused':>9} {'copies':>9} {'net':>9} | {'torch':>9} {'floor':>9} |"
+        f" {'vs torch':>8} {'(net)':>7} | {'%floor':>6} {'(net)':>6} | target",
+    ]
+    for r in rows:
+        if r["B"] <= 256:
+            target = "ok" if r["speedup_vs_torch_net"] >= TARGETS["speedup_vs_torch_at_batch_le_256"] else "MISS"
+            target = f">=3x torch: {target}"
+        elif r["B"] >= 4096:
+            target = "ok" if r["fraction_of_floor_net"] >= TARGETS["fraction_of_floor_at_batch_4096"] else "MISS"
+            target = f">=60% floor: {target}"
+        else:
+            target = ""
+        lines.append(
+            f"{r['V']:>5} {r['H']:>5} {r['B']:>5} {r['k']:>4} | {r['fused_total_s']:9.5f} {r['fused_copies_s']:9.5f}"
+            f" {r['fused_net_s']:9.5f} | {r['torch_unfused_s']:9.5f} {r['floor_s']:9.5f} |"
+            f" {r['speedup_vs_torch_total']:7.2f}x {r['speedup_vs_torch_net']:6.2f}x |"
+            f" {100 * r['fraction_of_floor_total']:5.0f}% {100 * r['fraction_of_floor_net']:5.0f}% | {target}"
+        )
+    lines.append("net = fused total - measured host<->device copy time (targets judged on net; total also shown).")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="cpu: dry run with tiny sizes")
+    parser.add_argument("--quick", action="store_true", help="small cases only (smoke run)")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--output", default=str(RESULTS))
+    args = parser.parse_args()
+
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("PyTorch sees no CUDA device; use --device cpu for a dry run")
+        if not (native.built_with_cuda() and native.cuda_device_count() > 0):
+            sys.exit("kgen_ops.native was built without CUDA or sees no device")
+    if args.device == "cpu":  # a dry run of every code path at toy sizes
+        sizes, batches, ks = [(20, 12), (33, 17)], [4, 16], [1, 3]
+    elif args.quick:
+        sizes, batches, ks = [(784, 500)], [64, 4096], [1, 10]
+    else:
+        sizes, batches, ks = [(784, 500), (4096, 4096)], [64, 256, 4096], [1, 10, 100]
+
+    warm = torch.ones(64, 64, device=args.device)  # first-use set-up (context, cuBLAS handle) out of the timings
+    torch.bernoulli(torch.sigmoid(warm @ warm) * 0.5)
+    rows = []
+    for visible, hidden in sizes:
+        for batch in batches:
+            for k in ks:
+                row = run_case(visible, hidden, batch, k, args.device, args.repeats)
+                rows.append(row)
+                print(f"  V={visible} H={hidden} B={batch} k={k}: fused {row['fused_total_s']:.5f}s, "
+                      f"torch {row['torch_unfused_s']:.5f}s, floor {row['floor_s']:.5f}s", flush=True)
+
+    table = format_table(rows)
+    print(table)
+    payload = {
+        "benchmark": "fused block-Gibbs sweeps on CUDA vs PyTorch unfused vs cuBLAS floor, float32",
+        "dry_run": args.device == "cpu",
+        "machine": machine(args.device),
+        "targets": TARGETS,
+        "rows": rows,
+        "table": table,
+    }
+    output = pathlib.Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,687 @@
+"""Binary restricted Boltzmann machine trained by CD-k or PCD, for Keras 3.
+
+The RBM's sampler is kgen's compiled op `kgen_ops.gibbs_sweeps`, which runs
+`k` block-Gibbs sweeps of every chain inside one kernel; the CD statistics it
+returns are handed to the Keras optimizer as gradients, so any optimizer,
+schedule or weight decay works as for a network trained by backpropagation.
+"""
+
+import collections
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import kgen_ops
+from kgen.export import export_model
+from kgen.models import _ais
+
+_METHODS = ("exact", "ais")
+# `log_partition(method="exact")` enumerates 2**n states of the smaller layer.
+_MAX_EXACT_UNITS = 20
+_EXACT_BATCH = 2**14  # states per batch of the enumeration
+
+LogPartition = collections.namedtuple("LogPartition", ["log_z", "stderr"])
+LogPartition.__doc__ = """An estimate of `log Z`, in nats.
+
+Attributes:
+    log_z: float, the estimate of `log Z`.
+    stderr: float, its standard error (0.0 for `method="exact"`).
+"""
+
+
+def _is_positive_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
+def _check_positive_int(name, value):
+    if not _is_positive_int(value):
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class RBM(keras.Model):
+    """Restricted Boltzmann machine with binary visible and hidden units.
+
+    A bipartite Markov random field over visible units `v` in {0, 1}^V and
+    hidden units `h` in {0, 1}^H, trained by contrastive divergence (CD-k,
+    Hinton 2002) or persistent contrastive divergence (PCD, Tieleman 2008).
+
+    Mathematical details:
+
+    ```
+    E(v, h) = -v^T W h - b_vis^T v - b_hid^T h,   p(v, h) = exp(-E(v, h)) / Z
+    p(h_j = 1 | v) = sigmoid(b_hid_j + (v W)_j)
+    p(v_i = 1 | h) = sigmoid(b_vis_i + (W h)_i)
+    F(v) = -log sum_h exp(-E(v, h)) = -b_vis^T v - sum_j softplus(b_hid_j + (v W)_j)
+    log p(v) = -F(v) - log Z
+    ```
+
+    The gradient of the mean log-likelihood of a batch `v_0` (`B` rows) is a
+    positive (data) phase minus a negative (model) phase:
+
+    ```
+    d/dW     = v_0^T p(h|v_0) / B  -  E_model[v^T p(h|v)]
+    d/db_vis = mean(v_0)           -  E_model[v]
+    d/db_hid = mean(p(h|v_0))      -  E_model[p(h|v)]
+    ```
+
+    The model expectation is estimated from `M` negative samples `v_k`: with
+    CD-k, `k` Gibbs sweeps started at the batch (`M = B`); with PCD, `k`
+    sweeps that continue `num_chains` persistent chains from where the last
+    update left them. `train_step` gives the optimizer the negated estimate
+    (optimizers minimise), e.g. `grad_W = -(v_0^T p(h|v_0) / B - v_k^T
+    p(h|v_k) / M)`. This is exactly the gradient of the `loss` metric below
+    with the samples held fixed.
+
+    Metrics (epoch means of the per-batch values, as `fit` and `evaluate`
+    report them):
+
+    - `loss`: the free-energy gap `mean F(v_0) - mean F(v_k)` in nats, the
+      surrogate whose gradient is the CD update. It is negative when the
+      model gives the data more probability than its own samples; it is not
+      the log-likelihood and does not track it closely.
+    - `reconstruction_error`: `mean (v_0 - p(v | h = p(h|v_0)))^2` over
+      examples and pixels: one deterministic mean-field up-down pass.
+    - `pseudo_log_likelihood`: scikit-learn's stochastic estimate
+      `V * log sigmoid(F(v~) - F(v_0))`, in nats per example, where `v~` is
+      `v_0` with one visible unit, chosen uniformly at random per example,
+      flipped. Its expectation is the pseudo-log-likelihood
+      `sum_i log p(v_i | v_{-i})`.
+
+    `test_step` (`evaluate`, validation data) reports the same metrics with
+    CD-k chains started at the data, even for a PCD model, and changes
+    nothing.
+
+    Complexity: one update costs `O(k * (B + M) * V * H)` (a CD-k chain
+    reuses the data batch, so `M = B` and the positive phase is free).
+    `log_partition(method="exact")` costs `O(2^min(V, H) * V * H)`;
+    `method="ais"` costs `O(num_betas * num_chains * V * H)`.
+
+    Randomness, all explicit: the Gibbs sweeps of each update, and the flipped
+    units of the pseudo-log-likelihood, use seeds drawn from the model's
+    `keras.random.SeedGenerator(seed)`, as do `sample` and `log_partition`
+    when their `seed` is `None` (an int seed gives the same result every
+    time). `seed` also seeds the initial weights `W ~ N(0, 0.01^2)`; biases
+    start at 0 and persistent chains at all-zero visible states. The same
+    `seed` gives the same training run (batch shuffling in `fit` aside).
+
+    XLA: `compile` forces `jit_compile=False`, because XLA cannot compile the
+    custom op `Kgen>GibbsSweeps` (it has no XLA kernel); `jit_compile=True`
+    is an error.
+
+    Args:
+        n_visible: positive int, `V`, the number of visible units. Inputs
+            may have any per-example shape with `V` elements, e.g. `(8, 8, 1)`
+            images for `V = 64`; they are flattened row-major.
+        n_hidden: positive int, `H`, the number of hidden units.
+        cd_k: positive int, `k`, the Gibbs sweeps per update.
+        persistent: bool. `False`: CD-k, chains start at the batch. `True`:
+            PCD, chains persist across updates in `persistent_chains`.
+        num_chains: positive int or `None`, the number of persistent chains
+            (PCD only). `None`: the batch size of the first batch the model
+            sees (the model is then built by `fit` or a first call).
+        visible_shape: optional tuple of positive ints with product `V`, the
+            shape of one example in the outputs of `sample` and
+            `reconstruct` (and the export's inputs). Default `(V,)`.
+        seed: optional int, seeds the `SeedGenerator` and the initial
+            weights. `None`: fresh randomness.
+        **kwargs: base model keyword arguments, such as `name` or `dtype`
+            (`"float32"` or `"float64"`, the dtypes the op supports).
+
+    Attributes:
+        w: variable `[V, H]`, the weights `W`.
+        b_vis: variable `[V]`, the visible biases.
+        b_hid: variable `[H]`, the hidden biases.
+        persistent_chains: non-trainable variable `[num_chains, V]`, the
+            visible states of the PCD chains (only when `persistent=True`).
+        seed_generator: the `keras.random.SeedGenerator` behind all noise.
+
+    Example:
+
+    ```python
+    (x, _), (x_test, _) = kgen.datasets.load_digits(test_fraction=0.2)
+    x, x_test = kgen.datasets.binarize(x), kgen.datasets.binarize(x_test)
+    rbm = kgen.models.RBM(n_visible=64, n_hidden=16, cd_k=1, seed=0)
+    rbm.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.5))
+    rbm.fit(x, epochs=20, batch_size=32)
+    log_z = rbm.log_partition()  # exact: 2**16 hidden states
+    rbm.log_likelihood(x_test, log_z=log_z)  # nats, shape (num_test,)
+    digits = rbm.sample(16, num_sweeps=1000, seed=1)  # (16, 64), binary
+    ```
+
+    References:
+        Hinton, "Training products of experts by minimizing contrastive
+        divergence", Neural Computation 14(8), 2002.
+        Tieleman, "Training restricted Boltzmann machines using
+        approximations to the likelihood gradient", ICML 2008.
+        Salakhutdinov & Murray, "On the quantitative analysis of deep belief
+        networks", ICML 2008 (annealed importance sampling of `Z`).
+    """
+
+    def __init__(
+        self,
+        n_visible,
+        n_hidden,
+        cd_k=1,
+        persistent=False,
+        num_chains=None,
+        visible_shape=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_positive_int("n_visible", n_visible)
+        _check_positive_int("n_hidden", n_hidden)
+        _check_positive_int("cd_k", cd_k)
+        if not isinstance(persistent, bool):
+            raise ValueError(f"`persistent` must be a bool. Received: persistent={persistent!r}")
+        if num_chains is not None:
+            _check_positive_int("num_chains", num_chains)
+        if visible_shape is None:
+            visible_shape = (n_visible,)
+        try:
+            shape = tuple(visible_shape)
+        except TypeError:
+            shape = ()
+        if not shape or not all(_is_positive_int(d) for d in shape) or math.prod(shape) != n_visible:
+            raise ValueError(
+                f"`visible_shape` must be a tuple of positive ints with product n_visible={n_visible}. "
+                f"Received: visible_shape={visible_shape!r}"
+            )
+        if seed is not None and not isinstance(seed, int):
+            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
+        if self.compute_dtype not in ("float32", "float64"):
+            raise ValueError(
+                "`dtype` must be float32 or float64 (the dtypes of the Gibbs op). "
+                f"Received: dtype={self.compute_dtype!r}"
+            )
+
+        self.n_visible = int(n_visible)
+        self.n_hidden = int(n_hidden)
+        self.cd_k = int(cd_k)
+        self.persistent = persistent
+        self.num_chains = None if num_chains is None else int(num_chains)
+        self.visible_shape = tuple(int(d) for d in shape)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+        self.w = self.add_weight(
+            shape=(self.n_visible, self.n_hidden),
+            initializer=keras.initializers.RandomNormal(stddev=0.01, seed=seed),
+            name="w",
+        )
+        self.b_vis = self.add_weight(shape=(self.n_visible,), initializer="zeros", name="b_vis")
+        self.b_hid = self.add_weight(shape=(self.n_hidden,), initializer="zeros", name="b_hid")
+        self.persistent_chains = None
+        # Created here and returned by `metrics`, so `fit` resets them each epoch.
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_error")
+        self.pseudo_log_likelihood_tracker = keras.metrics.Mean(name="pseudo_log_likelihood")
+        # Build now when every shape is known, so that `summary`, `save` and
+        # `export` work before training. PCD with `num_chains=None` waits for
+        # the first batch (`fit` builds the model from it).
+        if not (persistent and num_chains is None):
+            self.build((None, *self.visible_shape))
+
+
+    def build(self, input_shape):
+        """Creates `persistent_chains` (PCD); `input_shape[0]` sizes it if `num_chains` is None."""
+        if self.persistent:
+            num_chains = self.num_chains if self.num_chains is not None else input_shape[0]
+            if num_chains is None:
+                raise ValueError(
+                    "`num_chains` must be given for a PCD model built without a known batch size. "
+                    f"Received: num_chains=None, input_shape={tuple(input_shape)}"
+                )
+            self.persistent_chains = self.add_weight(
+                shape=(int(num_chains), self.n_visible),
+                initializer="zeros",
+                trainable=False,
+                name="persistent_chains",
+            )
+
+    def fit(self, x=None, y=None, batch_size=None, **kwargs):
+        """`keras.Model.fit`; `y` is ignored (`x` may also yield `(x,)` or `(x, y)`).
+
+        A PCD model with `num_chains=None` is first built with as many
+        chains as the first batch has examples.
+        """
+        if not self.built:
+            self.build((self._first_batch_size(x, batch_size), *self.visible_shape))
+        return super().fit(x, y, batch_size=batch_size, **kwargs)
+
+    def train_on_batch(self, x, y=None, **kwargs):
+        """`keras.Model.train_on_batch`; an unbuilt PCD model gets one chain per row of `x`."""
+        if not self.built:
+            self.build((self._flatten(keras.utils.unpack_x_y_sample_weight(x)[0]).shape[0], self.n_visible))
+        return super().train_on_batch(x, y, **kwargs)
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.pseudo_log_likelihood_tracker]
+
+    def compile(self, optimizer="rmsprop", jit_compile=False, **kwargs):
+        """`keras.Model.compile` with `jit_compile=False` (XLA cannot compile the Gibbs op).
+
+        Only `optimizer` matters: the RBM computes its own update and
+        metrics, so a `loss` or `metrics` given here are not used.
+
+        Raises:
+            ValueError: if `jit_compile` is neither False nor `"auto"`.
+        """
+        if jit_compile not in (False, "auto"):
+            raise ValueError(
+                "`jit_compile` must be False for an RBM: XLA cannot compile the custom op "
+                f"Kgen>GibbsSweeps. Received: jit_compile={jit_compile!r}"
+            )
+        super().compile(optimizer=optimizer, jit_compile=False, **kwargs)
+
+    def get_compile_config(self):
+        # The base records every `compile` argument (with jit_compile=False).
+        return super().get_compile_config()
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            # Create the optimizer's variables, so that its saved state loads.
+            self.optimizer.build(self.trainable_variables)
+
+    # The model's quantities.
+
+    def call(self, inputs):
+        """Returns `hidden_probs(inputs)`, so `predict(x)` gives the features `p(h=1|x)`."""
+        return self.hidden_probs(inputs)
+
+    def hidden_probs(self, v):
+        """`p(h_j = 1 | v) = sigmoid(b_hid_j + (v W)_j)`.
+
+        Args:
+            v: array or tensor `(batch_size, V)` or `(batch_size, *visible_shape)`.
+
+        Returns:
+            A tensor of shape `(batch_size, H)`.
+        """
+        v = self._flatten(v)
+        return tf.sigmoid(tf.matmul(v, self.w) + self.b_hid)
+
+    def visible_probs(self, h):
+        """`p(v_i = 1 | h) = sigmoid(b_vis_i + (W h)_i)`, shape `(batch_size, V)`, for `h` `(batch_size, H)`."""
+        h = tf.cast(tf.convert_to_tensor(h), self.compute_dtype)
+        return tf.sigmoid(tf.matmul(h, self.w, transpose_b=True) + self.b_vis)
+
+    def free_energy(self, v):
+        """`F(v) = -log sum_h exp(-E(v, h)) = -b_vis^T v - sum_j softplus(b_hid_j + (v W)_j)`.
+
+        Args:
+            v: array or tensor `(batch_size, V)` or `(batch_size, *visible_shape)`.
+
+        Returns:
+            A tensor of shape `(batch_size,)`, in nats.
+        """
+        return self._free_energy(self._flatten(v))
+
+    def _free_energy(self, v):
+        return -tf.linalg.matvec(v, self.b_vis) - tf.reduce_sum(
+            tf.nn.softplus(tf.matmul(v, self.w) + self.b_hid), axis=1
+        )
+
+    def reconstruct(self, v):
+        """One mean-field pass `p(v | h = p(h|v))`, shape `(batch_size, *visible_shape)`. Deterministic."""
+        probs = self.visible_probs(self.hidden_probs(v))
+        return tf.reshape(probs, (-1, *self.visible_shape))
+
+    def sample(self, num_samples, num_sweeps=1000, seed=None, mean=False):
+        """Draws visible samples by block-Gibbs sampling.
+
+        Each of `num_samples` independent chains starts at `v ~
+        Bernoulli(sigmoid(b_vis))` and runs `num_sweeps` sweeps of the
+        compiled op (one call).
+
+        Args:
+            num_samples: positive int.
+            num_sweeps: positive int, Gibbs sweeps per chain.
+            seed: optional int. `None` draws from the model's seed generator
+                (advancing it); an int gives the same samples every time.
+            mean: if `True`, return `p(v | h)` of the last sweep (smoother
+                pictures) instead of the binary states.
+
+        Returns:
+            A tensor of shape `(num_samples, *visible_shape)`.
+        """
+        _check_positive_int("num_samples", num_samples)
+        _check_positive_int("num_sweeps", num_sweeps)
+        seed = self._seed_pair(seed)
+        u = tf.random.stateless_uniform((num_samples, self.n_visible), seed=seed, dtype=self.compute_dtype)
+        v = tf.cast(u < tf.sigmoid(self.b_vis), self.compute_dtype)
+        op_seed = tf.cast(tf.random.experimental.stateless_fold_in(seed, 1), tf.int64)
+        chain = kgen_ops.gibbs_sweeps(v, self.w, self.b_vis, self.b_hid, num_sweeps, op_seed)
+        return tf.reshape(chain.v_prob if mean else chain.v, (num_samples, *self.visible_shape))
+
+    # Training.
+
+    def train_step(self, data):
+        v0 = self._unpack(data)
+        op_seed = self._draw_op_seed()  # first draw: tests replay it
+        if self.persistent:
+            if self.persistent_chains is None:
+                raise ValueError(
+                    "A PCD model with `num_chains=None` must be built before its first update: "
+                    "use `fit`, `train_on_batch` or `build((num_chains, n_visible))`. "
+                    f"Received: num_chains={self.num_chains!r}"
+                )
+            chain = kgen_ops.gibbs_sweeps(
+                self.persistent_chains, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed
+            )
+            h0_prob = self.hidden_probs(v0)
+            self.persistent_chains.assign(chain.v)
+        else:
+            chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed)
+            h0_prob = chain.h0_prob
+        gradients = self._cd_gradients(v0, h0_prob, chain.v, chain.h_prob)
+        logs = self._update_metrics(v0, h0_prob, chain.v)  # before the update, like `fit` for nets
+        self.optimizer.apply(gradients, [self.w, self.b_vis, self.b_hid])
+        return logs
+
+    def test_step(self, data):
+        v0 = self._unpack(data)
+        chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, self._draw_op_seed())
+        return self._update_metrics(v0, chain.h0_prob, chain.v)
+
+    def _cd_gradients(self, v0, h0_prob, vk, hk_prob):
+        """The negated CD estimate of the log-likelihood gradient, for `[w, b_vis, b_hid]`.
+
+        Positive phase from the `B` data rows, negative phase from the `M`
+        chain rows (see the class docstring).
+        """
+        batch_size = tf.cast(tf.shape(v0)[0], v0.dtype)
+        num_negative = tf.cast(tf.shape(vk)[0], vk.dtype)
+        positive_w = tf.matmul(v0, h0_prob, transpose_a=True) / batch_size
+        negative_w = tf.matmul(vk, hk_prob, transpose_a=True) / num_negative
+        return [
+            -(positive_w - negative_w),
+            -(tf.reduce_mean(v0, axis=0) - tf.reduce_mean(vk, axis=0)),
+            -(tf.reduce_mean(h0_prob, axis=0) - tf.reduce_mean(hk_prob, axis=0)),
+        ]
+
+    def _update_metrics(self, v0, h0_prob, vk):
+        free_energy_gap = tf.reduce_mean(self._free_energy(v0)) - tf.reduce_mean(self._free_energy(vk))
+        reconstruction = self.visible_probs(h0_prob)
+        self.loss_tracker.update_state(free_energy_gap)
+        self.reconstruction_tracker.update_state(tf.reduce_mean(tf.square(v0 - reconstruction)))
+        self.pseudo_log_likelihood_tracker.update_state(tf.reduce_mean(self._pseudo_log_likelihood(v0)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def _pseudo_log_likelihood(self, v):
+        """`V * log sigmoid(F(v~) - F(v))`, `v~` = `v` with one random unit flipped; `(batch_size,)`."""
+        flip = keras.random.randint(
+            (tf.shape(v)[0],), 0, self.n_visible, dtype="int32", seed=self.seed_generator
+        )
+        mask = tf.one_hot(flip, self.n_visible, dtype=v.dtype)
+        v_flipped = v + mask * (1.0 - 2.0 * v)
+        # log sigmoid(x) = -softplus(-x).
+        gap = self._free_energy(v_flipped) - self._free_energy(v)
+        return -self.n_visible * tf.nn.softplus(-gap)
+
+    # The partition function and the likelihood.
+
+    def log_partition(self, method="exact", num_chains=100, num_betas=10000, data=None, seed=None):
+        """`log Z`, exactly or by annealed importance sampling, in nats.
+
+        `method="exact"` enumerates the `2^n` states of the smaller layer
+        (in float64, batched to bound memory), e.g. for `n = H`:
+        `log Z = logsumexp_h [b_hid^T h + sum_i softplus(b_vis_i + (W h)_i)]`.
+        It needs `min(V, H) <= 20`.
+
+        `method="ais"` is the estimator of Salakhutdinov & Murray (2008):
+        `num_chains` independent annealing runs from a base-rate model
+        through `num_betas` inverse temperatures (see `kgen.models._ais`),
+        one Gibbs sweep of the compiled op per temperature. Its `stderr` is
+        the delta-method standard error of the log of the mean importance
+        weight; it understates the error when too few temperatures are used
+        (the estimate is then biased low).
+
+        Args:
+            method: `"exact"` or `"ais"`.
+            num_chains: positive int, AIS runs.
+            num_betas: int >= 10, AIS inverse temperatures (S&M used 14,500).
+            data: optional array of training examples: the base-rate model's
+                visible biases are the logits of its smoothed pixel means.
+                `None`: zero biases (the uniform distribution).
+            seed: optional int seeding AIS; `None` draws from the model's
+                seed generator.
+
+        Returns:
+            `LogPartition(log_z, stderr)`, two floats in nats (`stderr` is
+            0.0 for `"exact"`).
+
+        Raises:
+            ValueError: for an unknown `method`, `"exact"` with
+                `min(V, H) > 20`, or bad AIS arguments.
+        """
+        if method not in _METHODS:
+            raise ValueError(f"`method` must be one of {_METHODS}. Received: method={method!r}")
+        w, b_vis, b_hid = (
+            np.asarray(p.numpy(), dtype=np.float64) for p in (self.w, self.b_vis, self.b_hid)
+        )
+        if method == "exact":
+            if min(self.n_visible, self.n_hidden) > _MAX_EXACT_UNITS:
+                raise ValueError(
+                    f"`method='exact'` enumerates 2**min(n_visible, n_hidden) states and needs "
+                    f"min(n_visible, n_hidden) <= {_MAX_EXACT_UNITS}; use method='ais'. "
+                    f"Received: n_visible={self.n_visible}, n_hidden={self.n_hidden}"
+                )
+            return LogPartition(_log_partition_exact(w, b_vis, b_hid), 0.0)
+        _check_positive_int("num_chains", num_chains)
+        if not (_is_positive_int(num_betas) and num_betas >= _ais.MIN_BETAS):
+            raise ValueError(
+                f"`num_betas` must be an integer >= {_ais.MIN_BETAS}. Received: num_betas={num_betas!r}"
+            )
+        if data is None:
+            base_vis_bias = np.zeros(self.n_visible)
+        else:
+            base_vis_bias = _ais.base_rate_biases(self._flatten(data).numpy(), self.n_visible)
+        log_z, stderr, _ = _ais.log_partition(
+            w, b_vis, b_hid, base_vis_bias, _ais.betas(num_betas), num_chains, self._seed_pair(seed)
+        )
+        return LogPartition(log_z, stderr)
+
+    def log_likelihood(self, x, log_z=None):
+        """`log p(x) = -F(x) - log Z` per example, in nats.
+
+        Args:
+            x: array `(num_examples, V)` or `(num_examples, *visible_shape)`.
+            log_z: a float or a `LogPartition` (e.g. from
+                `log_partition(method="ais")`; compute it once and reuse it).
+                `None`: `log_partition()` (exact), or, when `min(V, H) > 20`,
+                `log_partition(method="ais", data=x)`, recomputed each call.
+
+        Returns:
+            A tensor of shape `(num_examples,)`.
+        """
+        if log_z is None:
+            if min(self.n_visible, self.n_hidden) <= _MAX_EXACT_UNITS:
+                log_z = self.log_partition()
+            else:
+                log_z = self.log_partition(method="ais", data=x)
+        log_z = float(getattr(log_z, "log_z", log_z))
+        return -self.free_energy(x) - tf.constant(log_z, self.compute_dtype)
+
+    # Helpers.
+
+    def _flatten(self, x):
+        """Converts `x` to a `(batch_size, V)` float tensor, checking its width."""
+        x = tf.cast(tf.convert_to_tensor(x), self.compute_dtype)
+        if x.shape.rank is not None:
+            dims = list(x.shape)[1:]
+            known = dims and None not in dims
+            if not dims or (known and math.prod(dims) != self.n_visible):
+                raise ValueError(
+                    f"`x` must have shape (batch_size, {self.n_visible}) or (batch_size, "
+                    f"{', '.join(map(str, self.visible_shape))}): n_visible={self.n_visible} values "
+                    f"per example. Received: x.shape={tuple(x.shape)}"
+                )
+        return tf.reshape(x, (-1, self.n_visible))
+
+    def _unpack(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._flatten(x)
+
+    @staticmethod
+    def _first_batch_size(x, batch_size):
+        """The number of examples in the first batch `fit` will draw from `x`."""
+        if isinstance(x, tf.data.Dataset):
+            first = keras.utils.unpack_x_y_sample_weight(next(iter(x)))[0]
+            return int(first.shape[0])
+        if isinstance(x, keras.utils.PyDataset):
+            first = keras.utils.unpack_x_y_sample_weight(x[0])[0]
+            return int(np.shape(first)[0])
+        try:
+            num_examples = len(x)
+        except TypeError:
+            raise ValueError(
+                "`num_chains` must be given for a PCD model trained on a generator. "
+                f"Received: num_chains=None, x={type(x).__name__}"
+            ) from None
+        # Arrays: `fit` batches them by `batch_size`, 32 by default.
+        return min(batch_size or 32, num_examples)
+
+    def _draw_op_seed(self):
+        """A fresh int64 `(2,)` op seed from the model's seed generator."""
+        seed = keras.random.randint((2,), 0, 2**31 - 1, dtype="int32", seed=self.seed_generator)
+        return tf.cast(seed, tf.int64)
+
+    def _seed_pair(self, seed):
+        """int64 `(2,)` seed: `[seed, 0]` for an int, a fresh draw for `None`."""
+        if seed is None:
+            return self._draw_op_seed()
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
+        return tf.constant([int(seed), 0], tf.int64)
+
+    # Saving and export.
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {
+            "n_visible": self.n_visible,
+            "n_hidden": self.n_hidden,
+            "cd_k": self.cd_k,
+            "persistent": self.persistent,
+            "num_chains": self.num_chains,
+            "visible_shape": self.visible_shape,
+            "seed": self.seed,
+        }
+        return {**base_config, **config}
+
+    def export(self, path, overwrite=False):
+        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
+
+        TF Serving does not have the `Kgen>GibbsSweeps` op, so the `sample`
+        signature runs its Gibbs chain with plain TensorFlow ops (a
+        `tf.while_loop` over `tf.random.stateless_uniform` draws): the same
+        Markov chain as `sample`, with other random numbers.
+
+        Signatures (inputs -> dict of outputs):
+
+        - `hidden_probs` (also `serving_default`): `x` float32
+          `(None, *visible_shape)` -> `hidden_probs` float32 `(None, H)`.
+        - `free_energy`: `x` float32 `(None, *visible_shape)` ->
+          `free_energy` float32 `(None,)`, in nats.
+        - `sample`: `num_samples` int32 scalar, `num_sweeps` int32 scalar
+          (>= 1), `seed` int64 `(2,)` -> `samples` float32
+          `(num_samples, *visible_shape)` of 0s and 1s, and `probabilities`,
+          `p(v|h)` of the last sweep. Stateless: the same seed gives the same
+          samples.
+
+        Args:
+            path: the SavedModel folder to create (for TF Serving, ending in
+                a version number, e.g. `exports/rbm/1`).
+            overwrite: whether to replace an existing export at `path`.
+
+        Returns:
+            The absolute path written, as a `str`.
+        """
+        x_spec = tf.TensorSpec((None, *self.visible_shape), tf.float32, name="x")
+
+        def parameters():
+            return tuple(tf.cast(p, tf.float32) for p in (self.w, self.b_vis, self.b_hid))
+
+        @tf.function(input_signature=[x_spec])
+        def hidden_probs(x):
+            w, _, b_hid = parameters()
+            v = tf.reshape(x, (-1, self.n_visible))
+            return {"hidden_probs": tf.sigmoid(tf.matmul(v, w) + b_hid)}
+
+        @tf.function(input_signature=[x_spec])
+        def free_energy(x):
+            w, b_vis, b_hid = parameters()
+            v = tf.reshape(x, (-1, self.n_visible))
+            energy = -tf.linalg.matvec(v, b_vis) - tf.reduce_sum(tf.nn.softplus(tf.matmul(v, w) + b_hid), axis=1)
+            return {"free_energy": energy}
+
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec((), tf.int32, name="num_samples"),
+                tf.TensorSpec((), tf.int32, name="num_sweeps"),
+                tf.TensorSpec((2,), tf.int64, name="seed"),
+            ]
+        )
+        def sample(num_samples, num_sweeps, seed):
+            w, b_vis, b_hid = parameters()
+            tf.debugging.assert_positive(num_sweeps, message="`num_sweeps` must be >= 1")
+
+            def bernoulli(probs, draw_seed):
+                return tf.cast(tf.random.stateless_uniform(tf.shape(probs), seed=draw_seed) < probs, tf.float32)
+
+            u_seed = tf.random.experimental.stateless_fold_in(seed, 0)
+            v = bernoulli(tf.sigmoid(tf.broadcast_to(b_vis, (num_samples, self.n_visible))), u_seed)
+
+            def sweep(s, v, _):
+                # Draws 2s + 1 (h) and 2s + 2 (v) of the seed's streams.
+                h = bernoulli(
+                    tf.sigmoid(tf.matmul(v, w) + b_hid), tf.random.experimental.stateless_fold_in(seed, 2 * s + 1)
+                )
+                v_prob = tf.sigmoid(tf.matmul(h, w, transpose_b=True) + b_vis)
+                v = bernoulli(v_prob, tf.random.experimental.stateless_fold_in(seed, 2 * s + 2))
+                return s + 1, v, v_prob
+
+            _, v, v_prob = tf.while_loop(
+                lambda s, v, v_prob: s < num_sweeps,
+                sweep,
+                (tf.constant(0), v, tf.zeros_like(v)),
+            )
+            shape = tf.concat([[num_samples], self.visible_shape], axis=0)
+            return {"samples": tf.reshape(v, shape), "probabilities": tf.reshape(v_prob, shape)}
+
+        return export_model(
+            self,
+            path,
+            signatures={"hidden_probs": hidden_probs, "free_energy": free_energy, "sample": sample},
+            serving_default="hidden_probs",
+            overwrite=overwrite,
+        )
+
+
+def _log_partition_exact(w, b_vis, b_hid):
+    """`log Z` by enumerating the smaller layer, in float64 NumPy.
+
+    Summing out the larger layer analytically, for `n = H` (the other case
+    swaps the layers: `W -> W^T`, `b_vis <-> b_hid`):
+    `log Z = logsumexp_h [b_hid^T h + sum_i softplus(b_vis_i + (W h)_i)]`.
+    The log-sum-exp is accumulated over batches of `_EXACT_BATCH` states.
+    """
+    if w.shape[1] > w.shape[0]:
+        w, b_vis, b_hid = w.T, b_hid, b_vis
+    n = w.shape[1]
+    bits = np.arange(n)
+    total = -np.inf
+    for start in range(0, 2**n, _EXACT_BATCH):
+        codes = np.arange(start, min(start + _EXACT_BATCH, 2**n))
+        h = ((codes[:, None] >> bits) & 1).astype(np.float64)  # (batch, n)
+        log_terms = h @ b_hid + np.logaddexp(0.0, h @ w.T + b_vis).sum(axis=1)
+        top = np.max(log_terms)
+        total = np.logaddexp(total, top + np.log(np.sum(np.exp(log_terms - top))))
+    return float(total)

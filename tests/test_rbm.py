@@ -1,0 +1,340 @@
+"""Tests of `kgen.models.RBM`: the chain's distribution, the free energy, log Z
+(exact and AIS), learning on digits, the optimizer hand-off, PCD, saving,
+serving, and the error messages.
+
+Statistical tests use fixed seeds; each tolerance is derived in a comment.
+"""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy.special import expit, logsumexp
+
+import kgen
+import kgen_ops
+from kgen.models.rbm import RBM
+from kgen.serving import check_serving
+
+
+def _set_parameters(rbm, w, b_vis, b_hid):
+    rbm.w.assign(w)
+    rbm.b_vis.assign(b_vis)
+    rbm.b_hid.assign(b_hid)
+
+
+def _parameters(rbm):
+    return [np.asarray(p.numpy(), np.float64) for p in (rbm.w, rbm.b_vis, rbm.b_hid)]
+
+
+def _all_states(n):
+    """All 2**n binary vectors, state `c` having bit `i` = `(c >> i) & 1`; `(2**n, n)`."""
+    return ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(np.float64)
+
+
+def _numpy_free_energy(v, w, b_vis, b_hid):
+    """`F(v) = -log sum_h exp(-E(v, h))` by brute force over every `h`."""
+    h = _all_states(w.shape[1])
+    minus_energy = (v @ w) @ h.T + (v @ b_vis)[:, None] + (h @ b_hid)[None, :]
+    return -logsumexp(minus_energy, axis=1)
+
+
+def _numpy_cd_gradients(v0, h0_prob, vk, hk_prob):
+    return [
+        -(v0.T @ h0_prob / len(v0) - vk.T @ hk_prob / len(vk)),
+        -(v0.mean(0) - vk.mean(0)),
+        -(h0_prob.mean(0) - hk_prob.mean(0)),
+    ]
+
+
+@pytest.fixture(scope="module")
+def binary_digits():
+    (x_train, _), (x_test, _) = kgen.datasets.load_digits(test_fraction=0.2, seed=0)
+    return kgen.datasets.binarize(x_train).reshape(-1, 64), kgen.datasets.binarize(x_test).reshape(-1, 64)
+
+
+@pytest.fixture(scope="module")
+def trained_digits_rbm(binary_digits):
+    """CD-1, H = 12, three epochs on the binarised digits; also its untrained log-likelihood."""
+    x_train, x_test = binary_digits
+    keras.utils.set_random_seed(0)  # `fit` shuffles with the global seed
+    rbm = RBM(64, 12, cd_k=1, seed=0)
+    untrained = float(np.mean(rbm.log_likelihood(x_test)))
+    rbm.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.5))
+    rbm.fit(x_train, epochs=3, batch_size=32, verbose=0)
+    return rbm, untrained
+
+
+# The chain samples the RBM's distribution.
+
+
+def test_gibbs_chain_matches_the_exact_joint_distribution():
+    V, H = 6, 4
+    rng = np.random.default_rng(0)
+    w, b_vis, b_hid = rng.normal(size=(V, H)), rng.normal(size=V), rng.normal(size=H)
+
+    # Exact joint p(v, h) over all 2**10 states, state index = v_code + 2**V * h_code.
+    v_states, h_states = _all_states(V), _all_states(H)
+    minus_energy = (v_states @ w) @ h_states.T + (v_states @ b_vis)[:, None] + (h_states @ b_hid)[None, :]
+    p_joint = np.exp(minus_energy - logsumexp(minus_energy)).T.ravel()  # [h_code, v_code] row-major
+
+    # Burn-in: chains start at uniform v. The exact distribution of v after k
+    # sweeps is uniform @ T^k with T[v, v'] = sum_h p(h|v) p(v'|h); the final h
+    # is drawn from p(h|v) exactly, so the joint's distance to stationarity
+    # equals the marginal's. We check it is negligible (< 1e-4; it is 2e-7) for k = 8.
+    k = 8
+    p_h_given_v = np.prod(
+        np.where(h_states[None], expit(v_states @ w + b_hid)[:, None], 1 - expit(v_states @ w + b_hid)[:, None]),
+        axis=2,
+    )  # [v, h]
+    p_v_given_h = np.prod(
+        np.where(v_states[None], expit(h_states @ w.T + b_vis)[:, None], 1 - expit(h_states @ w.T + b_vis)[:, None]),
+        axis=2,
+    )  # [h, v]
+    p_v = np.full(2**V, 2.0**-V) @ np.linalg.matrix_power(p_h_given_v @ p_v_given_h, k)
+    p_v_exact = p_joint.reshape(2**H, 2**V).sum(axis=0)
+    assert 0.5 * np.abs(p_v - p_v_exact).sum() < 1e-4
+
+    # n independent chains give a multinomial sample of size n. The expected
+    # TV from sampling noise alone is 0.5 * sum_s E|p^_s - p_s|, and
+    # E|p^_s - p_s| ~= sqrt(2 p_s (1 - p_s) / (pi n)) (half-normal mean).
+    n = 1_000_000
+    expected_noise_tv = 0.5 * np.sum(np.sqrt(2 * p_joint * (1 - p_joint) / (np.pi * n)))
+    assert expected_noise_tv < 0.01  # so a TV of 0.02 would be a real error
+
+    v0 = (rng.random((n, V)) < 0.5).astype(np.float32)
+    chain = kgen_ops.gibbs_sweeps(
+        v0, w.astype(np.float32), b_vis.astype(np.float32), b_hid.astype(np.float32), k, [7, 11]
+    )
+    v_code = chain.v.numpy().astype(np.int64) @ (1 << np.arange(V))
+    h_code = chain.h.numpy().astype(np.int64) @ (1 << np.arange(H))
+    p_empirical = np.bincount(v_code + 2**V * h_code, minlength=2 ** (V + H)) / n
+    total_variation = 0.5 * np.abs(p_empirical - p_joint).sum()
+    assert total_variation < 0.02, (total_variation, expected_noise_tv)
+
+
+def test_sample_marginals_match_the_exact_model():
+    V, H = 5, 3
+    rng = np.random.default_rng(1)
+    rbm = RBM(V, H, seed=0)
+    w, b_vis, b_hid = rng.normal(size=(V, H)), rng.normal(size=V), rng.normal(size=H)
+    _set_parameters(rbm, w, b_vis, b_hid)
+    v_states = _all_states(V)
+    log_p = -_numpy_free_energy(v_states, w, b_vis, b_hid)
+    exact_means = np.exp(log_p - logsumexp(log_p)) @ v_states
+
+    n = 20_000
+    samples = rbm.sample(n, num_sweeps=30, seed=3).numpy()
+    assert samples.shape == (n, V) and set(np.unique(samples)) <= {0.0, 1.0}
+    # Each mean has standard error sqrt(p (1 - p) / n) <= 0.5 / sqrt(n) = 0.0035;
+    # 0.015 is more than 4 standard errors.
+    np.testing.assert_allclose(samples.mean(axis=0), exact_means, atol=0.015)
+    np.testing.assert_array_equal(rbm.sample(4, num_sweeps=5, seed=9), rbm.sample(4, num_sweeps=5, seed=9))
+
+
+# Deterministic quantities against NumPy.
+
+
+def test_free_energy_hidden_probs_and_exact_log_z_match_numpy():
+    rng = np.random.default_rng(2)
+    for V, H in ((6, 4), (5, 7)):  # H > V makes log_partition enumerate v instead of h
+        rbm = RBM(V, H, seed=0, dtype="float64")
+        w, b_vis, b_hid = rng.normal(size=(V, H)), rng.normal(size=V), rng.normal(size=H)
+        _set_parameters(rbm, w, b_vis, b_hid)
+        v = (rng.random((10, V)) < 0.5).astype(np.float64)
+
+        np.testing.assert_allclose(rbm.free_energy(v), _numpy_free_energy(v, w, b_vis, b_hid), rtol=1e-10)
+        np.testing.assert_allclose(rbm.hidden_probs(v), expit(v @ w + b_hid), rtol=1e-10)
+
+        log_z = logsumexp(-_numpy_free_energy(_all_states(V), w, b_vis, b_hid))
+        estimate = rbm.log_partition()
+        assert estimate.stderr == 0.0
+        np.testing.assert_allclose(estimate.log_z, log_z, rtol=1e-12)
+        np.testing.assert_allclose(rbm.log_likelihood(v), -_numpy_free_energy(v, w, b_vis, b_hid) - log_z, rtol=1e-10)
+
+
+def test_free_energy_accepts_images_with_visible_shape():
+    rbm = RBM(64, 5, visible_shape=(8, 8, 1), seed=0)
+    x = np.random.default_rng(0).random((3, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_allclose(rbm.free_energy(x), rbm.free_energy(x.reshape(3, 64)))
+    assert rbm.reconstruct(x).shape == (3, 8, 8, 1)
+    assert rbm.sample(2, num_sweeps=1, seed=0).shape == (2, 8, 8, 1)
+
+
+# log Z by AIS, and learning.
+
+
+def test_ais_log_z_agrees_with_exact(trained_digits_rbm, binary_digits):
+    rbm, _ = trained_digits_rbm
+    exact = rbm.log_partition(method="exact").log_z
+    estimate = rbm.log_partition(method="ais", num_chains=100, num_betas=3000, data=binary_digits[0], seed=0)
+    difference = abs(estimate.log_z - exact)
+    assert difference < 0.1, (estimate, exact)
+    # `stderr` is the delta-method standard error of log mean(w) (about 0.004
+    # nats here). The difference is within 3 standard errors unless the
+    # annealing is too short; 0.01 nats of slack covers the error of the
+    # error bar itself, estimated from the spread of only 100 weights.
+    assert difference < 3 * estimate.stderr + 0.01, (estimate, exact)
+
+
+def test_cd1_raises_the_held_out_log_likelihood(trained_digits_rbm, binary_digits):
+    rbm, untrained = trained_digits_rbm
+    trained = float(np.mean(rbm.log_likelihood(binary_digits[1])))  # exact log Z: 2**12 states
+    # Untrained, W ~ N(0, 0.01^2) and zero biases: about -64 log 2 = -44.4 nats.
+    # The mean over 359 test digits has a standard error under 1 nat, so a
+    # gain of 5 nats is a real one (three epochs reach about -27).
+    assert untrained == pytest.approx(-64 * np.log(2), abs=0.1)
+    assert trained > untrained + 5, (untrained, trained)
+
+
+# Training mechanics.
+
+
+def test_train_step_hands_the_cd_statistics_to_the_optimizer(binary_digits):
+    x = binary_digits[0][:16]
+    rbm = RBM(64, 8, cd_k=2, seed=3)
+    rng = np.random.default_rng(3)
+    _set_parameters(rbm, rng.normal(scale=0.1, size=(64, 8)), rng.normal(scale=0.1, size=64), np.zeros(8))
+    learning_rate = 0.1
+    rbm.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9))
+    before = _parameters(rbm)
+    state = rbm.seed_generator.state.numpy()
+
+    logs = rbm.train_on_batch(x, return_dict=True)
+
+    # Replay the step: the op seed is the step's first draw from the generator.
+    rbm.seed_generator.state.assign(state)
+    chain = kgen_ops.gibbs_sweeps(x, *(p.astype(np.float32) for p in before), 2, rbm._draw_op_seed())
+    v0 = x.astype(np.float64)
+    vk, hk_prob, h0_prob = (np.asarray(t, np.float64) for t in (chain.v, chain.h_prob, chain.h0_prob))
+    gradients = _numpy_cd_gradients(v0, h0_prob, vk, hk_prob)
+    # SGD with momentum starts from zero velocity: the first step is -lr * grad.
+    for old, new, gradient in zip(before, _parameters(rbm), gradients):
+        np.testing.assert_allclose(new, old - learning_rate * gradient, atol=1e-6)
+    assert np.abs(gradients[0]).max() > 1e-3  # the check is not vacuous
+
+    w, b_vis, b_hid = before
+    gap = _numpy_free_energy(v0, w, b_vis, b_hid).mean() - _numpy_free_energy(vk, w, b_vis, b_hid).mean()
+    assert logs["loss"] == pytest.approx(gap, abs=1e-4)
+    reconstruction = expit(h0_prob @ w.T + b_vis)
+    assert logs["reconstruction_error"] == pytest.approx(np.mean((v0 - reconstruction) ** 2), abs=1e-5)
+    assert set(logs) == {"loss", "reconstruction_error", "pseudo_log_likelihood"}
+    assert rbm.jit_compile is False
+
+
+def test_pcd_keeps_its_chains_across_updates(binary_digits):
+    x = binary_digits[0][:16]
+    rbm = RBM(64, 8, cd_k=2, persistent=True, num_chains=10, seed=4)
+    learning_rate = 0.05
+    rbm.compile(optimizer=keras.optimizers.SGD(learning_rate))
+    chains = rbm.persistent_chains.numpy()
+    np.testing.assert_array_equal(chains, np.zeros((10, 64)))
+
+    for _ in range(2):
+        before = _parameters(rbm)
+        state = rbm.seed_generator.state.numpy()
+        rbm.train_on_batch(x)
+        rbm.seed_generator.state.assign(state)
+        replay = kgen_ops.gibbs_sweeps(chains, *(p.astype(np.float32) for p in before), 2, rbm._draw_op_seed())
+        # The chains continue from where the last update left them ...
+        np.testing.assert_array_equal(rbm.persistent_chains.numpy(), replay.v.numpy())
+        # ... and give the negative phase (M = 10 chains, B = 16 examples).
+        h0_prob = expit(x @ before[0] + before[2])
+        gradients = _numpy_cd_gradients(x, h0_prob, replay.v.numpy(), replay.h_prob.numpy())
+        for old, new, gradient in zip(before, _parameters(rbm), gradients):
+            np.testing.assert_allclose(new, old - learning_rate * gradient, atol=1e-6)
+        assert not np.array_equal(replay.v.numpy(), chains)
+        chains = replay.v.numpy()
+
+
+def test_fit_accepts_arrays_and_datasets_and_sizes_pcd_chains(binary_digits):
+    x = binary_digits[0][:100]
+    for data, batch_size, expected_chains in (
+        (x, 20, 20),
+        (tf.data.Dataset.from_tensor_slices((x,)).batch(25), None, 25),
+        (tf.data.Dataset.from_tensor_slices((x, np.zeros(100))).batch(50), None, 50),
+    ):
+        rbm = RBM(64, 4, persistent=True, seed=0)
+        rbm.compile(optimizer="sgd")
+        history = rbm.fit(data, batch_size=batch_size, epochs=1, verbose=0)
+        assert set(history.history) == {"loss", "reconstruction_error", "pseudo_log_likelihood"}
+        assert rbm.persistent_chains.shape == (expected_chains, 64)
+        evaluation = rbm.evaluate(x, batch_size=50, verbose=0, return_dict=True)
+        assert np.isfinite(list(evaluation.values())).all()
+
+
+# Saving and serving.
+
+
+def test_keras_file_round_trip(tmp_path, binary_digits):
+    x = binary_digits[0][:64].reshape(-1, 8, 8, 1)
+    for rbm in (
+        RBM(64, 6, cd_k=2, visible_shape=(8, 8, 1), seed=5),
+        RBM(64, 6, persistent=True, seed=6),  # chains sized by `fit`: 32
+    ):
+        rbm.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.5))
+        rbm.fit(x, epochs=1, batch_size=32, verbose=0)
+        path = tmp_path / f"{rbm.name}.keras"
+        rbm.save(path)
+        loaded = keras.saving.load_model(path)
+        assert isinstance(loaded, RBM)
+        assert loaded.get_config() == rbm.get_config()
+        for original, reloaded in zip(rbm.weights, loaded.weights):
+            np.testing.assert_array_equal(original.numpy(), reloaded.numpy())
+        np.testing.assert_array_equal(loaded.free_energy(x), rbm.free_energy(x))
+        loaded.fit(x, epochs=1, batch_size=32, verbose=0)  # the compile config came back too
+
+
+def test_export_runs_with_stock_tensorflow(tmp_path):
+    rng = np.random.default_rng(7)
+    rbm = RBM(12, 5, seed=0)
+    _set_parameters(rbm, rng.normal(size=(12, 5)), rng.normal(size=12), rng.normal(size=5))
+    x = (rng.random((4, 12)) < 0.5).astype(np.float32)
+    path = rbm.export(tmp_path / "rbm" / "1")
+    sample_call = {"num_samples": 7, "num_sweeps": 5, "seed": np.array([3, 4], np.int64)}
+    report = check_serving(
+        path,
+        {"free_energy": {"x": x}, "hidden_probs": {"x": x}, "sample": [sample_call, sample_call]},
+    )
+    assert report.non_stock_ops == []
+    assert {"free_energy", "hidden_probs", "sample", "serving_default"} <= set(report.signature_names)
+    np.testing.assert_allclose(report.outputs["free_energy"]["free_energy"], rbm.free_energy(x), rtol=1e-6)
+    np.testing.assert_allclose(report.outputs["hidden_probs"]["hidden_probs"], rbm.hidden_probs(x), rtol=1e-6)
+    first, second = report.outputs["sample"]
+    assert first["samples"].shape == (7, 12) and set(np.unique(first["samples"])) <= {0.0, 1.0}
+    np.testing.assert_array_equal(first["samples"], second["samples"])
+    assert ((first["probabilities"] > 0) & (first["probabilities"] < 1)).all()
+
+
+# Error messages.
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match=r"`n_hidden` must be a positive integer. Received: n_hidden=0"):
+        RBM(10, 0)
+    with pytest.raises(ValueError, match=r"`cd_k` must be a positive integer. Received: cd_k=-1"):
+        RBM(10, 3, cd_k=-1)
+    with pytest.raises(ValueError, match=r"`visible_shape` must be a tuple"):
+        RBM(10, 3, visible_shape=(3, 3))
+    rbm = RBM(10, 3, seed=0)
+    with pytest.raises(ValueError, match=r"`x` must have shape \(batch_size, 10\).*Received: x.shape=\(4, 9\)"):
+        rbm.free_energy(np.zeros((4, 9)))
+    rbm.compile(optimizer="sgd")
+    with pytest.raises(ValueError, match=r"Received: x.shape=\(None, 11\)|Received: x.shape=\(\d+, 11\)"):
+        rbm.fit(np.zeros((8, 11)), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"`method` must be one of \('exact', 'ais'\). Received: method='mcmc'"):
+        rbm.log_partition(method="mcmc")
+    with pytest.raises(ValueError, match=r"`jit_compile` must be False"):
+        rbm.compile(optimizer="sgd", jit_compile=True)
+    with pytest.raises(ValueError, match=r"needs min\(n_visible, n_hidden\) <= 20.*n_hidden=21"):
+        RBM(30, 21, seed=0).log_partition(method="exact")
+    with pytest.raises(ValueError, match=r"`num_betas` must be an integer >= 10. Received: num_betas=2"):
+        rbm.log_partition(method="ais", num_betas=2)
+
+
+def test_states_enumeration_helper_is_complete():
+    # The tests above trust `_all_states`: every binary vector exactly once.
+    states = _all_states(4)
+    assert {tuple(s) for s in states} == set(itertools.product((0.0, 1.0), repeat=4))
