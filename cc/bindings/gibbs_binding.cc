@@ -56,7 +56,6 @@ py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
   p.sweeps = k;
   p.seed = seed;
   if (B > 0) {
-    std::vector<T> w_t(static_cast<size_t>(V * H));
     T* outputs[5] = {v_out.mutable_data(), h_out.mutable_data(), v_prob.mutable_data(),
                      h_prob.mutable_data(), h0_prob.mutable_data()};
     const T* inputs[4] = {v.data(), w.data(), b_vis.data(), b_hid.data()};
@@ -71,12 +70,17 @@ py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
       p.v_prob = outputs[2];
       p.h_prob = outputs[3];
       p.h0_prob = outputs[4];
-      parallel_for(H, num_threads, 64, [&](int64_t begin, int64_t end) {
-        gibbs_transpose_cpu(p.w, V, H, w_t.data(), begin, end);
+      const int64_t Vp = gibbs_cpu_padded(V), Hp = gibbs_cpu_padded(H);
+      std::vector<T> w_rows(static_cast<size_t>(V * Hp)), w_t_rows(static_cast<size_t>(H * Vp));
+      parallel_for(V, num_threads, 64, [&](int64_t begin, int64_t end) {
+        gibbs_pad_w_cpu(p.w, V, H, Hp, w_rows.data(), begin, end);
       });
-      p.w_t = w_t.data();
-      parallel_for(B, num_threads, 1, [&p](int64_t begin, int64_t end) {
-        gibbs_rows_cpu(p, begin, end);
+      parallel_for(H, num_threads, 64, [&](int64_t begin, int64_t end) {
+        gibbs_pad_w_t_cpu(p.w, V, H, Vp, w_t_rows.data(), begin, end);
+      });
+      const GibbsCpuLayout<T> layout{w_rows.data(), w_t_rows.data(), Hp, Vp};
+      parallel_for(B, num_threads, 1, [&p, &layout](int64_t begin, int64_t end) {
+        gibbs_rows_cpu(p, layout, begin, end);
       });
     } else {
 #if KGEN_WITH_CUDA
@@ -179,6 +183,16 @@ py::tuple gibbs_sweeps(const py::array& v, const py::array& w, const py::array& 
 }  // namespace
 
 void bind_gibbs(py::module_& m) {
+  m.def(
+      "cpu_isa",
+      [] {
+        switch (gibbs_cpu_isa()) {
+          case CpuIsa::kAvx512: return "avx512";
+          case CpuIsa::kAvx2: return "avx2";
+          default: return "baseline";
+        }
+      },
+      "The instruction set the CPU Gibbs kernel uses here: 'avx512', 'avx2' or 'baseline'.");
   m.def("gibbs_sweeps", &gibbs_sweeps, py::arg("v"), py::arg("w"), py::arg("b_vis"),
         py::arg("b_hid"), py::arg("k"), py::arg("seed"), py::arg("device") = "cpu",
         py::arg("num_threads") = 0,

@@ -67,7 +67,7 @@ template <typename T>
 struct GibbsProblem {
   const T* v_start;   // [B, V]
   const T* w;         // [V, H]
-  const T* w_t;       // [H, V], W transposed (built by the caller)
+  const T* w_t;       // [H, V], W transposed (CUDA: filled by the launcher)
   const T* b_vis;     // [V]
   const T* b_hid;     // [H]
   int64_t batch;      // B

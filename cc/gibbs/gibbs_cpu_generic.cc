@@ -8,8 +8,14 @@ template struct GibbsCpuKernel<double, CpuIsa::kGeneric>;
 
 CpuIsa gibbs_cpu_isa() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has_avx2 ? CpuIsa::kAvx2 : CpuIsa::kGeneric;
+  static const CpuIsa isa = [] {
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
+      return CpuIsa::kAvx512;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CpuIsa::kAvx2;
+    return CpuIsa::kGeneric;
+  }();
+  return isa;
 #else
   return CpuIsa::kGeneric;
 #endif

@@ -1,15 +1,22 @@
 // The CPU kernel of the fused block-Gibbs sweeps, included only by the
-// per-instruction-set files gibbs_cpu_generic.cc and gibbs_cpu_avx2.cc.
+// per-instruction-set files gibbs_cpu_generic.cc, gibbs_cpu_avx2.cc and
+// gibbs_cpu_avx512.cc.
 //
 // Algorithm. Chains (rows of v) are independent: a worker takes a range of
-// rows and runs all k sweeps on each row without returning to the caller, so
-// the products, the sigmoid, the Philox draw and the comparison are fused per
-// row and W stays in cache across sweeps. Sampled states are 0/1, so
+// rows and runs all k sweeps without returning to the caller, so the
+// products, the sigmoid, the Philox draw and the comparison are fused. The
+// worker advances a block of up to kChainBlock chains together, half-sweep by
+// half-sweep, and tiles each product by output chunk: one 128-column slice of
+// W (or W^T), 256 KB for H or V = 500 in float32, stays in L2 while every
+// chain of the block adds its active rows of it. (Chain by chain, W and W^T,
+// 1.6 MB each for 784 x 500, stream from L3 on every row of every chain: the
+// sums then run at L3 bandwidth.) Sampled states are 0/1, so
 //     (v W)_j = b_hid_j + sum over active i of W[i, j]
 // is a sum of the active rows of W (and W h of the active rows of W^T). The
 // sum is register-blocked: the output is cut into chunks of kChunk values held
 // in vector registers while every active row streams through once, adding in
-// increasing index order (the CUDA kernel's order). A non-binary starting v
+// increasing index order (the CUDA kernel's order). Rows are zero-padded to a
+// multiple of kGibbsCpuRowAlign (GibbsCpuLayout), so every chunk is full. A non-binary starting v
 // (probabilities, grey levels) takes a scaled variant once per call.
 //
 // Every helper is a member of GibbsCpuImpl<T, kIsa> and scratch comes from the
@@ -34,12 +41,14 @@ template <typename T, CpuIsa kIsa>
 struct GibbsCpuImpl {
   // A vector register of T (GCC/Clang vector extension): 32 bytes for AVX2,
   // 16 bytes (SSE2) for the baseline build.
-  static constexpr int kVectorBytes = kIsa == CpuIsa::kAvx2 ? 32 : 16;
+  static constexpr int kVectorBytes =
+      kIsa == CpuIsa::kAvx512 ? 64 : (kIsa == CpuIsa::kAvx2 ? 32 : 16);
   typedef T Vec __attribute__((vector_size(kVectorBytes)));
   static constexpr int64_t kVectorLanes = kVectorBytes / static_cast<int64_t>(sizeof(T));
   // Accumulators held in registers during a row sum, and the chunk they cover.
   static constexpr int kAccumulators = 8;
   static constexpr int64_t kChunk = kAccumulators * kVectorLanes;
+  static_assert(kGibbsCpuRowAlign % kChunk == 0, "padded rows must hold whole chunks");
   // Philox blocks computed side by side (vector lanes).
   static constexpr int kLanes = 8;
 
@@ -50,38 +59,48 @@ struct GibbsCpuImpl {
   }
   static void store(T* address, Vec value) { std::memcpy(address, &value, sizeof(Vec)); }
 
-  // out[0:n] = bias[0:n] + sum over m < count of rows[index[m] * n + 0:n]
-  static void sum_active_rows(const int32_t* index, int64_t count, const T* rows, const T* bias,
-                              int64_t n, T* out) {
-    int64_t c = 0;
-    for (; c + kChunk <= n; c += kChunk) {
-      Vec acc[kAccumulators];
+  // Chains advanced together; their activations and active lists stay in L2.
+  static constexpr int64_t kChainBlock = kGibbsCpuChainBlock;
+
+  // One chunk of a row sum: out[c : c + kChunk] = bias[c : ...] + sum over
+  // m < count of scale[m] * rows[index[m] * n + c : ...], with scale == nullptr
+  // meaning all ones (binary states: plain adds).
+  static void sum_chunk(const int32_t* index, const T* scale, int64_t count, const T* rows,
+                        const T* bias, int64_t n, int64_t c, T* out) {
+    Vec acc[kAccumulators];
 #pragma GCC unroll 8
-      for (int q = 0; q < kAccumulators; ++q) acc[q] = load(bias + c + q * kVectorLanes);
+    for (int q = 0; q < kAccumulators; ++q) acc[q] = load(bias + c + q * kVectorLanes);
+    if (scale == nullptr) {
       for (int64_t m = 0; m < count; ++m) {
         const T* row = rows + static_cast<int64_t>(index[m]) * n + c;
 #pragma GCC unroll 8
         for (int q = 0; q < kAccumulators; ++q) acc[q] += load(row + q * kVectorLanes);
       }
+    } else {
+      for (int64_t m = 0; m < count; ++m) {
+        const T* row = rows + static_cast<int64_t>(index[m]) * n + c;
+        const T s = scale[m];
 #pragma GCC unroll 8
-      for (int q = 0; q < kAccumulators; ++q) store(out + c + q * kVectorLanes, acc[q]);
+        for (int q = 0; q < kAccumulators; ++q) acc[q] += s * load(row + q * kVectorLanes);
+      }
     }
-    if (c == n) return;
-    for (int64_t j = c; j < n; ++j) out[j] = bias[j];
-    for (int64_t m = 0; m < count; ++m) {
-      const T* row = rows + static_cast<int64_t>(index[m]) * n;
-      for (int64_t j = c; j < n; ++j) out[j] += row[j];
-    }
+#pragma GCC unroll 8
+    for (int q = 0; q < kAccumulators; ++q) store(out + c + q * kVectorLanes, acc[q]);
   }
 
-  // out[0:n] = bias + sum over m of scale[m] * rows[index[m], :]
-  static void sum_scaled_rows(const int32_t* index, const T* scale, int64_t count, const T* rows,
-                              const T* bias, int64_t n, T* out) {
-    for (int64_t j = 0; j < n; ++j) out[j] = bias[j];
-    for (int64_t m = 0; m < count; ++m) {
-      const T* row = rows + static_cast<int64_t>(index[m]) * n;
-      const T s = scale[m];
-      for (int64_t j = 0; j < n; ++j) out[j] += s * row[j];
+  // For each chain r < chains: out[r, 0:n] = bias + sum of the rows listed in
+  // index[r * list_stride : ...] (counts[r] of them; scaled by scale[r * V ...]
+  // when scaled[r]). n is a padded row length; the loop runs chunk by chunk so
+  // one slice of `rows` serves every chain while it is in L2.
+  static void sum_active_rows_tiled(const int32_t* index, int64_t list_stride,
+                                    const int64_t* counts, const T* scale,
+                                    int64_t scale_stride, const bool* scaled, int64_t chains,
+                                    const T* rows, const T* bias, int64_t n, T* out) {
+    for (int64_t c = 0; c < n; c += kChunk) {
+      for (int64_t r = 0; r < chains; ++r) {
+        const T* chain_scale = scaled != nullptr && scaled[r] ? scale + r * scale_stride : nullptr;
+        sum_chunk(index + r * list_stride, chain_scale, counts[r], rows, bias, n, c, out + r * n);
+      }
     }
   }
 
@@ -120,13 +139,13 @@ struct GibbsCpuImpl {
     return e / (T(1) + e);
   }
 
-  // x[0:n] = sigmoid(x[0:n]); NaN stays NaN.
-  static void sigmoid_in_place(T* x, int64_t n) {
+  // out[0:n] = sigmoid(x[0:n]); NaN stays NaN.
+  static void sigmoid(const T* x, int64_t n, T* out) {
     int64_t j = 0;
     if constexpr (sizeof(T) == sizeof(float)) {
-      for (; j + kVectorLanes <= n; j += kVectorLanes) store(x + j, sigmoid_vector(load(x + j)));
+      for (; j + kVectorLanes <= n; j += kVectorLanes) store(out + j, sigmoid_vector(load(x + j)));
     }
-    for (; j < n; ++j) x[j] = sigmoid_scalar(x[j]);
+    for (; j < n; ++j) out[j] = sigmoid_scalar(x[j]);
   }
 
   // u[0:n] = the uniforms of draw `draw` at elements first .. first + n - 1
@@ -176,77 +195,119 @@ struct GibbsCpuImpl {
     for (int64_t j = 0; j < n; ++j) u[j] = static_cast<float>(start[j] >> 8) * (1.0f / 16777216.0f);
   }
 
-  // states[j] = (u[j] < probs[j]); the indices of the ones go to `active`.
+  // states[j] = (u[j] < probs[j]); the indices of the ones go to `active`,
+  // in increasing order. Each group of 64 comparisons becomes a bit mask whose
+  // set bits are then listed with count-trailing-zeros: no serial dependency
+  // per element, and the cost of listing follows the number of ones.
   static int64_t sample(const T* probs, const float* u, int64_t n, T* states, int32_t* active) {
     int64_t count = 0;
-    for (int64_t j = 0; j < n; ++j) {
-      const bool on = static_cast<T>(u[j]) < probs[j];
-      states[j] = on ? T(1) : T(0);
-      active[count] = static_cast<int32_t>(j);
-      count += on ? 1 : 0;
+    for (int64_t j0 = 0; j0 < n; j0 += 64) {
+      const int64_t width = n - j0 < 64 ? n - j0 : 64;
+      uint64_t mask = 0;
+      for (int64_t j = 0; j < width; ++j) {
+        const bool on = static_cast<T>(u[j0 + j]) < probs[j0 + j];
+        states[j0 + j] = on ? T(1) : T(0);
+        mask |= static_cast<uint64_t>(on) << j;
+      }
+      while (mask != 0) {
+        active[count++] = static_cast<int32_t>(j0 + __builtin_ctzll(mask));
+        mask &= mask - 1;
+      }
     }
     return count;
   }
 
-  static void run_rows(const GibbsProblem<T>& p, int64_t begin, int64_t end,
-                       const GibbsCpuWorkspace<T>& workspace) {
-    const int64_t V = p.visible, H = p.hidden;
-    int32_t* active = workspace.active;
-    T* scale = workspace.scale;
-    T* h_state = workspace.h_state;
-    float* u = workspace.uniforms;
-    uint32_t* words = workspace.words;
-    for (int64_t b = begin; b < end; ++b) {
-      const T* v0 = p.v_start + b * V;
-      T* v = p.v + b * V;
-      T* v_prob = p.v_prob + b * V;
-      T* h_prob = p.h_prob + b * H;
-      T* h0_prob = p.h0_prob + b * H;
+  static void run_rows(const GibbsProblem<T>& p, const GibbsCpuLayout<T>& layout,
+                       int64_t begin, int64_t end, const GibbsCpuWorkspace<T>& workspace) {
+    for (int64_t first = begin; first < end; first += kChainBlock) {
+      const int64_t chains = end - first < kChainBlock ? end - first : kChainBlock;
+      run_block(p, layout, first, chains, workspace);
+    }
+  }
 
-      // p(h | v_0): v_0 may hold any values; skip zeros, add ones unscaled.
+  // All k sweeps for chains [first, first + chains), advanced together.
+  static void run_block(const GibbsProblem<T>& p, const GibbsCpuLayout<T>& layout,
+                        int64_t first, int64_t chains, const GibbsCpuWorkspace<T>& ws) {
+    const int64_t V = p.visible, H = p.hidden;
+    const int64_t Vp = layout.visible_padded, Hp = layout.hidden_padded;
+    const int64_t list_stride = (V > H ? V : H) + 1;
+    const int64_t act_stride = Vp > Hp ? Vp : Hp;
+    int32_t* lists = ws.active;       // [chains, list_stride]
+    int64_t* counts = ws.counts;      // [chains]
+    bool* scaled = ws.scaled;         // [chains]
+    T* activation = ws.activation;    // [chains, act_stride]
+    float* u = ws.uniforms;
+    uint32_t* words = ws.words;
+
+    // p(h | v_0): v_0 may hold any values; zeros are skipped, ones added
+    // unscaled, other values scale their row.
+    for (int64_t r = 0; r < chains; ++r) {
+      const T* v0 = p.v_start + (first + r) * V;
+      int32_t* list = lists + r * list_stride;
+      T* scale = ws.scale + r * V;
       int64_t count = 0;
       bool binary = true;
       for (int64_t i = 0; i < V; ++i) {
         if (v0[i] != T(0)) {
-          active[count] = static_cast<int32_t>(i);
+          list[count] = static_cast<int32_t>(i);
           scale[count++] = v0[i];
           binary = binary && v0[i] == T(1);
         }
       }
-      if (binary) {
-        sum_active_rows(active, count, p.w, p.b_hid, H, h0_prob);
-      } else {
-        sum_scaled_rows(active, scale, count, p.w, p.b_hid, H, h0_prob);
-      }
-      sigmoid_in_place(h0_prob, H);
-      std::memcpy(h_prob, h0_prob, sizeof(T) * H);
-      std::memcpy(v, v0, sizeof(T) * V);
+      counts[r] = count;
+      scaled[r] = !binary;
+      std::memcpy(p.v + (first + r) * V, v0, sizeof(T) * V);
       if (p.sweeps == 0) {
+        T* v_prob = p.v_prob + (first + r) * V;
         for (int64_t i = 0; i < V; ++i) v_prob[i] = T(0);
       }
+    }
+    sum_active_rows_tiled(lists, list_stride, counts, ws.scale, V, scaled, chains, layout.w_rows,
+                          ws.b_hid_padded, Hp, activation);
+    for (int64_t r = 0; r < chains; ++r) {
+      T* h0_prob = p.h0_prob + (first + r) * H;
+      sigmoid(activation + r * Hp, H, h0_prob);
+      std::memcpy(p.h_prob + (first + r) * H, h0_prob, sizeof(T) * H);
+    }
 
-      for (int64_t s = 0; s < p.sweeps; ++s) {
-        const uint32_t draw = static_cast<uint32_t>(2 * s);
-        uniforms(p.seed, draw, static_cast<uint64_t>(b) * H, H, u, words);
-        count = sample(h_prob, u, H, h_state, active);
-        sum_active_rows(active, count, p.w_t, p.b_vis, V, v_prob);
-        sigmoid_in_place(v_prob, V);
-        uniforms(p.seed, draw + 1, static_cast<uint64_t>(b) * V, V, u, words);
-        count = sample(v_prob, u, V, v, active);
-        sum_active_rows(active, count, p.w, p.b_hid, H, h_prob);
-        sigmoid_in_place(h_prob, H);
+    for (int64_t s = 0; s < p.sweeps; ++s) {
+      const uint32_t draw = static_cast<uint32_t>(2 * s);
+      // h_s ~ p(h | v_s), kept only as the list of active hidden units.
+      for (int64_t r = 0; r < chains; ++r) {
+        const uint64_t b = static_cast<uint64_t>(first + r);
+        uniforms(p.seed, draw, b * H, H, u, words);
+        counts[r] = sample(p.h_prob + b * H, u, H, ws.h_state, lists + r * list_stride);
       }
-      uniforms(p.seed, static_cast<uint32_t>(2 * p.sweeps), static_cast<uint64_t>(b) * H, H,
-               u, words);
-      sample(h_prob, u, H, p.h + b * H, active);
+      sum_active_rows_tiled(lists, list_stride, counts, nullptr, 0, nullptr, chains,
+                            layout.w_t_rows, ws.b_vis_padded, Vp, activation);
+      // v_prob = p(v | h_s); v_{s+1} ~ v_prob.
+      for (int64_t r = 0; r < chains; ++r) {
+        const uint64_t b = static_cast<uint64_t>(first + r);
+        T* v_prob = p.v_prob + b * V;
+        sigmoid(activation + r * Vp, V, v_prob);
+        uniforms(p.seed, draw + 1, b * V, V, u, words);
+        counts[r] = sample(v_prob, u, V, p.v + b * V, lists + r * list_stride);
+      }
+      sum_active_rows_tiled(lists, list_stride, counts, nullptr, 0, nullptr, chains,
+                            layout.w_rows, ws.b_hid_padded, Hp, activation);
+      for (int64_t r = 0; r < chains; ++r) {
+        sigmoid(activation + r * Hp, H, p.h_prob + (first + r) * H);
+      }
+    }
+    // h ~ p(h | v_k).
+    for (int64_t r = 0; r < chains; ++r) {
+      const uint64_t b = static_cast<uint64_t>(first + r);
+      uniforms(p.seed, static_cast<uint32_t>(2 * p.sweeps), b * H, H, u, words);
+      sample(p.h_prob + b * H, u, H, p.h + b * H, lists + r * list_stride);
     }
   }
 };
 
 template <typename T, CpuIsa kIsa>
-void GibbsCpuKernel<T, kIsa>::run_rows(const GibbsProblem<T>& problem, int64_t begin, int64_t end,
-                                       const GibbsCpuWorkspace<T>& workspace) {
-  GibbsCpuImpl<T, kIsa>::run_rows(problem, begin, end, workspace);
+void GibbsCpuKernel<T, kIsa>::run_rows(const GibbsProblem<T>& problem,
+                                       const GibbsCpuLayout<T>& layout, int64_t begin,
+                                       int64_t end, const GibbsCpuWorkspace<T>& workspace) {
+  GibbsCpuImpl<T, kIsa>::run_rows(problem, layout, begin, end, workspace);
 }
 
 }  // namespace kgen

@@ -87,19 +87,30 @@ struct GibbsRun;
 
 template <typename T>
 struct GibbsRun<CpuDevice, T> {
-  void operator()(OpKernelContext* ctx, GibbsProblem<T> problem, T* w_t) {
+  void operator()(OpKernelContext* ctx, GibbsProblem<T> problem) {
     auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
     const int64_t V = problem.visible, H = problem.hidden;
-    ::tensorflow::Shard(workers->num_threads, workers->workers, H, V,
+    const int64_t Vp = gibbs_cpu_padded(V), Hp = gibbs_cpu_padded(H);
+    Tensor w_rows, w_t_rows;
+    const auto dtype = ::tensorflow::DataTypeToEnum<T>::value;
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(dtype, TensorShape({V, Hp}), &w_rows));
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(dtype, TensorShape({H, Vp}), &w_t_rows));
+    T* w_rows_data = w_rows.flat<T>().data();
+    T* w_t_rows_data = w_t_rows.flat<T>().data();
+    ::tensorflow::Shard(workers->num_threads, workers->workers, V, Hp,
                         [&](int64_t begin, int64_t end) {
-                          gibbs_transpose_cpu(problem.w, V, H, w_t, begin, end);
+                          gibbs_pad_w_cpu(problem.w, V, H, Hp, w_rows_data, begin, end);
                         });
-    problem.w_t = w_t;
+    ::tensorflow::Shard(workers->num_threads, workers->workers, H, Vp,
+                        [&](int64_t begin, int64_t end) {
+                          gibbs_pad_w_t_cpu(problem.w, V, H, Vp, w_t_rows_data, begin, end);
+                        });
+    const GibbsCpuLayout<T> layout{w_rows_data, w_t_rows_data, Hp, Vp};
     // Cost of one chain: about (2k + 1) dense row-products of V * H, halved for sparsity.
     const int64_t cost_per_row = std::max<int64_t>(1, (2 * problem.sweeps + 1) * V * H / 2);
     ::tensorflow::Shard(workers->num_threads, workers->workers, problem.batch, cost_per_row,
-                        [&problem](int64_t begin, int64_t end) {
-                          gibbs_rows_cpu(problem, begin, end);
+                        [&problem, &layout](int64_t begin, int64_t end) {
+                          gibbs_rows_cpu(problem, layout, begin, end);
                         });
   }
 };
@@ -107,7 +118,7 @@ struct GibbsRun<CpuDevice, T> {
 #if KGEN_WITH_CUDA
 template <typename T>
 struct GibbsRun<GpuDevice, T> {
-  void operator()(OpKernelContext* ctx, GibbsProblem<T> problem, T* w_t) {
+  void operator()(OpKernelContext* ctx, GibbsProblem<T> problem) {
     const int64_t units = problem.visible + problem.hidden;
     OP_REQUIRES(ctx, units <= gibbs_cuda_max_units(sizeof(T)),
                 Invalid(absl::StrCat("the GPU kernel keeps V + H = ", units,
@@ -115,7 +126,10 @@ struct GibbsRun<GpuDevice, T> {
                                      gibbs_cuda_max_units(sizeof(T)), " fit for this dtype")));
     auto* stream = ctx->op_device_context()->stream();
     OP_REQUIRES(ctx, stream != nullptr, absl::InternalError("GibbsSweeps: no GPU stream"));
-    problem.w_t = w_t;
+    Tensor w_t;  // filled with W^T by the launcher
+    OP_REQUIRES_OK(ctx, ctx->allocate_temp(::tensorflow::DataTypeToEnum<T>::value,
+                                           TensorShape({problem.hidden, problem.visible}), &w_t));
+    problem.w_t = w_t.flat<T>().data();
     const int code = launch_gibbs_sweeps(
         problem, static_cast<cudaStream_t>(stream->platform_specific_handle().stream));
     OP_REQUIRES(ctx, code == 0,
@@ -143,9 +157,6 @@ class GibbsSweepsOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output(3, hidden_layer, &h_prob));
     OP_REQUIRES_OK(ctx, ctx->allocate_output(4, hidden_layer, &h0_prob));
     if (batch == 0) return;
-    Tensor w_t;
-    OP_REQUIRES_OK(ctx, ctx->allocate_temp(::tensorflow::DataTypeToEnum<T>::value,
-                                           TensorShape({hidden, visible}), &w_t));
 
     GibbsProblem<T> problem{};
     problem.v_start = ctx->input(0).flat<T>().data();
@@ -162,7 +173,7 @@ class GibbsSweepsOp : public OpKernel {
     problem.v_prob = v_prob->flat<T>().data();
     problem.h_prob = h_prob->flat<T>().data();
     problem.h0_prob = h0_prob->flat<T>().data();
-    GibbsRun<Device, T>()(ctx, problem, w_t.flat<T>().data());
+    GibbsRun<Device, T>()(ctx, problem);
   }
 };
 
