@@ -48,20 +48,25 @@ def machine_info():
 
 
 class StepTimer(keras.callbacks.Callback):
-    """Records the wall-clock time at the end of every training step.
+    """Records the wall-clock time and step index at the end of every execution.
 
-    `steps_per_second()` uses the steps after the first one of the `fit` call,
-    so neither `fit`'s set-up nor the first step's latency is counted.
+    With `steps_per_execution=N`, Keras calls `on_train_batch_end` once per N
+    steps with the index of the last one, so steps are counted from those
+    indices. `steps_per_second()` uses the steps after the first execution of
+    the `fit` call, so neither `fit`'s set-up nor the first call's latency
+    (tracing, compilation) is counted.
     """
 
     def on_train_begin(self, logs=None):
         self.times = []
+        self.steps = []
 
     def on_train_batch_end(self, batch, logs=None):
         self.times.append(time.perf_counter())
+        self.steps.append(batch)
 
     def steps_per_second(self):
-        return (len(self.times) - 1) / (self.times[-1] - self.times[0])
+        return (self.steps[-1] - self.steps[0]) / (self.times[-1] - self.times[0])
 
 
 def summarize(values):

@@ -11,12 +11,14 @@ fixed rule "raw value > 127". Reported on its 2,000 test images:
 - test negative log-likelihood estimated by importance weighting with
   K = 1000 samples (Burda et al., 2015, arXiv:1509.00519), in nats per example;
 - training speed of `kgen.models.VAE` in steps per second, as users get it
-  (its `compile` turns XLA on, on the CPU too), and the speed of an
-  equivalent plain-Keras VAE written the usual way (keras-io
+  (its `compile` defaults to XLA and 8 steps per execution), and the speed of
+  an equivalent plain-Keras VAE written the usual way (keras-io
   `examples/generative/vae.py`: a `keras.Model` subclass with a `GradientTape`
   `train_step` and a `Sampling` layer, compiled with Keras' defaults), same
   architecture, batch size, data and optimizer. A third row, kgen compiled
-  with `jit_compile=False`, shows how much of the difference XLA makes.
+  with Keras' defaults (`jit_compile=False, steps_per_execution=1`), shows
+  that the difference comes from those two settings.
+- the matrix-product floor: the step's products timed alone in NumPy.
 
 The two models are trained in the same process, one epoch each in turn (the
 order alternates every epoch), so that both see the same machine load. Each
@@ -152,10 +154,53 @@ def reference_elbo(model, x, batch_size):
     return float(np.mean(log_likelihood - kl))
 
 
+# ## The matrix-product floor of one training step
+
+
+def step_matmul_shapes(batch_size):
+    """The (m, k, n) shapes of the matrix products in one training step.
+
+    Forward through the dense layers 784-500-500-(2 x 50) and 50-500-500-784,
+    then backward: for each layer `y = a W`, `dW = a^T dy` and `da = dy W^T`,
+    except `da` for the first encoder layer (the data needs no gradient).
+    """
+    encoder = [(784, 500), (500, 500), (500, 2 * LATENT_DIM)]
+    decoder = [(LATENT_DIM, 500), (500, 500), (500, 784)]
+    shapes = []
+    for index, (fan_in, fan_out) in enumerate(encoder + decoder):
+        shapes.append((batch_size, fan_in, fan_out))  # forward a W
+        shapes.append((fan_in, batch_size, fan_out))  # dW = a^T dy
+        if index != 0:
+            shapes.append((batch_size, fan_out, fan_in))  # da = dy W^T
+    return shapes
+
+
+def matmul_floor(batch_size, repeats=50):
+    """Seconds per step if the step did nothing but its products at NumPy's speed.
+
+    Each shape is timed on its own (best of `repeats`), NumPy's BLAS with its
+    default threads, in this process and on this machine.
+    """
+    rng = np.random.default_rng(0)
+    total, flops = 0.0, 0
+    for m, k, n in step_matmul_shapes(batch_size):
+        a = rng.random((m, k), dtype=np.float32)
+        b = rng.random((k, n), dtype=np.float32)
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            np.matmul(a, b)
+            best = min(best, time.perf_counter() - start)
+        total += best
+        flops += 2 * m * k * n
+    return {"seconds_per_step": total, "steps_per_second": 1.0 / total, "flops_per_step": flops,
+            "gflops_per_second": flops / total / 1e9}
+
+
 # ## kgen's VAE
 
 
-def kgen_vae(seed, jit_compile=True):
+def kgen_vae(seed, keras_defaults=False):
     """`kgen.models.VAE` with the same architecture, likelihood and optimizer.
 
     Its encoder differs from the reference's only in the head: one
@@ -170,7 +215,12 @@ def kgen_vae(seed, jit_compile=True):
         likelihood="bernoulli",
         seed=seed,
     )
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), jit_compile=jit_compile)
+    if keras_defaults:
+        model.compile(
+            optimizer=keras.optimizers.Adam(LEARNING_RATE), jit_compile=False, steps_per_execution=1
+        )
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     return model
 
 
@@ -271,11 +321,12 @@ def main():
     models = {}
     if not args.reference_only:
         models["kgen"] = kgen_vae(args.seed)
-        models["kgen_no_xla"] = kgen_vae(args.seed, jit_compile=False)
+        models["kgen_keras_defaults"] = kgen_vae(args.seed, keras_defaults=True)
     reference = ReferenceVAE(reference_encoder(), reference_decoder())
     reference.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     models["reference"] = reference
 
+    floor = matmul_floor(args.batch_size)
     start = time.perf_counter()
     records = train_interleaved(models, x_train, args)
     train_seconds = time.perf_counter() - start
@@ -294,7 +345,7 @@ def main():
         for name, record in records.items()
     }
     speedups = {}
-    for name in ("kgen", "kgen_no_xla"):
+    for name in ("kgen", "kgen_keras_defaults"):
         if name not in models:
             continue
         # Steps per second, name / reference, paired epoch by epoch.
@@ -334,6 +385,7 @@ def main():
         "scores": scores,
         "steps_per_second": speed,
         "speedup_over_reference": speedups,
+        "matmul_floor": floor,
         "train_loss_per_epoch": {n: r["loss"] for n, r in records.items()},
         "train_seconds": train_seconds,
         "eval_seconds": eval_seconds,
@@ -371,13 +423,13 @@ def print_table(payload):
         f"Keras {machine['keras']}"
     )
     rows = [
-        ("quantity", "kgen", "kgen, jit_compile=False", "reference (keras-io)"),
+        ("quantity", "kgen", "kgen at Keras' compile defaults", "reference (keras-io)"),
         ("test ELBO (nats/example)", cell("kgen", "test_elbo_nats", ".2f"), "-",
          cell("reference", "test_elbo_nats", ".2f")),
         (f"test NLL, IWAE K={config['iwae_num_samples']} (nats/example)",
          cell("kgen", "test_nll_nats", ".2f"), "-", "-"),
         (f"train steps/s, median [min, max] of {windows} window{'s' * (windows != 1)}",
-         speed_cell("kgen"), speed_cell("kgen_no_xla"), speed_cell("reference")),
+         speed_cell("kgen"), speed_cell("kgen_keras_defaults"), speed_cell("reference")),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for i, row in enumerate(rows):
@@ -393,6 +445,15 @@ def print_table(payload):
             f"epochs, range {min(speedup['windows']):.2f}-{max(speedup['windows']):.2f}; "
             f"ratio of medians {speedup['of_medians']:.2f}x){target}"
         )
+    floor = payload["matmul_floor"]
+    shares = ", ".join(
+        f"{name} {speed[name]['median'] / floor['steps_per_second']:.0%}" for name in speed
+    )
+    print(
+        f"matrix-product floor: {floor['steps_per_second']:.0f} steps/s "
+        f"({floor['flops_per_step'] / 1e9:.2f} GFLOP per step at NumPy's "
+        f"{floor['gflops_per_second']:.0f} GFLOP/s on these shapes); share of it: {shares}"
+    )
     print(
         f"train {payload['train_seconds']:.0f} s, "
         f"evaluation {payload['eval_seconds']:.0f} s"

@@ -338,3 +338,27 @@ def test_states_enumeration_helper_is_complete():
     # The tests above trust `_all_states`: every binary vector exactly once.
     states = _all_states(4)
     assert {tuple(s) for s in states} == set(itertools.product((0.0, 1.0), repeat=4))
+
+
+def test_pseudo_log_likelihood_shortcut_equals_the_free_energy_difference():
+    # The metric gets F(v~) from b_hid + v W by adding one row of W; compare with
+    # free energies of the flipped vectors computed from scratch in NumPy (float64).
+    rng = np.random.default_rng(11)
+    model = RBM(9, 5, seed=0)
+    model.w.assign(rng.normal(size=(9, 5)).astype(np.float32))
+    model.b_vis.assign(rng.normal(size=9).astype(np.float32))
+    model.b_hid.assign(rng.normal(size=5).astype(np.float32))
+    v = (rng.random((6, 9)) < 0.5).astype(np.float32)
+    flip = rng.integers(0, 9, size=6).astype(np.int32)
+    got = model._pseudo_log_likelihood(tf.constant(v), flip=tf.constant(flip)).numpy()
+
+    w, b_vis, b_hid = (x.numpy().astype(np.float64) for x in (model.w, model.b_vis, model.b_hid))
+
+    def free_energy(x):
+        return -x @ b_vis - np.logaddexp(0.0, x @ w + b_hid).sum(axis=1)
+
+    v_flipped = v.astype(np.float64).copy()
+    v_flipped[np.arange(6), flip] = 1.0 - v_flipped[np.arange(6), flip]
+    gap = free_energy(v_flipped) - free_energy(v.astype(np.float64))
+    expected = 9 * -np.logaddexp(0.0, -gap)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)

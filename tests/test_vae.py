@@ -433,3 +433,11 @@ def test_bad_input_shape_at_fit_encode_and_methods(digits):
     match = r"`x_a` must be one example of shape \(8, 8, 1\)"
     with pytest.raises(ValueError, match=match):
         vae.interpolate(digits[1][:2], digits[1][1], steps=3)
+
+
+def test_compile_defaults_to_xla_and_eight_steps_per_execution_and_keeps_overrides():
+    model = VAE(input_shape=(8, 8, 1), latent_dim=2, seed=0)
+    model.compile(optimizer="adam")
+    assert model.jit_compile is True and model.steps_per_execution == 8
+    model.compile(optimizer="adam", jit_compile=False, steps_per_execution=1)
+    assert model.jit_compile is False and model.steps_per_execution == 1

@@ -323,9 +323,12 @@ class RBM(keras.Model):
         """
         return self._free_energy(self._flatten(v))
 
-    def _free_energy(self, v):
+    def _free_energy(self, v, hidden_activation=None):
+        """F(v); `hidden_activation`, if given, is `b_hid + v W` already computed."""
+        if hidden_activation is None:
+            hidden_activation = tf.matmul(v, self.w) + self.b_hid
         return -tf.linalg.matvec(v, self.b_vis) - tf.reduce_sum(
-            tf.nn.softplus(tf.matmul(v, self.w) + self.b_hid), axis=1
+            tf.nn.softplus(hidden_activation), axis=1
         )
 
     def reconstruct(self, v):
@@ -365,6 +368,8 @@ class RBM(keras.Model):
     def train_step(self, data):
         v0 = self._unpack(data)
         op_seed = self._draw_op_seed()  # first draw: tests replay it
+        # b_hid + v0 W, shared by p(h | v0) for PCD and by the metrics.
+        hidden_activation = tf.matmul(v0, self.w) + self.b_hid
         if self.persistent:
             if self.persistent_chains is None:
                 raise ValueError(
@@ -375,20 +380,22 @@ class RBM(keras.Model):
             chain = kgen_ops.gibbs_sweeps(
                 self.persistent_chains, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed
             )
-            h0_prob = self.hidden_probs(v0)
+            h0_prob = tf.sigmoid(hidden_activation)
             self.persistent_chains.assign(chain.v)
         else:
             chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed)
             h0_prob = chain.h0_prob
         gradients = self._cd_gradients(v0, h0_prob, chain.v, chain.h_prob)
-        logs = self._update_metrics(v0, h0_prob, chain.v)  # before the update, like `fit` for nets
+        # Metrics before the update, like `fit` for other networks.
+        logs = self._update_metrics(v0, hidden_activation, h0_prob, chain.v)
         self.optimizer.apply(gradients, [self.w, self.b_vis, self.b_hid])
         return logs
 
     def test_step(self, data):
         v0 = self._unpack(data)
         chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, self._draw_op_seed())
-        return self._update_metrics(v0, chain.h0_prob, chain.v)
+        hidden_activation = tf.matmul(v0, self.w) + self.b_hid
+        return self._update_metrics(v0, hidden_activation, chain.h0_prob, chain.v)
 
     def _cd_gradients(self, v0, h0_prob, vk, hk_prob):
         """The negated CD estimate of the log-likelihood gradient, for `[w, b_vis, b_hid]`.
@@ -406,24 +413,41 @@ class RBM(keras.Model):
             -(tf.reduce_mean(h0_prob, axis=0) - tf.reduce_mean(hk_prob, axis=0)),
         ]
 
-    def _update_metrics(self, v0, h0_prob, vk):
-        free_energy_gap = tf.reduce_mean(self._free_energy(v0)) - tf.reduce_mean(self._free_energy(vk))
+    def _update_metrics(self, v0, hidden_activation, h0_prob, vk):
+        """Updates the epoch metrics; `hidden_activation` is `b_hid + v0 W`."""
+        free_energy_data = self._free_energy(v0, hidden_activation)
+        free_energy_gap = tf.reduce_mean(free_energy_data) - tf.reduce_mean(self._free_energy(vk))
         reconstruction = self.visible_probs(h0_prob)
         self.loss_tracker.update_state(free_energy_gap)
         self.reconstruction_tracker.update_state(tf.reduce_mean(tf.square(v0 - reconstruction)))
-        self.pseudo_log_likelihood_tracker.update_state(tf.reduce_mean(self._pseudo_log_likelihood(v0)))
+        self.pseudo_log_likelihood_tracker.update_state(
+            tf.reduce_mean(self._pseudo_log_likelihood(v0, hidden_activation, free_energy_data))
+        )
         return {m.name: m.result() for m in self.metrics}
 
-    def _pseudo_log_likelihood(self, v):
-        """`V * log sigmoid(F(v~) - F(v))`, `v~` = `v` with one random unit flipped; `(batch_size,)`."""
-        flip = keras.random.randint(
-            (tf.shape(v)[0],), 0, self.n_visible, dtype="int32", seed=self.seed_generator
+    def _pseudo_log_likelihood(self, v, hidden_activation=None, free_energy=None, flip=None):
+        """`V * log sigmoid(F(v~) - F(v))`, `v~` = `v` with one random unit flipped; `(batch_size,)`.
+
+        Flipping unit i changes `b_hid + v W` by `(1 - 2 v_i) W[i, :]` and
+        `b_vis^T v` by `(1 - 2 v_i) b_vis_i`, so given `b_hid + v W` (and
+        `F(v)`) the flipped free energy costs O(H) per example, not a product.
+        """
+        if hidden_activation is None:
+            hidden_activation = tf.matmul(v, self.w) + self.b_hid
+        if free_energy is None:
+            free_energy = self._free_energy(v, hidden_activation)
+        if flip is None:  # the unit to flip, per example
+            flip = keras.random.randint(
+                (tf.shape(v)[0],), 0, self.n_visible, dtype="int32", seed=self.seed_generator
+            )
+        sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
+        flipped_activation = hidden_activation + sign[:, None] * tf.gather(self.w, flip)
+        flipped_visible_term = tf.linalg.matvec(v, self.b_vis) + sign * tf.gather(self.b_vis, flip)
+        flipped_free_energy = -flipped_visible_term - tf.reduce_sum(
+            tf.nn.softplus(flipped_activation), axis=1
         )
-        mask = tf.one_hot(flip, self.n_visible, dtype=v.dtype)
-        v_flipped = v + mask * (1.0 - 2.0 * v)
         # log sigmoid(x) = -softplus(-x).
-        gap = self._free_energy(v_flipped) - self._free_energy(v)
-        return -self.n_visible * tf.nn.softplus(-gap)
+        return -self.n_visible * tf.nn.softplus(-(flipped_free_energy - free_energy))
 
     # The partition function and the likelihood.
 
