@@ -262,11 +262,14 @@ class RBM(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.pseudo_log_likelihood_tracker]
 
-    def compile(self, optimizer="rmsprop", jit_compile=False, **kwargs):
+    def compile(self, optimizer="rmsprop", jit_compile=False, steps_per_execution=8, **kwargs):
         """`keras.Model.compile` with `jit_compile=False` (XLA cannot compile the Gibbs op).
 
         Only `optimizer` matters: the RBM computes its own update and
         metrics, so a `loss` or `metrics` given here are not used.
+        `steps_per_execution` defaults to 8 (Keras: 1) so that `fit` runs 8
+        updates per call of its compiled function, amortising Keras'
+        per-step Python work; pass 1 for callbacks that must see every batch.
 
         Raises:
             ValueError: if `jit_compile` is neither False nor `"auto"`.
@@ -276,7 +279,12 @@ class RBM(keras.Model):
                 "`jit_compile` must be False for an RBM: XLA cannot compile the custom op "
                 f"Kgen>GibbsSweeps. Received: jit_compile={jit_compile!r}"
             )
-        super().compile(optimizer=optimizer, jit_compile=False, **kwargs)
+        super().compile(
+            optimizer=optimizer,
+            jit_compile=False,
+            steps_per_execution=steps_per_execution,
+            **kwargs,
+        )
 
     def get_compile_config(self):
         # The base records every `compile` argument (with jit_compile=False).
