@@ -73,5 +73,5 @@ gpu-check:
 	cmake --build build/gpu -j
 	cp build/gpu/native*.so kgen_ops/
 	nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-	python3 -m pytest -q -p no:cacheprovider tests/test_native_philox.py tests/test_native_gibbs.py
+	python3 -m pytest -q -p no:cacheprovider tests/test_native_philox.py tests/test_native_gibbs.py tests/test_native_cd_statistics.py
 	python3 benchmarks/gibbs_gpu.py --out $(GPU_OUT)/gibbs_gpu.json

@@ -11,8 +11,8 @@ hidden units, batch 100, on the 6,000 training digits of the shared MNIST subset
     W += lr / B (v0^T h0_prob - vk^T hk_prob);  b_vis += lr mean(v0 - vk);
     b_hid += lr mean(h0_prob - hk_prob)
 
-- kgen: `kgen_ops.gibbs_sweeps` + the CD statistics + the SGD update, all in one
-  `tf.function` per batch; and `kgen.models.RBM(...).fit` (Keras `fit`, SGD, its
+- kgen: `kgen_ops.gibbs_sweeps` + `kgen_ops.cd_statistics` (the sparse CD
+  statistics) + the SGD update, all in one `tf.function` per batch; and `kgen.models.RBM(...).fit` (Keras `fit`, SGD, its
   own metrics included) when `kgen/models/rbm.py` exists.
 - (a) the same CD-k written in stock TensorFlow ops (matmul, sigmoid,
   `tf.random.stateless_uniform` compared with p) in one `tf.function` per batch.
@@ -95,11 +95,10 @@ class FusedCD:
     @tf.function(jit_compile=False)  # XLA has no kernel for the custom op
     def step(self, v0, seed):
         chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.k, seed)
-        positive = tf.matmul(v0, chain.h0_prob, transpose_a=True)
-        negative = tf.matmul(chain.v, chain.h_prob, transpose_a=True)
-        self.w.assign_add((LEARNING_RATE / BATCH) * (positive - negative))
-        self.b_vis.assign_add(LEARNING_RATE * tf.reduce_mean(v0 - chain.v, axis=0))
-        self.b_hid.assign_add(LEARNING_RATE * tf.reduce_mean(chain.h0_prob - chain.h_prob, axis=0))
+        statistics = kgen_ops.cd_statistics(v0, chain.h0_prob, chain.v, chain.h_prob)
+        self.w.assign_add(LEARNING_RATE * statistics.w)
+        self.b_vis.assign_add(LEARNING_RATE * statistics.b_vis)
+        self.b_hid.assign_add(LEARNING_RATE * statistics.b_hid)
 
     def epoch(self):
         for v0 in self.batches:

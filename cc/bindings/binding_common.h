@@ -3,6 +3,7 @@
 #ifndef KGEN_CC_BINDINGS_BINDING_COMMON_H_
 #define KGEN_CC_BINDINGS_BINDING_COMMON_H_
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
@@ -52,6 +53,26 @@ inline PhiloxSeed checked_seed(const std::vector<int64_t>& seed) {
   }
   return PhiloxSeed{static_cast<uint64_t>(seed[0]), static_cast<uint64_t>(seed[1])};
 }
+
+// "(2, 3)" for an array of shape (2, 3), as NumPy prints shapes.
+inline std::string shape_of(const py::array& array) {
+  std::vector<int64_t> dims(array.shape(), array.shape() + array.ndim());
+  std::string text = format_list(dims);
+  text.front() = '(';
+  text.back() = ')';
+  if (dims.size() == 1) text.insert(text.size() - 1, ",");
+  return text;
+}
+
+inline void require_rank(const py::array& array, const char* name, int rank, const char* layout) {
+  if (array.ndim() != rank) {
+    throw py::value_error(std::string("`") + name + "` must be rank " + std::to_string(rank) +
+                          " " + layout + ". Received: " + name + ".shape=" + shape_of(array));
+  }
+}
+
+template <typename T>
+using CArray = py::array_t<T, py::array::c_style>;
 
 enum class Device { kCpu, kCuda };
 

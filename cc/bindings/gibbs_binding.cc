@@ -21,25 +21,6 @@ namespace kgen {
 namespace bindings {
 namespace {
 
-std::string shape_of(const py::array& array) {
-  std::vector<int64_t> dims(array.shape(), array.shape() + array.ndim());
-  std::string text = format_list(dims);
-  text.front() = '(';
-  text.back() = ')';
-  if (dims.size() == 1) text.insert(text.size() - 1, ",");
-  return text;
-}
-
-void require_rank(const py::array& array, const char* name, int rank, const char* layout) {
-  if (array.ndim() != rank) {
-    throw py::value_error(std::string("`") + name + "` must be rank " + std::to_string(rank) +
-                          " " + layout + ". Received: " + name + ".shape=" + shape_of(array));
-  }
-}
-
-template <typename T>
-using CArray = py::array_t<T, py::array::c_style>;
-
 template <typename T>
 py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
                              const py::array& b_vis_in, const py::array& b_hid_in, int64_t k,

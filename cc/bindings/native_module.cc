@@ -13,6 +13,7 @@ namespace kgen {
 namespace bindings {
 void bind_philox(py::module_& m);
 void bind_gibbs(py::module_& m);
+void bind_cd(py::module_& m);
 }  // namespace bindings
 }  // namespace kgen
 
@@ -28,6 +29,7 @@ alg=1), identical on CPU and CUDA and for any thread count.
 
   kgen::bindings::bind_philox(m);
   kgen::bindings::bind_gibbs(m);
+  kgen::bindings::bind_cd(m);
   m.def("built_with_cuda", [] { return static_cast<bool>(KGEN_WITH_CUDA); },
         "True when the CUDA kernels were compiled into this module.");
   m.def(

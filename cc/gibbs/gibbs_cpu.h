@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "gibbs/cd_statistics.h"
 #include "gibbs/gibbs.h"
 
 namespace kgen {
@@ -59,11 +60,31 @@ struct GibbsCpuWorkspace {
   T* b_hid_padded;   // [Hp] b_hid, zero-padded
 };
 
+// Read-only inputs of the CPU CD-statistics kernel: h_pos stacked over h_neg,
+// rows zero-padded, built once per call by the caller (gibbs_stack_hidden_cpu).
+template <typename T>
+struct CdCpuLayout {
+  const T* hidden_rows;     // [B + M, hidden_padded]
+  int64_t hidden_padded;    // gibbs_cpu_padded(H)
+};
+
+// Scratch of one CD-statistics worker.
+template <typename T>
+struct CdCpuWorkspace {
+  int32_t* index;   // [B + M] rows of hidden_rows with a nonzero v_i
+  T* scale;         // [B + M] their weights v_i / B or -v_i / M
+  T* zeros;         // [hidden_padded] zeros (the sums' starting value)
+  T* row;           // [hidden_padded] one padded row of grad_w
+};
+
 template <typename T, CpuIsa kIsa>
 struct GibbsCpuKernel {
   // All k sweeps for chains [begin, end) of `problem`.
   static void run_rows(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& layout,
                        int64_t begin, int64_t end, const GibbsCpuWorkspace<T>& workspace);
+  // Rows [begin, end) of the CD weight statistics (gibbs/cd_statistics.h).
+  static void cd_rows(const CdProblem<T>& problem, const CdCpuLayout<T>& layout, int64_t begin,
+                      int64_t end, const CdCpuWorkspace<T>& workspace);
 };
 
 extern template struct GibbsCpuKernel<float, CpuIsa::kGeneric>;
@@ -110,6 +131,41 @@ void gibbs_rows_cpu(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& lay
       break;
     default:
       GibbsCpuKernel<T, CpuIsa::kGeneric>::run_rows(problem, layout, begin, end, workspace);
+  }
+}
+
+// Rows [begin, end) of grad_w = v_pos^T h_pos / B - v_neg^T h_neg / M: the
+// CPU kernel for the best ISA here.
+template <typename T>
+void cd_rows_cpu(const CdProblem<T>& problem, const CdCpuLayout<T>& layout, int64_t begin,
+                 int64_t end) {
+  const int64_t rows = problem.batch_pos + problem.batch_neg;
+  std::vector<int32_t> index(rows + 1);
+  std::vector<T> scale(rows + 1), zeros(layout.hidden_padded + 1, T(0)),
+      row(layout.hidden_padded + 1);
+  const CdCpuWorkspace<T> workspace{index.data(), scale.data(), zeros.data(), row.data()};
+  switch (gibbs_cpu_isa()) {
+    case CpuIsa::kAvx512:
+      GibbsCpuKernel<T, CpuIsa::kAvx512>::cd_rows(problem, layout, begin, end, workspace);
+      break;
+    case CpuIsa::kAvx2:
+      GibbsCpuKernel<T, CpuIsa::kAvx2>::cd_rows(problem, layout, begin, end, workspace);
+      break;
+    default:
+      GibbsCpuKernel<T, CpuIsa::kGeneric>::cd_rows(problem, layout, begin, end, workspace);
+  }
+}
+
+// Rows [begin, end) of layout.hidden_rows: h_pos (rows 0 .. B-1) then h_neg
+// (rows B .. B+M-1), each zero-padded to `hidden_padded`.
+template <typename T>
+void gibbs_stack_hidden_cpu(const T* h_pos, const T* h_neg, int64_t batch_pos, int64_t hidden,
+                            int64_t hidden_padded, T* hidden_rows, int64_t begin, int64_t end) {
+  for (int64_t r = begin; r < end; ++r) {
+    const T* source = r < batch_pos ? h_pos + r * hidden : h_neg + (r - batch_pos) * hidden;
+    T* target = hidden_rows + r * hidden_padded;
+    for (int64_t j = 0; j < hidden; ++j) target[j] = source[j];
+    for (int64_t j = hidden; j < hidden_padded; ++j) target[j] = T(0);
   }
 }
 

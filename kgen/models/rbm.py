@@ -409,17 +409,11 @@ class RBM(keras.Model):
         """The negated CD estimate of the log-likelihood gradient, for `[w, b_vis, b_hid]`.
 
         Positive phase from the `B` data rows, negative phase from the `M`
-        chain rows (see the class docstring).
+        chain rows (see the class docstring), computed by the compiled
+        `kgen_ops.cd_statistics`, which skips the zeros of `v0` and `vk`.
         """
-        batch_size = tf.cast(tf.shape(v0)[0], v0.dtype)
-        num_negative = tf.cast(tf.shape(vk)[0], vk.dtype)
-        positive_w = tf.matmul(v0, h0_prob, transpose_a=True) / batch_size
-        negative_w = tf.matmul(vk, hk_prob, transpose_a=True) / num_negative
-        return [
-            -(positive_w - negative_w),
-            -(tf.reduce_mean(v0, axis=0) - tf.reduce_mean(vk, axis=0)),
-            -(tf.reduce_mean(h0_prob, axis=0) - tf.reduce_mean(hk_prob, axis=0)),
-        ]
+        statistics = kgen_ops.cd_statistics(v0, h0_prob, vk, hk_prob)
+        return [-statistics.w, -statistics.b_vis, -statistics.b_hid]
 
     def _update_metrics(self, v0, hidden_activation, h0_prob, vk):
         """Updates the epoch metrics; `hidden_activation` is `b_hid + v0 W`."""

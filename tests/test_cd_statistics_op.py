@@ -1,0 +1,58 @@
+"""The TensorFlow op behind kgen_ops.cd_statistics, against NumPy and the native function."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import kgen_ops
+from test_native_cd_statistics import problem, reference
+
+pytestmark = pytest.mark.skipif(not kgen_ops.op_library_loaded(), reason="op library not built")
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("sizes", [(7, 3, 5, 9), (100, 64, 784, 500)])
+def test_op_matches_numpy_and_native(dtype, tolerance, sizes):
+    inputs = problem(np.random.default_rng(3), *sizes, dtype, binary=False)
+    got = kgen_ops.cd_statistics(*inputs)
+    for value, expected in zip(got, reference(*inputs)):
+        np.testing.assert_allclose(value.numpy(), expected, atol=tolerance, rtol=0)
+    np.testing.assert_array_equal(got.w.numpy(), kgen_ops.native.cd_statistics(*inputs).w)
+
+
+def test_static_shape_in_a_graph():
+    @tf.function
+    def statistics(v_pos, h_pos, v_neg, h_neg):
+        return kgen_ops.cd_statistics(v_pos, h_pos, v_neg, h_neg).w
+
+    concrete = statistics.get_concrete_function(
+        tf.TensorSpec([None, 6]), tf.TensorSpec([None, 4]), tf.TensorSpec([None, 6]), tf.TensorSpec([None, 4])
+    )
+    assert concrete.output_shapes.as_list() == [6, 4]
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(h_pos=np.zeros((3, 4), np.float32)), r"`v_pos` and `h_pos` must have the same number of rows"),
+        (dict(v_neg=np.zeros((5, 2), np.float32)), r"`v_pos` and `v_neg` must have the same number of visible units"),
+        (dict(v_neg=np.zeros((0, 3), np.float32), h_neg=np.zeros((0, 4), np.float32)), r"each phase needs at least one row"),
+    ],
+)
+def test_bad_shapes_are_invalid_argument_errors(change, match):
+    valid = dict(
+        v_pos=np.zeros((2, 3), np.float32),
+        h_pos=np.zeros((2, 4), np.float32),
+        v_neg=np.zeros((5, 3), np.float32),
+        h_neg=np.zeros((5, 4), np.float32),
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+        kgen_ops.cd_statistics(**{**valid, **change})
+
+
+def test_dtype_mismatch_is_a_type_error():
+    with pytest.raises(TypeError, match=r"`h_neg` must have the dtype of `v_pos` \(float32\)"):
+        kgen_ops.cd_statistics(
+            np.zeros((2, 3), np.float32), np.zeros((2, 4), np.float32),
+            np.zeros((5, 3), np.float32), np.zeros((5, 4), np.float64),
+        )

@@ -1,0 +1,93 @@
+"""kgen_ops.native.cd_statistics against a float64 NumPy reference.
+
+No TensorFlow import: this file also runs on the GPU machine, where the CUDA
+case executes (elsewhere it is skipped).
+
+Tolerance: the kernel sums at most B + M float32 terms of size <= 1/B per
+entry; float32 rounding then bounds the error by about (B + M) * 2**-24, well
+under the 1e-5 absolute tolerance used for float32 below (1e-12 for float64).
+"""
+
+import numpy as np
+import pytest
+
+from kgen_ops import native
+
+pytestmark = pytest.mark.skipif(native is None, reason="kgen_ops.native was not built")
+CUDA = native is not None and native.built_with_cuda() and native.cuda_device_count() > 0
+
+
+def reference(v_pos, h_pos, v_neg, h_neg):
+    v_pos, h_pos, v_neg, h_neg = (np.asarray(a, np.float64) for a in (v_pos, h_pos, v_neg, h_neg))
+    w = v_pos.T @ h_pos / len(v_pos) - v_neg.T @ h_neg / len(v_neg)
+    return w, v_pos.mean(0) - v_neg.mean(0), h_pos.mean(0) - h_neg.mean(0)
+
+
+def problem(rng, batch_pos, batch_neg, visible, hidden, dtype, binary=True):
+    def visible_values(rows):
+        values = rng.random((rows, visible))
+        return (values < 0.15).astype(dtype) if binary else values.astype(dtype)
+
+    return (
+        visible_values(batch_pos),
+        rng.random((batch_pos, hidden)).astype(dtype),
+        visible_values(batch_neg),
+        rng.random((batch_neg, hidden)).astype(dtype),
+    )
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("binary", [True, False])
+@pytest.mark.parametrize("sizes", [(1, 1, 1, 1), (7, 3, 5, 9), (100, 64, 784, 500), (20, 30, 33, 130)])
+def test_matches_numpy(dtype, tolerance, binary, sizes):
+    inputs = problem(np.random.default_rng(sum(sizes)), *sizes, dtype, binary)
+    got = native.cd_statistics(*inputs)
+    for value, expected in zip(got, reference(*inputs)):
+        assert value.dtype == dtype and value.shape == expected.shape
+        np.testing.assert_allclose(value, expected, atol=tolerance, rtol=0)
+
+
+def test_thread_count_does_not_change_the_result():
+    inputs = problem(np.random.default_rng(5), 100, 100, 784, 500, np.float32)
+    single = native.cd_statistics(*inputs, num_threads=1)
+    for threads in (2, 3, 0):
+        for a, b in zip(native.cd_statistics(*inputs, num_threads=threads), single):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_empty_units_give_empty_statistics():
+    got = native.cd_statistics(*problem(np.random.default_rng(0), 4, 2, 0, 3, np.float32))
+    assert got.w.shape == (0, 3) and got.b_vis.shape == (0,) and got.b_hid.shape == (3,)
+
+
+ERRORS = [
+    (dict(v_pos=np.zeros((2, 3, 1), np.float32)), ValueError, r"`v_pos` must be rank 2"),
+    (dict(h_pos=np.zeros((3, 4), np.float32)), ValueError, r"must have matching rows"),
+    (dict(v_neg=np.zeros((5, 2), np.float32), h_neg=np.zeros((5, 4), np.float32)), ValueError,
+     r"same visible and hidden sizes"),
+    (dict(v_neg=np.zeros((0, 3), np.float32), h_neg=np.zeros((0, 4), np.float32)), ValueError,
+     r"each phase needs at least one row"),
+    (dict(h_neg=np.zeros((5, 4), np.float64)), TypeError, r"`h_neg` must have the dtype of `v_pos`"),
+    (dict(v_pos=np.zeros((2, 3), np.int32)), TypeError, r"`v_pos` must be float32 or float64"),
+]
+
+
+@pytest.mark.parametrize("change, error, match", ERRORS)
+def test_bad_input_is_a_clear_error(change, error, match):
+    valid = dict(
+        v_pos=np.zeros((2, 3), np.float32),
+        h_pos=np.zeros((2, 4), np.float32),
+        v_neg=np.zeros((5, 3), np.float32),
+        h_neg=np.zeros((5, 4), np.float32),
+    )
+    with pytest.raises(error, match=match):
+        native.cd_statistics(**{**valid, **change})
+
+
+@pytest.mark.skipif(not CUDA, reason="no CUDA device or CUDA build")
+@pytest.mark.parametrize("sizes", [(7, 3, 5, 9), (100, 64, 784, 500), (256, 256, 4096, 1000)])
+def test_cuda_matches_cpu(sizes):
+    # Same terms in the same order; CUDA contracts multiply-adds (FMA), so allow rounding.
+    inputs = problem(np.random.default_rng(1), *sizes, np.float32)
+    for a, b in zip(native.cd_statistics(*inputs, device="cuda"), native.cd_statistics(*inputs)):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
