@@ -3,9 +3,18 @@
 - `VAE`: variational autoencoder (arXiv 1312.6114) with IWAE log-likelihood.
 - `RBM`: binary restricted Boltzmann machine trained by CD-k or PCD on the
   compiled Gibbs op, with exact and AIS estimates of log Z.
+- `GAN` (and `GAN.mlp`): Goodfellow et al.'s GAN, minimax or non-saturating
+  generator loss, k discriminator steps (arXiv 1406.2661).
+- `DCGAN`: deep convolutional GAN (arXiv 1511.06434).
+- `ConditionalGAN`: class-conditional GAN (arXiv 1411.1784).
+- `WGANGP`: Wasserstein GAN with gradient penalty (arXiv 1704.00028).
 """
 
+from kgen.models.conditional_gan import ConditionalGAN
+from kgen.models.dcgan import DCGAN
+from kgen.models.gan import GAN
 from kgen.models.rbm import RBM
 from kgen.models.vae import VAE
+from kgen.models.wgan_gp import WGANGP
 
-__all__ = ["RBM", "VAE"]
+__all__ = ["ConditionalGAN", "DCGAN", "GAN", "RBM", "VAE", "WGANGP"]

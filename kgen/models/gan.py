@@ -1,0 +1,767 @@
+"""Generative adversarial networks (Goodfellow et al., arXiv 1406.2661) for Keras 3.
+
+A GAN trains two networks against each other. The generator `G` maps noise
+`z ~ p(z) = N(0, I)` to data space; the discriminator `D` maps a point `x`
+to a logit `l(x)`, and `D(x) = sigmoid(l(x))` is its belief that `x` came
+from the data rather than from `G`. They play the minimax game
+
+```
+min_G max_D V(D, G),
+V(D, G) = E_{x ~ p_data}[log D(x)] + E_{z ~ p(z)}[log(1 - D(G(z)))].
+```
+
+For a fixed `G` the best discriminator is `D*(x) = p_data(x) / (p_data(x) +
+p_g(x))`, and `V(D*, G) = -log 4 + 2 JS(p_data || p_g)`: the generator's
+global optimum is `p_g = p_data`, where `D* = 1/2` everywhere and the value
+is `-log 4`.
+
+Everything is computed from logits. With `l` the logit,
+`-log D = -log sigmoid(l) = softplus(-l)` and
+`-log(1 - D) = -log sigmoid(-l) = softplus(l)`; `softplus` is evaluated
+stably for any `l` (it never forms `log(0)`), so the losses stay finite
+however confident `D` becomes.
+
+This module has the base class `GAN` (any generator and discriminator
+pair, Algorithm 1 of the paper) with the classic fully connected pair
+`GAN.mlp`; `dcgan.py`, `conditional_gan.py` and `wgan_gp.py` build on it.
+"""
+
+import itertools
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kgen.export import export_model
+
+_GENERATOR_LOSSES = ("non_saturating", "minimax")
+
+
+def _is_positive_int(value):
+    return (
+        isinstance(value, (int, np.integer))
+        and not isinstance(value, bool)
+        and value >= 1
+    )
+
+
+def _check_positive_int(name, value):
+    if not _is_positive_int(value):
+        raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
+
+
+def _check_shape(name, shape):
+    """Returns `shape` as a tuple of ints, or raises."""
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = ()
+    if not shape or not all(_is_positive_int(d) for d in shape):
+        raise ValueError(
+            f"`{name}` must be a non-empty tuple of positive ints. "
+            f"Received: {name}={shape!r}"
+        )
+    return tuple(int(d) for d in shape)
+
+
+def _check_seed(seed):
+    if seed is not None and not (
+        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    ):
+        raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
+
+
+def _initializers(seed, kind="glorot"):
+    """Yields kernel initializers seeded `seed, seed + 1, ...` (or unseeded).
+
+    Every layer gets its own seed: two layers drawing from one seed would
+    start from correlated weights. `kind="dcgan"` is Radford et al.'s
+    `N(0, 0.02^2)`, otherwise Glorot uniform (the Keras default).
+    """
+    for index in itertools.count():
+        layer_seed = None if seed is None else seed + index
+        if kind == "dcgan":
+            yield keras.initializers.RandomNormal(0.0, 0.02, seed=layer_seed)
+        else:
+            yield keras.initializers.GlorotUniform(seed=layer_seed)
+
+
+# The losses, from logits. Each is an average over the batch, in nats.
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """`-V(D, G)` on a batch: what the discriminator minimises.
+
+    ```
+    -V = E[-log D(x)] + E[-log(1 - D(G(z)))]
+       = E[softplus(-l(x))] + E[softplus(l(G(z)))]
+    ```
+
+    This is the binary cross-entropy of labelling real examples 1 and
+    generated ones 0. It is finite for every finite logit.
+    """
+    return keras.ops.mean(keras.ops.softplus(-real_logits)) + keras.ops.mean(
+        keras.ops.softplus(fake_logits)
+    )
+
+
+def generator_loss(fake_logits, kind="non_saturating"):
+    """The generator's loss on a batch of logits `l(G(z))`.
+
+    - `"minimax"`: minimise `E[log(1 - D(G(z)))] = -E[softplus(l)]`, the
+      generator's side of `V` exactly. Its gradient with respect to the
+      logit is `-sigmoid(l)`, which vanishes when `D` confidently rejects
+      the samples (`l -> -inf`): early in training, when the samples are
+      bad, `G` barely learns ("saturation", section 3 of the paper).
+    - `"non_saturating"`: minimise `E[-log D(G(z))] = E[softplus(-l)]`.
+      Same fixed point, but the gradient `-sigmoid(-l)` tends to `-1` as
+      `l -> -inf`: strong exactly when the samples are bad.
+    """
+    if kind == "minimax":
+        return -keras.ops.mean(keras.ops.softplus(fake_logits))
+    if kind == "non_saturating":
+        return keras.ops.mean(keras.ops.softplus(-fake_logits))
+    raise ValueError(
+        f"`kind` must be one of {_GENERATOR_LOSSES}. Received: kind={kind!r}"
+    )
+
+
+def to_tanh_range(x):
+    """Maps data in [0, 1] (e.g. `kgen.datasets.load_digits`) to [-1, 1]: `2x - 1`.
+
+    The image generators end in `tanh`, whose outputs lie in (-1, 1): train
+    them on `to_tanh_range(x)` so that real and generated data share a range.
+    """
+    return 2.0 * x - 1.0
+
+
+def from_tanh_range(x):
+    """The inverse of `to_tanh_range`: `(x + 1) / 2`, e.g. to draw samples."""
+    return (x + 1.0) / 2.0
+
+
+# The classic fully connected networks.
+
+
+def _mlp_generator_body(h, data_shape, units, output_activation, seed):
+    """`Dense(units[0]), LeakyReLU`, then `[Dense, BN, LeakyReLU]` per wider unit."""
+    init = _initializers(seed)
+    for i, width in enumerate(units):
+        h = keras.layers.Dense(width, kernel_initializer=next(init))(h)
+        if i > 0:
+            # PyTorch's BatchNorm1d(momentum=0.1) is Keras' momentum=0.9.
+            h = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(h)
+        h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
+    h = keras.layers.Dense(
+        math.prod(data_shape), activation=output_activation, kernel_initializer=next(init)
+    )(h)
+    return keras.layers.Reshape(data_shape, name="samples")(h)
+
+
+def _mlp_discriminator_body(h, units, dropout, seed):
+    """`[Dense, LeakyReLU(0.2), Dropout]` per unit, then `Dense(1)`: one logit."""
+    init = _initializers(seed)
+    for i, width in enumerate(units):
+        h = keras.layers.Dense(width, kernel_initializer=next(init))(h)
+        h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
+        if dropout:
+            h = keras.layers.Dropout(dropout, seed=None if seed is None else seed + i)(h)
+    return keras.layers.Dense(1, kernel_initializer=next(init), name="logit")(h)
+
+
+@keras.saving.register_keras_serializable(package="kgen")
+class GAN(keras.Model):
+    """Generative adversarial network trained by Goodfellow et al.'s Algorithm 1.
+
+    Mathematical details:
+
+    `G` maps `z ~ N(0, I_latent_dim)` to data space, `D(x) = sigmoid(l(x))`
+    where `l` is the discriminator's logit. The value function is
+
+    ```
+    V(D, G) = E_{x ~ p_data}[log D(x)] + E_{z ~ p(z)}[log(1 - D(G(z)))]
+    ```
+
+    and each training step (one batch of `fit`) does, as Algorithm 1:
+
+    1. `d_steps` times: take a minibatch of `m` real examples and draw `m`
+       fresh `z`; take one step of `d_optimizer` on the discriminator's
+       weights to minimise `-V = E softplus(-l(x)) + E softplus(l(G(z)))`.
+    2. draw `m` fresh `z`; take one step of `g_optimizer` on the
+       generator's weights to minimise the generator loss:
+       `"minimax"`: `E log(1 - D(G(z))) = -E softplus(l(G(z)))` (the game
+       as written; its gradient vanishes when `D` rejects the samples), or
+       `"non_saturating"` (the paper's practical advice, the default):
+       `-E log D(G(z)) = E softplus(-l(G(z)))`.
+
+    The batch of `B` examples `fit` gives a step is cut into `d_steps`
+    consecutive minibatches of `m = B // d_steps` examples (a remainder is
+    left unused), so pass `batch_size = d_steps * m`. Each minibatch is
+    seen once; with `B < d_steps` the minibatches wrap around, `m = 1`.
+    `D` sees real and generated minibatches in separate calls (so batch
+    normalisation in `D` normalises each on its own, as in DCGAN).
+
+    Metrics (means over the epoch, of every discriminator step for the
+    first three): `d_loss` (`-V`, in nats; `log 4 = 1.386` at the
+    equilibrium), `g_loss`, `d_real` (mean `D(x)`), `d_fake` (mean
+    `D(G(z))`). Both tend to 1/2 when `G` fools `D`.
+
+    Randomness: every `z` (training, `generate(n)`, `sample`, `value`) comes
+    from the model's `keras.random.SeedGenerator(seed)`, or from a fresh
+    generator seeded with the `seed` argument of a method.
+
+    Data range: the generators built by kgen end in `tanh` by default, with
+    outputs in (-1, 1): scale the data to match, e.g. images in [0, 1]
+    with `to_tanh_range(x) = 2x - 1`. Data outside [-1, 1], such as the 2D
+    toys of `kgen.datasets.toy_2d` (up to about 4.2 in absolute value on
+    the grid), needs a linear output: `GAN.mlp(..., output_activation=None)`.
+
+    Args:
+        generator: `keras.Model` mapping `(batch, latent_dim)` to
+            `(batch, *data_shape)`.
+        discriminator: `keras.Model` mapping `(batch, *data_shape)` to one
+            logit per example, `(batch, 1)` or `(batch,)`: no sigmoid.
+        latent_dim: positive int, the dimension of `z`.
+        generator_loss: `"non_saturating"` (default) or `"minimax"`.
+        d_steps: int >= 1, discriminator steps per generator step (`k` in
+            the paper, which used 1).
+        seed: optional int, seeds the model's `SeedGenerator`.
+        **kwargs: base model keyword arguments, such as `name`.
+
+    Attributes:
+        generator, discriminator: the two networks.
+        data_shape: the shape of one example, from the generator's output.
+        seed_generator: the `keras.random.SeedGenerator` behind all noise.
+        d_optimizer, g_optimizer: set by `compile`.
+
+    Example:
+
+    ```python
+    x, _ = kgen.datasets.load_digits()
+    gan = kgen.models.GAN.mlp((8, 8, 1), latent_dim=32, seed=0)
+    gan.compile()  # Adam(2e-4, beta_1=0.5) for both networks
+    gan.fit(kgen.models.gan.to_tanh_range(x), epochs=50, batch_size=64)
+    images = kgen.models.gan.from_tanh_range(gan.generate(16, seed=1))
+    ```
+
+    References:
+        Goodfellow et al., "Generative Adversarial Nets", arXiv 1406.2661.
+    """
+
+    # Constructor arguments holding networks, serialised as nested objects.
+    _NETWORK_ARGS = ("generator", "discriminator")
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim,
+        generator_loss="non_saturating",
+        d_steps=1,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_positive_int("latent_dim", latent_dim)
+        if generator_loss not in _GENERATOR_LOSSES:
+            raise ValueError(
+                f"`generator_loss` must be one of {_GENERATOR_LOSSES}. "
+                f"Received: generator_loss={generator_loss!r}"
+            )
+        _check_positive_int("d_steps", d_steps)
+        _check_seed(seed)
+        self.latent_dim = int(latent_dim)
+        self.generator_loss = generator_loss
+        self.d_steps = int(d_steps)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._set_networks(generator, discriminator)
+
+        # Created here and returned by `metrics`, so `fit` resets them each epoch.
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.d_optimizer = None
+        self.g_optimizer = None
+
+    def _set_networks(self, generator, discriminator):
+        """Checks the two networks against each other and stores them."""
+        discriminator_name = self._NETWORK_ARGS[1]
+        for name, network in (("generator", generator), (discriminator_name, discriminator)):
+            if not isinstance(network, keras.Model):
+                raise ValueError(
+                    f"`{name}` must be a `keras.Model`. Received: {name}={network!r}"
+                )
+        data_shape = self._network_output_shape("generator", generator)[1:]
+        if not data_shape or None in data_shape:
+            raise ValueError(
+                "`generator` must output examples of a fixed shape. "
+                f"Received: generator output shape=(None, *{tuple(data_shape)})"
+            )
+        self.data_shape = tuple(int(d) for d in data_shape)
+        logit_shape = self._network_output_shape(discriminator_name, discriminator)
+        if tuple(logit_shape[1:]) not in ((), (1,)):
+            raise ValueError(
+                f"`{discriminator_name}` must output one logit per example, "
+                f"shape (batch, 1) or (batch,). Received: {discriminator_name} "
+                f"output shape={tuple(logit_shape)}"
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        # Both networks are functional models with known shapes: `summary`,
+        # `save` and `export` work before the first call.
+        self.built = True
+
+    def _network_output_shape(self, name, network):
+        """`compute_output_shape` of a network for its expected inputs, or raises."""
+        try:
+            return tuple(network.compute_output_shape(self._network_input_shape(name)))
+        except Exception as error:  # Keras raises various types on mismatches.
+            expected = self._network_input_shape(name)
+            raise ValueError(
+                f"`{name}` must accept inputs of shape {expected}. "
+                f"Received: {name} raised {type(error).__name__}: {error}"
+            ) from None
+
+    def _network_input_shape(self, name):
+        if name == "generator":
+            return (None, self.latent_dim)
+        return (None, *self.data_shape)
+
+    # The classic pair.
+
+    @classmethod
+    def mlp(
+        cls,
+        data_shape,
+        latent_dim,
+        output_activation="tanh",
+        generator_units=(128, 256, 512, 1024),
+        discriminator_units=(512, 256),
+        dropout=0.3,
+        seed=None,
+        **gan_kwargs,
+    ):
+        """Returns a `GAN` with the classic fully connected networks.
+
+        Generator: `Dense(128), LeakyReLU(0.2)`, then for widths 256, 512,
+        1024 `Dense, BatchNormalization, LeakyReLU(0.2)`, then a dense
+        layer to `prod(data_shape)` with `output_activation`, reshaped to
+        `data_shape`. Discriminator: `Flatten`, then for widths 512, 256
+        `Dense, LeakyReLU(0.2), Dropout(0.3)`, then `Dense(1)`, the logit.
+
+        Args:
+            data_shape: tuple of positive ints, the shape of one example.
+            latent_dim: positive int.
+            output_activation: `"tanh"` (default) for data scaled to
+                [-1, 1] (see `to_tanh_range`), or `None` (linear) for data
+                of any range, such as `kgen.datasets.toy_2d`.
+            generator_units: widths of the generator's hidden layers.
+            discriminator_units: widths of the discriminator's hidden layers.
+            dropout: float in [0, 1), the discriminator's dropout rate.
+            seed: optional int, seeds the initial weights, the dropout and
+                the returned model's `SeedGenerator`.
+            **gan_kwargs: passed to `GAN`: `generator_loss`, `d_steps`, `name`.
+
+        Returns:
+            A `GAN`, not yet compiled.
+        """
+        if cls is not GAN:
+            raise TypeError(
+                f"`mlp` builds a plain `GAN`; call `GAN.mlp`, not `{cls.__name__}.mlp`."
+            )
+        data_shape = _check_shape("data_shape", data_shape)
+        _check_positive_int("latent_dim", latent_dim)
+        _check_seed(seed)
+        for name, units in (
+            ("generator_units", generator_units),
+            ("discriminator_units", discriminator_units),
+        ):
+            if not (tuple(units) and all(_is_positive_int(u) for u in units)):
+                raise ValueError(
+                    f"`{name}` must be a non-empty tuple of positive ints. "
+                    f"Received: {name}={units!r}"
+                )
+        if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+            raise ValueError(
+                f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}"
+            )
+        disc_seed = None if seed is None else seed + 1000
+        z = keras.Input((latent_dim,), name="z")
+        samples = _mlp_generator_body(
+            z, data_shape, tuple(generator_units), output_activation, seed
+        )
+        generator = keras.Model(z, samples, name="generator")
+        x = keras.Input(data_shape, name="x")
+        logit = _mlp_discriminator_body(
+            keras.layers.Flatten()(x), tuple(discriminator_units), dropout, disc_seed
+        )
+        discriminator = keras.Model(x, logit, name="discriminator")
+        return cls(generator, discriminator, latent_dim, seed=seed, **gan_kwargs)
+
+    # Training configuration.
+
+    def _default_optimizer(self):
+        """Radford et al.'s Adam(2e-4, beta_1=0.5), the usual GAN choice."""
+        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        jit_compile=True,
+        steps_per_execution=8,
+        **kwargs,
+    ):
+        """Sets the two optimizers, as `keras.Model.compile` with faster defaults.
+
+        Args:
+            d_optimizer: optimizer of the discriminator's weights (an
+                instance, a name or a config dict). `None`: a new
+                `Adam(2e-4, beta_1=0.5)` (`WGANGP`: `Adam(1e-4, beta_1=0,
+                beta_2=0.9)`, the WGAN-GP paper's).
+            g_optimizer: optimizer of the generator's weights, likewise.
+                Must not be the same object as `d_optimizer`.
+            jit_compile: `True` (default, unlike Keras' `"auto"`) compiles
+                the train and test steps with XLA, the CPU included.
+            steps_per_execution: 8 by default: `fit` runs 8 steps per call
+                of its compiled function (callbacks then see every 8th
+                batch). Pass `jit_compile=False, steps_per_execution=1` for
+                Keras' behaviour.
+            **kwargs: other `keras.Model.compile` arguments (no `optimizer`
+                or `loss`: the losses are the model's).
+        """
+        d_optimizer = keras.optimizers.get(d_optimizer) or self._default_optimizer()
+        g_optimizer = keras.optimizers.get(g_optimizer) or self._default_optimizer()
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "`g_optimizer` must be a different optimizer object from "
+                f"`d_optimizer` (each keeps its own state). Received: "
+                f"g_optimizer={g_optimizer!r}"
+            )
+        super().compile(
+            optimizer=None,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            **kwargs,
+        )
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self._gan_compile_config = {
+            "jit_compile": jit_compile,
+            "steps_per_execution": steps_per_execution,
+        }
+
+    def get_compile_config(self):
+        if self.d_optimizer is None:
+            return {}
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            **self._gan_compile_config,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for name in ("d_optimizer", "g_optimizer"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        self.compile(**config)
+        # Create the optimizers' variables, so that loading restores their state.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.d_real_tracker,
+            self.d_fake_tracker,
+        ]
+
+    # The networks on batches. Subclasses that condition on labels override
+    # these two; everything else goes through them.
+
+    def _generate(self, z, labels=None, training=None):
+        return self.generator(z, training=training)
+
+    def _discriminate(self, x, labels=None, training=None):
+        """The discriminator's logits, shape `(batch,)`."""
+        logits = self.discriminator(x, training=training)
+        return keras.ops.reshape(logits, (-1,))
+
+    # The losses. `WGANGP` overrides both.
+
+    def _discriminator_loss(self, x_real, x_fake, labels, training):
+        """Returns `(loss, outputs)` of one discriminator step.
+
+        `outputs` is a dict with the discriminator's outputs on the real
+        (`"real"`) and generated (`"fake"`) examples, for the metrics.
+        """
+        real_logits = self._discriminate(x_real, labels, training=training)
+        fake_logits = self._discriminate(x_fake, labels, training=training)
+        loss = discriminator_loss(real_logits, fake_logits)
+        return loss, {"real": real_logits, "fake": fake_logits}
+
+    def _generator_loss(self, fake_logits):
+        return generator_loss(fake_logits, self.generator_loss)
+
+    def _update_d_metrics(self, loss, outputs):
+        self.d_loss_tracker.update_state(loss)
+        self.d_real_tracker.update_state(keras.ops.mean(keras.ops.sigmoid(outputs["real"])))
+        self.d_fake_tracker.update_state(keras.ops.mean(keras.ops.sigmoid(outputs["fake"])))
+
+    # Training.
+
+    def _noise(self, num_samples, seed_generator=None):
+        return keras.random.normal(
+            (num_samples, self.latent_dim),
+            dtype=self.compute_dtype,
+            seed=self.seed_generator if seed_generator is None else seed_generator,
+        )
+
+    def _unpack(self, data):
+        """`(x, labels)` of a batch; `labels` is None for an unconditional GAN."""
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._standardize_x(x), None
+
+    def _minibatches(self, x, labels):
+        """Cuts a batch into `d_steps` minibatches of `m = max(B // d_steps, 1)`.
+
+        Minibatch `k` holds rows `k*m .. k*m + m - 1` (modulo `B`). Returns
+        a list of `(x_k, labels_k)` and `m`.
+        """
+        if self.d_steps == 1:
+            return [(x, labels)], keras.ops.shape(x)[0]
+        batch_size = tf.shape(x)[0]
+        m = tf.maximum(batch_size // self.d_steps, 1)
+        batches = []
+        for k in range(self.d_steps):
+            rows = (k * m + tf.range(m)) % batch_size
+            batches.append(
+                (
+                    tf.gather(x, rows),
+                    None if labels is None else tf.gather(labels, rows),
+                )
+            )
+        return batches, m
+
+    def train_step(self, data):
+        x, labels = self._unpack(data)
+        minibatches, m = self._minibatches(x, labels)
+        discriminator_weights = self.discriminator.trainable_weights
+        generator_weights = self.generator.trainable_weights
+
+        for x_real, labels_k in minibatches:
+            # The fakes are made outside the tape: this step moves D only.
+            x_fake = self._generate(self._noise(m), labels_k, training=True)
+            with tf.GradientTape() as tape:  # updates the discriminator's weights
+                d_loss, outputs = self._discriminator_loss(
+                    x_real, x_fake, labels_k, training=True
+                )
+                # Weight regularisers of a user's discriminator, if any.
+                total = d_loss + sum(self.discriminator.losses)
+            gradients = tape.gradient(total, discriminator_weights)
+            self.d_optimizer.apply(gradients, discriminator_weights)
+            self._update_d_metrics(d_loss, outputs)
+
+        # The generator step conditions on the last minibatch's labels, so
+        # the classes are drawn as often as in the data.
+        z = self._noise(m)
+        with tf.GradientTape() as tape:  # updates the generator's weights
+            x_fake = self._generate(z, labels_k, training=True)
+            fake_logits = self._discriminate(x_fake, labels_k, training=True)
+            g_loss = self._generator_loss(fake_logits)
+            total = g_loss + sum(self.generator.losses)
+        gradients = tape.gradient(total, generator_weights)
+        self.g_optimizer.apply(gradients, generator_weights)
+        self.g_loss_tracker.update_state(g_loss)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def test_step(self, data):
+        x, labels = self._unpack(data)
+        x_fake = self._generate(self._noise(keras.ops.shape(x)[0]), labels, training=False)
+        d_loss, outputs = self._discriminator_loss(x, x_fake, labels, training=False)
+        self._update_d_metrics(d_loss, outputs)
+        self.g_loss_tracker.update_state(self._generator_loss(outputs["fake"]))
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`; the shape of array data is checked before any tracing."""
+        if hasattr(x, "shape") and not isinstance(x, tf.data.Dataset):
+            self._check_x_shape(tuple(x.shape))
+        return super().fit(x, y, *args, **kwargs)
+
+    def _check_x_shape(self, shape):
+        if len(shape) != len(self.data_shape) + 1 or any(
+            got is not None and got != want for got, want in zip(shape[1:], self.data_shape)
+        ):
+            expected = ", ".join(map(str, self.data_shape))
+            raise ValueError(
+                f"`x` must have shape (batch_size, {expected}). Received: x.shape={shape}"
+            )
+
+    def _standardize_x(self, x):
+        """Converts `x` to a float tensor and checks its shape against `data_shape`."""
+        x = keras.ops.cast(keras.ops.convert_to_tensor(x), self.compute_dtype)
+        if x.shape.rank is None:
+            # `fit` may retrace with relaxed shapes; then check when it runs.
+            return tf.ensure_shape(x, (None, *self.data_shape))
+        self._check_x_shape(tuple(x.shape))
+        return x
+
+    # Generation.
+
+    def _latents(self, z, seed=None, name="z"):
+        """`z` as a `(n, latent_dim)` tensor; an int `n` draws `z ~ N(0, I)`."""
+        if _is_positive_int(z):
+            _check_seed(seed)
+            seed_generator = None if seed is None else keras.random.SeedGenerator(seed)
+            return self._noise(int(z), seed_generator)
+        if isinstance(z, (bool, int, float)):
+            raise ValueError(
+                f"`{name}` must be an int >= 1 or an array of shape "
+                f"(n, {self.latent_dim}). Received: {name}={z!r}"
+            )
+        z = keras.ops.cast(keras.ops.convert_to_tensor(z), self.compute_dtype)
+        if z.shape.rank != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"`{name}` must have shape (n, latent_dim) = (n, {self.latent_dim}). "
+                f"Received: {name}.shape={tuple(z.shape)}"
+            )
+        return z
+
+    def call(self, z, training=None):
+        """`G(z)`: so `predict(z)` generates. `z` has shape `(batch, latent_dim)`."""
+        return self._generate(z, training=training)
+
+    def generate(self, z, seed=None):
+        """Generates samples, `G(z)`, with the networks in inference mode.
+
+        Args:
+            z: an int `n` (draw `n` latents `z ~ N(0, I)`) or an array of
+                shape `(n, latent_dim)`.
+            seed: optional int, used when `z` is an int: `None` draws from
+                the model's seed generator (advancing it); an int gives the
+                same samples every time.
+
+        Returns:
+            A tensor of shape `(n, *data_shape)`.
+        """
+        return self._generate(self._latents(z, seed), training=False)
+
+    def sample(self, num_samples, seed=None):
+        """`generate(num_samples, seed)`: `(num_samples, *data_shape)` samples.
+
+        The name `kgen.callbacks.GenerativePictures` calls with a fixed seed,
+        so its grids show the same latents each epoch. The samples are in
+        the generator's range: (-1, 1) for tanh outputs, so give the
+        callback `value_range=(-1, 1)`.
+        """
+        _check_positive_int("num_samples", num_samples)
+        return self.generate(num_samples, seed=seed)
+
+    def _interpolation_latents(self, z_a, z_b, steps):
+        if not (_is_positive_int(steps) and steps >= 2):
+            raise ValueError(f"`steps` must be an int >= 2. Received: steps={steps!r}")
+        ends = []
+        for name, z in (("z_a", z_a), ("z_b", z_b)):
+            z = keras.ops.convert_to_tensor(z, dtype=self.compute_dtype)
+            if tuple(z.shape) not in ((self.latent_dim,), (1, self.latent_dim)):
+                raise ValueError(
+                    f"`{name}` must be one latent vector of shape ({self.latent_dim},). "
+                    f"Received: {name}.shape={tuple(z.shape)}"
+                )
+            ends.append(keras.ops.reshape(z, (self.latent_dim,)))
+        t = keras.ops.linspace(0.0, 1.0, steps)[:, None]
+        return (1.0 - t) * ends[0] + t * ends[1]
+
+    def interpolate(self, z_a, z_b, steps=8):
+        """Generates along the straight line between two latent vectors.
+
+        `z_t = (1 - t) z_a + t z_b` for `steps` evenly spaced `t` in [0, 1].
+
+        Args:
+            z_a, z_b: arrays of shape `(latent_dim,)` or `(1, latent_dim)`.
+            steps: int >= 2, the number of points, both ends included.
+
+        Returns:
+            A tensor of shape `(steps, *data_shape)`.
+        """
+        return self._generate(self._interpolation_latents(z_a, z_b, steps), training=False)
+
+    def value(self, x, seed=None):
+        """Monte Carlo estimate of `V(D, G)` on `x` and as many samples `G(z)`.
+
+        `mean_i log D(x_i) + mean_i log(1 - D(G(z_i)))`, both networks in
+        inference mode; `-log 4 = -1.386` nats at the equilibrium `D = 1/2`.
+
+        Args:
+            x: array of shape `(n, *data_shape)`.
+            seed: optional int for the `z`, as in `generate`.
+
+        Returns:
+            A float scalar tensor, in nats.
+        """
+        x = self._standardize_x(x)
+        x_fake = self.generate(keras.ops.shape(x)[0], seed=seed)
+        return -discriminator_loss(
+            self._discriminate(x, training=False), self._discriminate(x_fake, training=False)
+        )
+
+    # Saving and export.
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "generator_loss": self.generator_loss,
+            "d_steps": self.d_steps,
+            "seed": self.seed,
+        }
+        return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in cls._NETWORK_ARGS:
+            if config.get(name) is not None:
+                config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
+
+    def _export_signatures(self):
+        z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
+
+        @tf.function(input_signature=[z_spec])
+        def generate(z):
+            return {"samples": self._generate(z, training=False)}
+
+        return {"generate": generate}
+
+    def export(self, path, overwrite=False):
+        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
+
+        Signature `generate` (also `serving_default`): `z` float32
+        `(None, latent_dim)` -> `samples`: float32 `(None, *data_shape)`,
+        `G(z)` in inference mode (`ConditionalGAN` adds the input `labels`,
+        int32 `(None,)`). Clients draw `z ~ N(0, I)` themselves.
+
+        Args:
+            path: the SavedModel folder to create (for TF Serving, ending in
+                a version number, e.g. `exports/gan/1`).
+            overwrite: whether to replace an existing export at `path`.
+
+        Returns:
+            The absolute path written, as a `str`.
+        """
+        return export_model(
+            self,
+            path,
+            signatures=self._export_signatures(),
+            serving_default="generate",
+            overwrite=overwrite,
+        )
