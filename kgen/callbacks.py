@@ -12,7 +12,10 @@ import os
 import keras
 import numpy as np
 import tensorflow as tf
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
+from kgen import diagnostics
 from kgen import plotting
 
 _CURVES = ("elbo", "metrics", None)
@@ -64,6 +67,10 @@ class GenerativePictures(keras.callbacks.Callback):
             `None` (default) enlarges small images to at least 28 pixels
             (8x8 digits 4 times, MNIST not at all).
         curves: `"elbo"`, `"metrics"` or `None` (no curves).
+        value_range: `(low, high)`, the range of the model's images (and
+            of `x_val`); they are mapped linearly onto [0, 1] to be drawn.
+            `(-1, 1)` for GANs, whose generators end in `tanh`. Not used
+            for 2D points.
 
     Example:
 
@@ -89,6 +96,7 @@ class GenerativePictures(keras.callbacks.Callback):
         manifold_size=15,
         scale=None,
         curves="elbo",
+        value_range=(0.0, 1.0),
     ):
         super().__init__()
         for name, value in (
@@ -102,6 +110,15 @@ class GenerativePictures(keras.callbacks.Callback):
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
         if curves not in _CURVES:
             raise ValueError(f"`curves` must be one of {_CURVES}. Received: curves={curves!r}")
+        try:
+            low, high = (float(v) for v in value_range)
+        except (TypeError, ValueError):
+            low = high = float("nan")
+        if not low < high:
+            raise ValueError(
+                f"`value_range` must be a pair (low, high) with low < high. Received: value_range={value_range!r}"
+            )
+        self.value_range = (low, high)
         self.out_dir = os.fspath(out_dir)
         self.x_val = None if x_val is None else np.asarray(x_val)[:num_reconstructions]
         self.num_samples = int(num_samples)
@@ -155,17 +172,26 @@ class GenerativePictures(keras.callbacks.Callback):
             pictures["samples"] = plotting.scatter_image(samples, title="samples")
             return pictures
         scale = self.scale or plotting.auto_scale(samples.shape[1])
-        pictures["samples"] = plotting.image_grid(samples, scale=scale)
+        pictures["samples"] = plotting.image_grid(self._unit(samples), scale=scale)
         if self.x_val is not None and callable(getattr(model, "reconstruct", None)):
             reconstructions = _to_numpy(model.reconstruct(self.x_val))
             pictures["reconstructions"] = plotting.reconstruction_grid(
-                self.x_val, reconstructions.reshape(self.x_val.shape), scale=scale
+                self._unit(self.x_val),
+                self._unit(reconstructions.reshape(self.x_val.shape)),
+                scale=scale,
             )
         if getattr(model, "latent_dim", None) == 2 and callable(getattr(model, "decode", None)):
             pictures["manifold"] = plotting.latent_manifold(
-                lambda z: _decoded_mean(model.decode(z)), n=self.manifold_size, scale=scale
+                lambda z: self._unit(_decoded_mean(model.decode(z))), n=self.manifold_size, scale=scale
             )
         return pictures
+
+    def _unit(self, images):
+        """Maps images from `value_range` onto [0, 1]."""
+        low, high = self.value_range
+        if (low, high) == (0.0, 1.0):
+            return images
+        return (np.asarray(images, dtype=np.float32) - low) / (high - low)
 
     def write_pictures(self, epoch):
         """Writes `pictures()` as PNG files (and to TensorBoard) for `epoch`.
@@ -198,6 +224,157 @@ class GenerativePictures(keras.callbacks.Callback):
                 curves[f"{prefix}elbo"] = [-v for v in self.history[f"{prefix}loss"]]
         if curves:
             plotting.plot_curves(curves, path, title="evidence lower bound", ylabel="ELBO (nats)")
+
+
+class ModeCoverageCallback(keras.callbacks.Callback):
+    """Measures, each epoch, how many modes of a 2D Gaussian mixture a model covers.
+
+    At the end of every epoch, draws `num_samples` points with
+    `model.sample(num_samples, seed=seed)` (the same seed every epoch, so
+    successive epochs show the same noise through an improving generator)
+    and scores them with `kgen.diagnostics.mode_coverage`: a sample is high
+    quality when it lies within 3 standard deviations of its nearest centre,
+    and a mode is covered when it gets at least `min_count` high-quality
+    samples (default: a fifth of the `num_samples / K` a perfect generator
+    would put there; PacGAN, Lin et al., 2018, arXiv:1712.04086).
+
+    The two numbers are added to the epoch logs as `modes_covered` and
+    `high_quality_fraction`, so `History`, `CSVLogger`, `GenerativePictures`
+    (which writes every logged metric to TensorBoard) and Keras'
+    `TensorBoard` callback record them when they come *after* this callback
+    in `callbacks` (`fit` appends its own `History` last). The per-mode
+    counts of the last epoch are in `self.last_coverage`.
+
+    Files written into `out_dir` (`NNN` is the 1-based epoch, zero padded):
+    `coverage_epochNNN.png`, a scatter plot of real points (grey), generated
+    points (blue) and the mode centres (red crosses for uncovered modes,
+    green for covered ones). With `tensorboard_dir`, the same picture is
+    written as the TensorBoard image `coverage` at step `epoch`.
+
+    Args:
+        centers: array-like `[K, 2]`, the mode centres, e.g.
+            `kgen.datasets.toy_2d_centers("ring")`.
+        std: positive float, the standard deviation of each mode, e.g.
+            `kgen.datasets.TOY_2D_STD["ring"]`.
+        num_samples: positive int, points drawn per epoch (2,500 as in
+            VEEGAN and PacGAN).
+        seed: int, the fixed seed passed to `model.sample`.
+        out_dir: optional folder for the PNG files; created if missing.
+            `None` writes no files.
+        tensorboard_dir: optional folder for a TensorBoard event file.
+        real_points: optional array `[N, 2]` of data points to draw behind
+            the samples; `None` draws `num_samples` points of the mixture
+            (`centers` plus `std` Gaussian noise, NumPy seed `seed`).
+        min_count: positive number or `None`; see
+            `kgen.diagnostics.mode_coverage`.
+
+    Example:
+
+    ```python
+    coverage = ModeCoverageCallback(toy_2d_centers("ring"), TOY_2D_STD["ring"], out_dir="coverage")
+    history = gan.fit(x, epochs=20, batch_size=256, callbacks=[coverage])
+    history.history["modes_covered"]  # one int per epoch
+    ```
+    """
+
+    def __init__(
+        self,
+        centers,
+        std,
+        num_samples=2500,
+        seed=0,
+        out_dir=None,
+        tensorboard_dir=None,
+        real_points=None,
+        min_count=None,
+    ):
+        super().__init__()
+        centers = np.asarray(centers, dtype=np.float32)
+        if centers.ndim != 2 or centers.shape[1] != 2 or centers.shape[0] == 0:
+            raise ValueError(
+                f"`centers` must be a non-empty array of shape [K, 2]. Received: centers.shape={centers.shape}"
+            )
+        if not (np.isscalar(std) and np.isfinite(std) and std > 0):
+            raise ValueError(f"`std` must be a positive float. Received: std={std!r}")
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise ValueError(f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}")
+        if real_points is None:
+            rng = np.random.default_rng(seed)
+            modes = rng.integers(len(centers), size=num_samples)
+            real_points = centers[modes] + std * rng.standard_normal((num_samples, 2))
+        real_points = np.asarray(real_points, dtype=np.float32)
+        if real_points.ndim != 2 or real_points.shape[1] != 2:
+            raise ValueError(
+                f"`real_points` must have shape [N, 2]. Received: real_points.shape={real_points.shape}"
+            )
+        self.centers = centers
+        self.std = float(std)
+        self.num_samples = int(num_samples)
+        self.seed = seed
+        self.out_dir = None if out_dir is None else os.fspath(out_dir)
+        self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
+        self.real_points = real_points
+        self.min_count = min_count
+        self.last_coverage = None
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        if self.out_dir is not None:
+            os.makedirs(self.out_dir, exist_ok=True)
+        if self.tensorboard_dir is not None and self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        samples = _to_numpy(self.model.sample(self.num_samples, seed=self.seed))
+        coverage = self.coverage(samples)
+        self.last_coverage = coverage
+        if logs is not None:
+            logs["modes_covered"] = coverage.modes_covered
+            logs["high_quality_fraction"] = coverage.high_quality_fraction
+        if self.out_dir is None and self._writer is None:
+            return
+        step = epoch + 1
+        picture = self.picture(samples, coverage, title=f"epoch {step}")
+        if self.out_dir is not None:
+            plotting.save_png(os.path.join(self.out_dir, f"coverage_epoch{step:03d}.png"), picture)
+        if self._writer is not None:
+            with self._writer.as_default():
+                _image_summary("coverage", picture, step)
+            self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def coverage(self, samples):
+        """`kgen.diagnostics.mode_coverage` of `samples` `[n, 2]` against this mixture."""
+        return diagnostics.mode_coverage(samples, self.centers, self.std, min_count=self.min_count)
+
+    def picture(self, samples, coverage, title=None):
+        """Real versus generated points as a `uint8` RGB array `[400, 400, 3]`."""
+        figure = Figure(figsize=(4, 4), dpi=100)
+        canvas = FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        axes.scatter(*self.real_points.T, s=3, c="0.6", alpha=0.5, label="real")
+        axes.scatter(*np.asarray(samples).T, s=3, c="C0", alpha=0.5, label="generated")
+        covered = coverage.per_mode_counts >= coverage.min_count
+        for mask, color in ((covered, "C2"), (~covered, "C3")):
+            if mask.any():
+                axes.scatter(*self.centers[mask].T, marker="x", s=40, c=color)
+        axes.set_aspect("equal", adjustable="datalim")
+        low = float(self.centers.min()) - 1.0
+        high = float(self.centers.max()) + 1.0
+        axes.set_xlim(low, high)
+        axes.set_ylim(low, high)
+        heading = (
+            f"{coverage.modes_covered}/{len(self.centers)} modes, "
+            f"{coverage.high_quality_fraction:.0%} high quality"
+        )
+        axes.set_title(heading if title is None else f"{title}: {heading}", fontsize=9)
+        axes.legend(loc="upper right", fontsize=7, markerscale=3)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
 def _image_summary(tag, image, step):

@@ -2,6 +2,8 @@
 
 ```
 kgen train vae --data digits --epochs 30 --batch-size 64 --out runs/vae --seed 0
+kgen train gan --data toy2d:ring --epochs 20 --out runs/gan
+kgen train dcgan --data mnist:mnist.npz --out runs/dcgan
 kgen sample runs/vae --n 64 --out grid.png
 kgen export runs/vae exports/vae/1
 kgen info
@@ -12,11 +14,24 @@ kgen info
 - `model.keras`: the trained model (`keras.saving.load_model` reloads it);
 - `saved_model/`: a SavedModel with serving signatures (`model.export`);
 - `pictures/`: samples, reconstructions and, for a 2D latent space, the
-  latent manifold per epoch, plus `curves.png` (`GenerativePictures`);
+  latent manifold per epoch, plus `curves.png` (`GenerativePictures`); on
+  `--data toy2d` also `coverage_epochNNN.png`, real versus generated points
+  (`ModeCoverageCallback`);
 - `logs/`: TensorBoard event file with the same pictures and the epoch
   metrics;
-- `metrics.json`: final training and validation metrics and the held-out
-  ELBO and importance-weighted log-likelihood, in nats per example.
+- `metrics.json`: final training and validation metrics and held-out
+  numbers: the ELBO and importance-weighted log-likelihood in nats per
+  example for likelihood models (vae, rbm); for GANs, which have no
+  likelihood, the final losses and the held-out value of the game
+  (`V(D, G)` in nats, or the critic's Wasserstein estimate for wgan); on
+  `--data toy2d` the modes covered (`kgen.diagnostics.mode_coverage`).
+
+The GANs (gan, dcgan, cgan, wgan) train on images scaled from [0, 1] to
+[-1, 1], the range of their `tanh` generators; their pictures and
+`kgen sample` map samples back to [0, 1]. On toy2d points, gan and wgan use
+a linear output and the data as it is. cgan is trained on the images and
+their digit labels. For wgan, `--batch-size` is the minibatch of each of
+its 5 critic steps (so one step reads 5 batches).
 
 The run is written into a temporary sibling folder (`.DIR.partial-XXXX`)
 and renamed to `DIR` only when complete; on an error or Ctrl-C the partial
@@ -44,6 +59,7 @@ _TOY_NAMES = ("ring", "grid")
 _VALIDATION_FRACTION = 0.1  # of digits and toy2d; MNIST uses its test split
 _NUM_RECONSTRUCTIONS = 16
 _LOG_LIKELIHOOD_SAMPLES = 100  # K of the IWAE bound in metrics.json
+_COVERAGE_SAMPLES = 2500  # samples scored by mode_coverage (VEEGAN, PacGAN)
 
 
 class UsageError(Exception):
@@ -83,11 +99,6 @@ def _build_rbm(data_shape, args):
 
     from kgen.models import RBM
 
-    if len(data_shape) != 3:
-        raise UsageError(
-            "kgen train: error: `MODEL` rbm needs image data (digits or mnist:PATH). "
-            f"Received: --data={args.data!r}"
-        )
     # PCD with 100 persistent chains: samples from noise look like digits,
     # where CD-1's chains collapse to one blurry mode (examples/rbm_mnist.py).
     model = RBM(
@@ -103,12 +114,100 @@ def _build_rbm(data_shape, args):
     return model
 
 
-MODELS = {"vae": _build_vae, "rbm": _build_rbm}
+def _gan_optimizers(args, beta_1=0.5, beta_2=0.999):
+    """Two Adam optimizers (discriminator, generator) at `--learning-rate`."""
+    import keras
+
+    return {
+        name: keras.optimizers.Adam(args.learning_rate, beta_1=beta_1, beta_2=beta_2)
+        for name in ("d_optimizer", "g_optimizer")
+    }
+
+
+def _build_gan(data_shape, args):
+    from kgen.models.gan import GAN
+
+    if len(data_shape) == 1:
+        # Points of any range: a linear output; narrower networks than the
+        # image defaults (tests/test_gan_toy2d.py covers >= 6 of 8 ring modes).
+        model = GAN.mlp(
+            data_shape,
+            latent_dim=args.latent_dim,
+            output_activation=None,
+            generator_units=_TOY_GAN_UNITS,
+            discriminator_units=_TOY_GAN_UNITS,
+            dropout=0.0,
+            seed=args.seed,
+        )
+    else:
+        model = GAN.mlp(data_shape, latent_dim=args.latent_dim, seed=args.seed)
+    # Radford et al.'s Adam(beta_1=0.5), at 2e-4 for images.
+    model.compile(**_gan_optimizers(args))
+    return model
+
+
+def _build_dcgan(data_shape, args):
+    from kgen.models.dcgan import DCGAN
+
+    model = DCGAN(data_shape, latent_dim=args.latent_dim, seed=args.seed)
+    model.compile(**_gan_optimizers(args))
+    return model
+
+
+def _build_cgan(data_shape, args):
+    from kgen.models.conditional_gan import ConditionalGAN
+
+    model = ConditionalGAN(
+        data_shape, num_classes=args.num_classes, latent_dim=args.latent_dim, seed=args.seed
+    )
+    model.compile(**_gan_optimizers(args))
+    return model
+
+
+def _build_wgan(data_shape, args):
+    from kgen.models.wgan_gp import WGANGP
+
+    # On points, a gradient penalty weight of 1 (tests/test_gan_toy2d.py; the
+    # paper used 0.1 on its toys); 10 (the paper's) on images.
+    kwargs = {"hidden_units": _TOY_WGAN_UNITS, "gp_weight": 1.0} if len(data_shape) == 1 else {}
+    model = WGANGP(data_shape, latent_dim=args.latent_dim, n_critic=5, seed=args.seed, **kwargs)
+    # The WGAN-GP paper's Adam(beta_1=0, beta_2=0.9).
+    model.compile(**_gan_optimizers(args, beta_1=0.0, beta_2=0.9))
+    return model
+
+
+_TOY_GAN_UNITS = (128, 128)
+_TOY_WGAN_UNITS = (128, 128, 128)
+
+MODELS = {
+    "vae": _build_vae,
+    "rbm": _build_rbm,
+    "gan": _build_gan,
+    "dcgan": _build_dcgan,
+    "cgan": _build_cgan,
+    "wgan": _build_wgan,
+}
+# Models that need images (digits or mnist:PATH), not toy2d points.
+IMAGE_DATA_MODELS = {"rbm", "dcgan", "cgan"}
 # Models over binary units: their data is binarised (pixel > 0.5, which on
 # MNIST is raw value > 127) so that their log-likelihoods are proper.
 BINARY_DATA_MODELS = {"rbm"}
+# Models whose generators end in tanh: images in [0, 1] are scaled to
+# [-1, 1] (`2x - 1`) for training, and samples mapped back to draw them.
+TANH_DATA_MODELS = {"gan", "dcgan", "cgan", "wgan"}
+# Models trained on (images, labels) rather than on images alone.
+LABELLED_DATA_MODELS = {"cgan"}
 # Learning rates when --learning-rate is not given.
-DEFAULT_LEARNING_RATES = {"vae": 1e-3, "rbm": 0.02}
+DEFAULT_LEARNING_RATES = {
+    "vae": 1e-3,
+    "rbm": 0.02,
+    "gan": 2e-4,  # Radford et al. (DCGAN), for both networks
+    "dcgan": 2e-4,
+    "cgan": 2e-4,
+    "wgan": 1e-4,  # Gulrajani et al. (WGAN-GP)
+}
+# Latent dimensions when --latent-dim is not given.
+DEFAULT_LATENT_DIMS = {"vae": 2, "gan": 32, "dcgan": 32, "cgan": 32, "wgan": 32}
 
 
 def main(argv=None):
@@ -153,7 +252,12 @@ def _make_parser():
     train.add_argument(
         "--seed", type=int, default=0, help="seeds weights, shuffling and noise (default 0)"
     )
-    train.add_argument("--latent-dim", type=int, default=2, help="VAE latent dimension (default 2)")
+    train.add_argument(
+        "--latent-dim",
+        type=int,
+        default=None,
+        help="latent dimension (default 2 for vae and on toy2d, 32 for the GANs on images)",
+    )
     train.add_argument(
         "--n-hidden", type=int, default=64, help="RBM hidden units (default 64)"
     )
@@ -161,8 +265,11 @@ def _make_parser():
         "--learning-rate",
         type=float,
         default=None,
-        help="optimizer step size (default: 1e-3 for Adam (vae), 0.02 for SGD (rbm))",
+        help="optimizer step size (default: 1e-3 for Adam (vae), 0.02 for SGD (rbm), "
+        "2e-4 for Adam (gan, dcgan, cgan), 1e-4 for Adam (wgan))",
     )
+    # Trains on the first N training (and validation) examples: for tests.
+    train.add_argument("--max-examples", type=int, default=None, help=argparse.SUPPRESS)
     train.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
     train.add_argument(
         "--verbose",
@@ -205,11 +312,15 @@ def _train(args):
             f"{prog}: error: `MODEL` must be one of {sorted(MODELS)}. "
             f"Received: MODEL={args.model!r}"
         )
+    data_kind, data_arg = _parse_data_spec(args.data, prog)
+    if args.latent_dim is None:
+        args.latent_dim = 2 if data_kind == "toy2d" else DEFAULT_LATENT_DIMS.get(args.model, 2)
     for flag, value in (
         ("--epochs", args.epochs),
         ("--batch-size", args.batch_size),
         ("--latent-dim", args.latent_dim),
         ("--n-hidden", args.n_hidden),
+        ("--max-examples", 1 if args.max_examples is None else args.max_examples),
     ):
         if value < 1:
             raise UsageError(
@@ -222,7 +333,11 @@ def _train(args):
             f"{prog}: error: `--learning-rate` must be a positive number. "
             f"Received: --learning-rate={args.learning_rate}"
         )
-    data_kind, data_arg = _parse_data_spec(args.data, prog)
+    if args.model in IMAGE_DATA_MODELS and data_kind == "toy2d":
+        raise UsageError(
+            f"{prog}: error: `MODEL` {args.model} needs image data (digits or mnist:PATH). "
+            f"Received: --data={args.data!r}"
+        )
     out = pathlib.Path(args.out).absolute()
     if out == pathlib.Path.cwd() or out in pathlib.Path.cwd().parents:
         raise UsageError(
@@ -238,12 +353,16 @@ def _train(args):
             f"{prog}: error: `--out` must be a new or empty folder, or pass --overwrite. "
             f"Received: --out={args.out!r} (not empty)"
         )
-    x_train, x_val = _load_data(data_kind, data_arg, args.seed, prog)
+    (x_train, y_train), (x_val, y_val) = _load_data(data_kind, data_arg, args.seed, prog)
+    if args.max_examples is not None:
+        x_train, y_train = x_train[: args.max_examples], y_train[: args.max_examples]
+        x_val, y_val = x_val[: args.max_examples], y_val[: args.max_examples]
+    args.num_classes = max(2, int(max(y_train.max(), y_val.max())) + 1)
 
     created = _make_parents(out.parent)
     partial = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
-        metrics = _train_into(partial, args, x_train, x_val)
+        metrics = _train_into(partial, args, x_train, x_val, y_train, y_val)
         _replace_dir(partial, out)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -251,7 +370,9 @@ def _train(args):
             _remove_if_empty(folder)
         raise
     held_out = metrics["held_out"].items()
-    summary = ", ".join(f"{k}={v:.4g}" for k, v in held_out if isinstance(v, float))
+    summary = ", ".join(
+        f"{k}={v:.4g}" for k, v in held_out if isinstance(v, (int, float)) and not isinstance(v, bool)
+    )
     print(f"kgen train: wrote {out} ({summary})")
     return 0
 
@@ -277,56 +398,95 @@ def _parse_data_spec(spec, prog):
 
 
 def _load_data(kind, argument, seed, prog):
-    """Returns `(x_train, x_val)`; malformed data files are usage errors."""
+    """Returns `(x_train, y_train), (x_val, y_val)`; malformed data files are usage errors.
+
+    The labels `y` are the digit classes, or for toy2d the index of each
+    point's mode.
+    """
     from kgen import datasets
 
     if kind == "digits":
-        (x_train, _), (x_val, _) = datasets.load_digits(
-            test_fraction=_VALIDATION_FRACTION, seed=seed
-        )
-        return x_train, x_val
+        return datasets.load_digits(test_fraction=_VALIDATION_FRACTION, seed=seed)
     if kind == "mnist":
         try:
-            (x_train, _), (x_val, _) = datasets.load_mnist(argument)
+            return datasets.load_mnist(argument)
         except ValueError as error:
             raise UsageError(f"{prog}: error: {error}") from error
-        return x_train, x_val
-    x, _ = datasets.toy_2d(argument, n=2000, seed=seed)
+    x, modes = datasets.toy_2d(argument, n=2000, seed=seed)
     num_val = int(round(_VALIDATION_FRACTION * len(x)))
-    return x[num_val:], x[:num_val]
+    return (x[num_val:], modes[num_val:]), (x[:num_val], modes[:num_val])
 
 
-def _train_into(run_dir, args, x_train, x_val):
+def _train_into(run_dir, args, x_train, x_val, y_train=None, y_val=None):
     """Trains `args.model` and writes the whole run into `run_dir`; returns the metrics."""
     import keras
 
     from kgen.callbacks import GenerativePictures
+    from kgen.callbacks import ModeCoverageCallback
 
     keras.utils.set_random_seed(args.seed)
     model = MODELS[args.model](tuple(x_train.shape[1:]), args)
-    # GenerativePictures also writes the epoch metrics to TensorBoard. It is
-    # used instead of `keras.callbacks.TensorBoard`, which needs the
-    # `tensorboard` package for `tf.summary.scalar` (not a kgen dependency).
     if args.model in BINARY_DATA_MODELS:
         from kgen.datasets import binarize
 
         x_train, x_val = binarize(x_train), binarize(x_val)
-    pictures = GenerativePictures(
-        run_dir / "pictures",
-        x_val=x_val[:_NUM_RECONSTRUCTIONS],
-        seed=args.seed,
-        tensorboard_dir=run_dir / "logs",
-        # An ELBO curve for models with one (-loss is the ELBO); else every metric.
-        curves="elbo" if callable(getattr(model, "elbo", None)) else "metrics",
+    images = x_train.ndim == 4
+    value_range = (0.0, 1.0)
+    if args.model in TANH_DATA_MODELS and images:
+        from kgen.models.gan import to_tanh_range
+
+        x_train, x_val = to_tanh_range(x_train), to_tanh_range(x_val)
+        value_range = (-1.0, 1.0)
+    labelled = args.model in LABELLED_DATA_MODELS
+    callbacks = []
+    toy_name = _toy_name(args.data)
+    if toy_name is not None:
+        # First, so that the callbacks after it (and History) log its numbers.
+        from kgen import datasets
+
+        callbacks.append(
+            ModeCoverageCallback(
+                datasets.toy_2d_centers(toy_name),
+                datasets.TOY_2D_STD[toy_name],
+                num_samples=_COVERAGE_SAMPLES,
+                seed=args.seed,
+                out_dir=run_dir / "pictures",
+                tensorboard_dir=run_dir / "logs",
+                real_points=x_val,
+            )
+        )
+    # GenerativePictures also writes the epoch metrics to TensorBoard. It is
+    # used instead of `keras.callbacks.TensorBoard`, which needs the
+    # `tensorboard` package for `tf.summary.scalar` (not a kgen dependency).
+    callbacks.append(
+        GenerativePictures(
+            run_dir / "pictures",
+            x_val=x_val[:_NUM_RECONSTRUCTIONS],
+            # A conditional GAN's samples cycle through the classes: 10 rows of
+            # one sample per class.
+            num_samples=10 * args.num_classes if labelled else 64,
+            seed=args.seed,
+            tensorboard_dir=run_dir / "logs",
+            # An ELBO curve for models with one (-loss is the ELBO); else every
+            # metric (a GAN's d_loss, g_loss, ...).
+            curves="elbo" if callable(getattr(model, "elbo", None)) else "metrics",
+            value_range=value_range,
+        )
     )
+    # Each discriminator (critic) step of a GAN sees --batch-size examples.
+    fit_batch_size = args.batch_size * getattr(model, "d_steps", 1)
     history = model.fit(
         x_train,
-        validation_data=(x_val,),
+        y_train if labelled else None,
+        validation_data=(x_val, y_val) if labelled else (x_val,),
         epochs=args.epochs,
-        batch_size=args.batch_size,
+        batch_size=fit_batch_size,
         verbose=args.verbose,
-        callbacks=[pictures],
+        callbacks=callbacks,
     )
+    held_out = _held_out_metrics(model, x_val, args.batch_size, y_val if labelled else None, args.seed)
+    if toy_name is not None:
+        held_out.update(_coverage_metrics(model, toy_name, args.seed))
     metrics = {
         "model": args.model,
         "data": args.data,
@@ -335,10 +495,10 @@ def _train_into(run_dir, args, x_train, x_val):
         "seed": args.seed,
         "num_train": int(len(x_train)),
         "num_validation": int(len(x_val)),
-        "units": "nats per example",
+        "units": _units(model),
         "train": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
         "validation": {k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
-        "held_out": _held_out_metrics(model, x_val, args.batch_size),
+        "held_out": held_out,
     }
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     model.save(run_dir / "model.keras")
@@ -347,9 +507,54 @@ def _train_into(run_dir, args, x_train, x_val):
     return metrics
 
 
-def _held_out_metrics(model, x_val, batch_size):
-    """Held-out bounds on log p(x), averaged over `x_val`, in nats per example."""
+def _toy_name(data):
+    """`"ring"` or `"grid"` for `--data toy2d[:NAME]`, else None."""
+    kind, _, argument = data.partition(":")
+    return (argument or "ring") if kind == "toy2d" else None
+
+
+def _units(model):
+    """What the numbers in metrics.json measure, in words."""
+    if callable(getattr(model, "elbo", None)) or callable(getattr(model, "log_likelihood", None)):
+        return "nats per example"
+    if hasattr(model, "critic"):
+        return "critic units (d_loss, g_loss, wasserstein: the critic's outputs)"
+    return "nats (d_loss, g_loss, value: batch means of log-losses)"
+
+
+def _coverage_metrics(model, toy_name, seed):
+    """Modes of a toy mixture covered by `_COVERAGE_SAMPLES` samples of `model`."""
+    from kgen import datasets
+    from kgen import diagnostics
+
+    centers = datasets.toy_2d_centers(toy_name)
+    samples = np.asarray(model.sample(_COVERAGE_SAMPLES, seed=seed), dtype=np.float32)
+    coverage = diagnostics.mode_coverage(samples, centers, datasets.TOY_2D_STD[toy_name])
+    return {
+        "modes_covered": coverage.modes_covered,
+        "num_modes": int(len(centers)),
+        "high_quality_fraction": coverage.high_quality_fraction,
+        "coverage_num_samples": _COVERAGE_SAMPLES,
+        "coverage_rule": (
+            "high quality: within 3 std of the nearest centre; covered: at least "
+            f"{coverage.min_count:g} high-quality samples (a fifth of n / K, PacGAN)"
+        ),
+    }
+
+
+def _held_out_metrics(model, x_val, batch_size, y_val=None, seed=0):
+    """Held-out numbers on `x_val`: bounds on log p(x) in nats per example, or a GAN's value.
+
+    GANs have no likelihood: they report `value` (the Monte Carlo estimate
+    of the game's value `V(D, G)` on `x_val` and as many samples, in nats;
+    `-log 4 = -1.386` at the equilibrium) or, for WGAN-GP, `wasserstein`
+    (the critic's estimate of the distance, `mean D(x) - mean D(G(z))`).
+    """
     metrics = {}
+    if callable(getattr(model, "value", None)):
+        value = model.value(x_val, seed=seed) if y_val is None else model.value(x_val, y_val, seed=seed)
+        name = "wasserstein" if hasattr(model, "critic") else "value_nats"
+        metrics[name] = float(np.asarray(value))
     if callable(getattr(model, "elbo", None)):
         elbo = [
             np.asarray(model.elbo(x_val[i : i + batch_size]))
@@ -433,10 +638,15 @@ def _sample(args):
 
     from kgen import plotting
 
+    from kgen.models.gan import GAN
+
     samples = np.asarray(keras.ops.convert_to_numpy(model.sample(args.n, seed=args.seed)))
     if samples.ndim == 2 and samples.shape[1] == 2:
         picture = plotting.scatter_image(samples, title=f"{args.n} samples")
     else:
+        if isinstance(model, GAN):
+            # GAN generators end in tanh: [-1, 1] back to [0, 1].
+            samples = (samples + 1.0) / 2.0
         picture = plotting.image_grid(samples, scale=plotting.auto_scale(samples.shape[1]))
     plotting.save_png(out, picture)
     print(f"kgen sample: wrote {out}")

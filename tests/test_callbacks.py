@@ -10,6 +10,9 @@ import tensorflow as tf
 from PIL import Image
 
 from kgen.callbacks import GenerativePictures
+from kgen.callbacks import ModeCoverageCallback
+from kgen.datasets import TOY_2D_STD
+from kgen.datasets import toy_2d_centers
 
 
 class FakeGenerator(keras.Model):  # no leading "_": Keras names scopes after the class
@@ -121,6 +124,19 @@ def test_point_samples_are_drawn_as_a_scatter_plot(tmp_path, x):
     assert sorted(os.listdir(tmp_path)) == ["curves.png", "samples_epoch001.png"]
 
 
+class FakeTanhGenerator(keras.Model):
+    """Samples in [-1, 1], like a GAN: the left half of each image -1, the right half 1."""
+
+    def sample(self, n, seed=None):
+        return keras.ops.convert_to_tensor(np.concatenate([-np.ones((n, 4, 2, 1)), np.ones((n, 4, 2, 1))], axis=2))
+
+
+def test_value_range_maps_gan_images_onto_0_1(tmp_path):
+    callback = GenerativePictures(tmp_path, num_samples=1, scale=1, value_range=(-1, 1))
+    callback.set_model(FakeTanhGenerator())
+    np.testing.assert_array_equal(callback.pictures()["samples"][..., 0], [[0, 0, 255, 255]] * 4)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -128,6 +144,8 @@ def test_point_samples_are_drawn_as_a_scatter_plot(tmp_path, x):
         ({"every": 1.5}, "`every` must be a positive integer"),
         ({"scale": 0}, "`scale` must be a positive integer"),
         ({"curves": "loss"}, "`curves` must be one of"),
+        ({"value_range": (1, -1)}, r"`value_range` must be a pair \(low, high\) with low < high"),
+        ({"value_range": 1}, r"`value_range` must be a pair"),
     ],
 )
 def test_rejects_bad_arguments(tmp_path, kwargs, match):
@@ -162,3 +180,105 @@ def test_with_a_real_vae(tmp_path):
     ]
     # The ELBO curve is -loss.
     assert callback.history["loss"][0] > 0
+
+
+# ModeCoverageCallback
+
+
+class FakeRingGenerator(keras.Model):
+    """Samples the first `num_modes` centres of the ring exactly, in turn.
+
+    `_GrowModes` sets `num_modes` to the 1-based epoch, so the coverage logged
+    at the end of epoch `e` is `e` modes.
+    """
+
+    def __init__(self, num_modes=1):
+        super().__init__()
+        self.num_modes = num_modes
+        self.dense = keras.layers.Dense(1)
+        self.seeds = []
+
+    def call(self, x):
+        return self.dense(x)
+
+    def sample(self, n, seed=None):
+        self.seeds.append(seed)
+        centers = toy_2d_centers("ring")[: self.num_modes]
+        return keras.ops.convert_to_tensor(centers[np.arange(n) % self.num_modes])
+
+
+class _GrowModes(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.num_modes = epoch + 1
+
+
+def test_mode_coverage_is_logged_for_history_and_csv(tmp_path):
+    model = FakeRingGenerator()
+    model.compile(optimizer="sgd", loss="mse")
+    coverage = ModeCoverageCallback(
+        toy_2d_centers("ring"),
+        TOY_2D_STD["ring"],
+        num_samples=80,
+        seed=7,
+        out_dir=tmp_path / "coverage",
+        tensorboard_dir=tmp_path / "logs",
+    )
+    csv = keras.callbacks.CSVLogger(str(tmp_path / "log.csv"))
+    x = np.zeros((8, 2), "float32")
+    history = model.fit(
+        x, x[:, :1], epochs=3, batch_size=4, verbose=0, callbacks=[_GrowModes(), coverage, csv]
+    )
+    assert history.history["modes_covered"] == [1, 2, 3]
+    assert history.history["high_quality_fraction"] == [1.0, 1.0, 1.0]
+    assert model.seeds == [7, 7, 7]
+    np.testing.assert_array_equal(coverage.last_coverage.per_mode_counts, [27, 27, 26, 0, 0, 0, 0, 0])
+    lines = (tmp_path / "log.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    assert [float(row.split(",")[header.index("modes_covered")]) for row in lines[1:]] == [1, 2, 3]
+    assert sorted(os.listdir(tmp_path / "coverage")) == [f"coverage_epoch00{i}.png" for i in (1, 2, 3)]
+    with Image.open(tmp_path / "coverage" / "coverage_epoch003.png") as image:
+        assert image.size == (400, 400) and image.mode == "RGB"
+    images = _summaries(tmp_path / "logs", "images")
+    assert [(tag, step) for tag, step, _ in images] == [("coverage", 1), ("coverage", 2), ("coverage", 3)]
+    with Image.open(tmp_path / "coverage" / "coverage_epoch002.png") as image:
+        np.testing.assert_array_equal(np.asarray(image), tf.io.decode_png(images[1][2][2]).numpy())
+
+
+def test_mode_coverage_reaches_tensorboard_scalars_through_generative_pictures(tmp_path):
+    model = FakeRingGenerator(num_modes=8)
+    model.compile(optimizer="sgd", loss="mse")
+    coverage = ModeCoverageCallback(toy_2d_centers("ring"), TOY_2D_STD["ring"], num_samples=80)
+    pictures = GenerativePictures(
+        tmp_path / "pictures", num_samples=16, tensorboard_dir=tmp_path / "logs", curves="metrics"
+    )
+    x = np.zeros((8, 2), "float32")
+    model.fit(x, x[:, :1], epochs=1, batch_size=8, verbose=0, callbacks=[coverage, pictures])
+    scalars = {tag: float(value) for tag, _, value in _summaries(tmp_path / "logs", "scalars")}
+    assert scalars["modes_covered"] == 8 and scalars["high_quality_fraction"] == 1.0
+    assert pictures.history["modes_covered"] == [8.0]
+
+
+def test_mode_coverage_without_out_dir_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = FakeRingGenerator(num_modes=2)
+    model.compile(optimizer="sgd", loss="mse")
+    coverage = ModeCoverageCallback(toy_2d_centers("ring"), TOY_2D_STD["ring"], num_samples=100)
+    x = np.zeros((8, 2), "float32")
+    history = model.fit(x, x[:, :1], epochs=1, verbose=0, callbacks=[coverage])
+    assert history.history["modes_covered"] == [2]
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"centers": np.zeros((8, 3))}, r"`centers` must be a non-empty array of shape \[K, 2\]"),
+        ({"std": -1.0}, "`std` must be a positive float"),
+        ({"num_samples": 0}, "`num_samples` must be a positive integer"),
+        ({"real_points": np.zeros(5)}, r"`real_points` must have shape \[N, 2\]"),
+    ],
+)
+def test_mode_coverage_rejects_bad_arguments(kwargs, match):
+    arguments = {"centers": toy_2d_centers("ring"), "std": 0.02, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        ModeCoverageCallback(**arguments)

@@ -72,6 +72,83 @@ def test_export_writes_a_saved_model(run_dir, tmp_path):
     assert outputs["reconstruction"].shape == (2, 8, 8, 1)
 
 
+# The GANs: one short run each on a small subset (hidden --max-examples).
+
+GAN_RUNS = {
+    # model: (data, files in pictures/ besides curves.png and samples_epoch001.png)
+    "gan": ("toy2d", ["coverage_epoch001.png"]),
+    "dcgan": ("digits", []),
+    "cgan": ("digits", []),
+    "wgan": ("digits", []),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(GAN_RUNS))
+def gan_run(request, tmp_path_factory):
+    """(model name, run folder) of a 1-epoch run of each GAN."""
+    name = request.param
+    out = tmp_path_factory.mktemp("gan_runs") / name
+    argv = ["train", name, "--data", GAN_RUNS[name][0], "--epochs", "1", "--batch-size", "32"]
+    argv += ["--max-examples", "128", "--latent-dim", "8", "--out", str(out), "--verbose", "0"]
+    assert cli.main(argv) == 0
+    return name, out
+
+
+def test_gan_train_writes_a_complete_run(gan_run):
+    name, run_dir = gan_run
+    assert sorted(os.listdir(run_dir)) == ["logs", "metrics.json", "model.keras", "pictures", "saved_model"]
+    expected = sorted(["curves.png", "samples_epoch001.png", *GAN_RUNS[name][1]])
+    assert sorted(os.listdir(run_dir / "pictures")) == expected
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["model"] == name and metrics["num_train"] == metrics["num_validation"] == 128
+    assert {"d_loss", "g_loss"} <= set(metrics["train"]) and {"d_loss", "g_loss"} <= set(metrics["validation"])
+    held_out = metrics["held_out"]
+    if name == "wgan":
+        assert metrics["units"].startswith("critic units") and np.isfinite(held_out["wasserstein"])
+        assert {"gradient_penalty", "wasserstein"} <= set(metrics["train"])
+    else:
+        assert metrics["units"].startswith("nats")
+        # V(D, G) = E log D(x) + E log(1 - D(G(z))) <= 0.
+        assert held_out["value_nats"] < 0
+        assert {"d_real", "d_fake"} <= set(metrics["train"])
+    if GAN_RUNS[name][0] == "toy2d":
+        assert held_out["num_modes"] == 8 and 0 <= held_out["modes_covered"] <= 8
+        assert 0.0 <= held_out["high_quality_fraction"] <= 1.0
+        assert "modes_covered" in metrics["train"]  # logged each epoch by ModeCoverageCallback
+
+
+def test_gan_sample_maps_tanh_outputs_to_0_1(gan_run, tmp_path):
+    import keras
+
+    import kgen.models  # noqa: F401
+    from kgen import plotting
+
+    name, run_dir = gan_run
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", str(run_dir), "--n", "20", "--out", str(out), "--seed", "3"]) == 0
+    model = keras.saving.load_model(run_dir / "model.keras")
+    samples = np.asarray(model.sample(20, seed=3))
+    if samples.ndim == 2:  # toy2d points: a scatter plot
+        expected = plotting.scatter_image(samples, title="20 samples")
+    else:
+        expected = plotting.image_grid((samples + 1) / 2, scale=plotting.auto_scale(samples.shape[1]))
+    with Image.open(out) as image:
+        np.testing.assert_array_equal(np.asarray(image).reshape(expected.shape), expected)
+
+
+def test_gan_export_writes_a_generate_signature(gan_run, tmp_path):
+    name, run_dir = gan_run
+    path = tmp_path / "exports" / name / "1"
+    assert cli.main(["export", str(run_dir), str(path)]) == 0
+    loaded = tf.saved_model.load(str(path))
+    assert "generate" in loaded.signatures
+    inputs = {"z": tf.zeros([3, 8])}
+    if name == "cgan":
+        inputs["labels"] = tf.constant([0, 4, 9], tf.int32)
+    samples = loaded.signatures["generate"](**inputs)["samples"]
+    assert samples.shape == ((3, 2) if GAN_RUNS[name][0] == "toy2d" else (3, 8, 8, 1))
+
+
 def test_info_prints_versions(capsys):
     assert cli.main(["info"]) == 0
     out = capsys.readouterr().out
@@ -100,6 +177,11 @@ def test_help_exits_zero(capsys):
         (["train", "vae", "--out", "{out}", "--epochs", "two"], "invalid int value"),
         (["train", "vae", "--out", "{out}", "--batch-size", "-1"], "`--batch-size` must be"),
         (["train", "vae", "--out", "{out}", "--learning-rate", "0"], "`--learning-rate` must be"),
+        (["train", "dcgan", "--out", "{out}", "--data", "toy2d"], "`MODEL` dcgan needs image data"),
+        (["train", "cgan", "--out", "{out}", "--data", "toy2d:grid"], "`MODEL` cgan needs image data"),
+        (["train", "rbm", "--out", "{out}", "--data", "toy2d"], "`MODEL` rbm needs image data"),
+        (["train", "wgan", "--out", "{out}", "--latent-dim", "0"], "`--latent-dim` must be an integer >= 1"),
+        (["train", "gan", "--out", "{out}", "--max-examples", "0"], "`--max-examples` must be"),
         (["train", "vae"], "required: --out"),
         (["train", "vae", "--out", "{tmp}/bad.npz"], "`--out` must be a folder"),
         (["train", "vae", "--out", "{tmp}/full"], "`--out` must be a new or empty folder"),
@@ -152,7 +234,9 @@ def test_overwrite_replaces_a_run(tmp_path):
     argv += ["--out", str(out), "--overwrite", "--verbose", "0"]
     assert cli.main(argv) == 0
     assert not (out / "old.txt").exists() and (out / "model.keras").is_file()
-    assert sorted(os.listdir(out / "pictures")) == ["curves.png", "samples_epoch001.png"]  # 2D points
+    # 2D points: a scatter plot of samples, and real versus generated points.
+    assert sorted(os.listdir(out / "pictures")) == ["coverage_epoch001.png", "curves.png", "samples_epoch001.png"]
+    assert json.loads((out / "metrics.json").read_text())["held_out"]["num_modes"] == 8
     assert os.listdir(tmp_path) == ["run"]
 
 

@@ -29,6 +29,27 @@ EXPECTED_OUTPUTS = {
         "rbm_mnist_pictures/filters.png",
         "rbm_mnist_pictures/pseudo_log_likelihood.png",
     ],
+    "conditional_gan_digits.py": [
+        "conditional_gan_digits_pictures/samples_epoch001.png",
+        "conditional_gan_digits_pictures/curves.png",
+        "conditional_gan_digits_pictures/digits_by_class.png",
+        "conditional_gan_digits_pictures/sevens.png",
+        "conditional_gan_digits_pictures/conditional_gan_digits.keras",
+    ],
+    "dcgan_mnist.py": [
+        "dcgan_mnist_pictures/samples_epoch001.png",
+        "dcgan_mnist_pictures/curves.png",
+        "dcgan_mnist_pictures/samples.png",
+        "dcgan_mnist_pictures/interpolation.png",
+        "dcgan_mnist_pictures/dcgan_mnist.keras",
+        "dcgan_mnist_pictures/saved_model/saved_model.pb",
+    ],
+    "gan_toy2d.py": [
+        "gan_toy2d_pictures/coverage_epoch001.png",
+        "gan_toy2d_pictures/coverage_epoch002.png",
+        "gan_toy2d_pictures/modes_covered.png",
+        "gan_toy2d_pictures/samples.png",
+    ],
     "vae_digits.py": [
         "vae_digits_pictures/samples.png",
         "vae_digits_pictures/reconstructions.png",
@@ -37,6 +58,13 @@ EXPECTED_OUTPUTS = {
         "vae_digits_pictures/elbo.png",
         "vae_digits_pictures/samples_epoch001.png",
         "vae_digits_pictures/vae_digits.keras",
+    ],
+    "wgan_gp_toy2d.py": [
+        "wgan_gp_toy2d_pictures/coverage_epoch001.png",
+        "wgan_gp_toy2d_pictures/coverage_epoch002.png",
+        "wgan_gp_toy2d_pictures/wasserstein.png",
+        "wgan_gp_toy2d_pictures/modes_covered.png",
+        "wgan_gp_toy2d_pictures/samples.png",
     ],
 }
 

@@ -279,7 +279,7 @@ def test_wgan_gp_compile_defaults_are_the_papers():
     wgan = WGANGP((2,), latent_dim=2, hidden_units=(8,))
     assert (wgan.n_critic, wgan.gp_weight, wgan.d_steps) == (5, 10.0, 5)
     wgan.compile()
-    assert wgan.jit_compile is True and wgan.steps_per_execution == 8
+    assert wgan.get_compile_config()["jit_compile"] == "auto" and wgan.steps_per_execution == 8
     for optimizer in (wgan.d_optimizer, wgan.g_optimizer):
         np.testing.assert_allclose(float(optimizer.learning_rate), 1e-4)
         assert (optimizer.beta_1, optimizer.beta_2) == (0.0, 0.9)

@@ -411,11 +411,11 @@ class GAN(keras.Model):
         self,
         d_optimizer=None,
         g_optimizer=None,
-        jit_compile=True,
+        jit_compile="auto",
         steps_per_execution=8,
         **kwargs,
     ):
-        """Sets the two optimizers, as `keras.Model.compile` with faster defaults.
+        """Sets the two optimizers, as `keras.Model.compile` with a faster default.
 
         Args:
             d_optimizer: optimizer of the discriminator's weights (an
@@ -424,12 +424,13 @@ class GAN(keras.Model):
                 beta_2=0.9)`, the WGAN-GP paper's).
             g_optimizer: optimizer of the generator's weights, likewise.
                 Must not be the same object as `d_optimizer`.
-            jit_compile: `True` (default, unlike Keras' `"auto"`) compiles
-                the train and test steps with XLA, the CPU included.
-            steps_per_execution: 8 by default: `fit` runs 8 steps per call
-                of its compiled function (callbacks then see every 8th
-                batch). Pass `jit_compile=False, steps_per_execution=1` for
-                Keras' behaviour.
+            jit_compile: Keras' `"auto"` (XLA when a GPU is present) by
+                default. Unlike the VAE, the GANs do not force XLA on the
+                CPU: there it runs the convolutions slower than TensorFlow's
+                own kernels (`benchmarks/gan_mnist.py`). `True` forces it.
+            steps_per_execution: 8 by default (Keras: 1): `fit` runs 8 steps
+                per call of its compiled function (callbacks then see every
+                8th batch). Pass `steps_per_execution=1` for Keras' behaviour.
             **kwargs: other `keras.Model.compile` arguments (no `optimizer`
                 or `loss`: the losses are the model's).
         """
