@@ -44,6 +44,7 @@ build: $(BUILD_STAMP)
 demo: $(BUILD_STAMP)
 	$(VENV)/bin/kgen train vae --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/vae --seed 0 --overwrite
 	$(VENV)/bin/kgen train rbm --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/rbm --seed 0 --overwrite
+	$(VENV)/bin/kgen train dcgan --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/dcgan --seed 0 --overwrite
 	@echo
 	@echo "Demo written under $(CURDIR)/runs/demo/:"
 	@echo "  runs/demo/vae/model.keras      the trained VAE (keras.saving.load_model)"
@@ -53,6 +54,8 @@ demo: $(BUILD_STAMP)
 	@echo "  runs/demo/vae/logs/            TensorBoard events (pip install tensorboard; tensorboard --logdir runs/demo)"
 	@echo "  runs/demo/rbm/                 the same for an RBM trained by PCD on the compiled Gibbs op"
 	@echo "                                 (saved_model/: sample, free_energy, hidden_probs in stock TF ops)"
+	@echo "  runs/demo/dcgan/               a DCGAN: the same fixed-noise sample grid each epoch, loss curves,"
+	@echo "                                 saved_model/ with the signature generate (z in, samples out)"
 
 test: $(BUILD_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -725,6 +725,7 @@ def _ops_status():
             lines.append(("cuda kernels", "not built"))
         else:
             lines.append(("native module", "built"))
+            lines.append(("cpu kernels", f"{native.cpu_isa()} build in use"))
             if not native.built_with_cuda():
                 lines.append(("cuda kernels", "not built"))
             else:
