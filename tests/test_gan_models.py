@@ -367,3 +367,14 @@ def test_keras_round_trip_and_export(name, tmp_path):
     np.testing.assert_allclose(
         report.outputs["generate"]["samples"], generate(model), rtol=1e-5, atol=1e-6
     )
+
+
+def test_a_generator_of_the_wrong_shape_is_refused():
+    # Both custom networks agree on 4x4 images, but the model was asked for 8x8.
+    z = keras.Input((4,))
+    wrong = keras.Model(z, keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16)(z)))
+    x = keras.Input((4, 4, 1))
+    critic = keras.Model(x, keras.layers.Dense(1)(keras.layers.Flatten()(x)))
+    with pytest.raises(ValueError, match=r"`generator` must output examples of shape \(8, 8, 1\)\. "
+                                         r"Received: generator output shape=\(None, \*\(4, 4, 1\)\)"):
+        DCGAN((8, 8, 1), latent_dim=4, filters=4, generator=wrong, discriminator=critic, seed=0)

@@ -137,11 +137,7 @@ class ConditionalGAN(GAN):
             seed=seed,
             **kwargs,
         )
-        if self.data_shape != image_shape:
-            raise ValueError(
-                f"`generator` must output images of shape {image_shape}. "
-                f"Received: generator output shape=(None, *{self.data_shape})"
-            )
+        self._require_data_shape(image_shape)
         self.image_shape = image_shape
         self.num_classes = int(num_classes)
         self.filters = int(filters)

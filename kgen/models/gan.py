@@ -325,6 +325,14 @@ class GAN(keras.Model):
                 f"Received: {name} raised {type(error).__name__}: {error}"
             ) from None
 
+    def _require_data_shape(self, expected):
+        """Raises if the generator's examples are not of shape `expected`."""
+        if self.data_shape != tuple(expected):
+            raise ValueError(
+                f"`generator` must output examples of shape {tuple(expected)}. "
+                f"Received: generator output shape=(None, *{self.data_shape})"
+            )
+
     def _network_input_shape(self, name):
         if name == "generator":
             return (None, self.latent_dim)

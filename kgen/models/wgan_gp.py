@@ -173,11 +173,7 @@ class WGANGP(GAN):
             critic = keras.Model(x, value, name="critic")
         super().__init__(generator, critic, latent_dim, d_steps=n_critic, seed=seed, **kwargs)
         self.generator_loss = None  # Not the log-loss game: see `_generator_loss`.
-        if self.data_shape != image_shape:
-            raise ValueError(
-                f"`generator` must output examples of shape {image_shape}. "
-                f"Received: generator output shape=(None, *{self.data_shape})"
-            )
+        self._require_data_shape(image_shape)
         self.image_shape = image_shape
         self.n_critic = int(n_critic)
         self.gp_weight = float(gp_weight)
