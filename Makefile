@@ -72,7 +72,8 @@ clean:
 # there) and the GPU benchmark. Results land in $(GPU_OUT).
 GPU_OUT ?= benchmarks/results
 gpu-check:
-	cmake -S . -B build/gpu -DKGEN_TENSORFLOW=OFF -DKGEN_CUDA=ON -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$$(command -v python3)
+	PATH="$$PATH:/usr/local/cuda/bin" cmake -S . -B build/gpu -DKGEN_TENSORFLOW=OFF -DKGEN_CUDA=ON \
+	  -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$$(command -v python3)
 	cmake --build build/gpu -j
 	cp build/gpu/native*.so kgen_ops/
 	nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
