@@ -51,7 +51,11 @@ class _DistributionLayer(keras.layers.Layer):
 
     @staticmethod
     def params_size(event_shape):
-        raise NotImplementedError
+        """Number of input parameters per example; each concrete layer defines it."""
+        raise NotImplementedError(
+            "_DistributionLayer is abstract: IndependentNormal, IndependentBernoulli and "
+            "IndependentGaussian define `params_size`."
+        )
 
     def _to_event_shape(self, params):
         """`(*batch_shape, prod(event_shape))` -> `(*batch_shape, *event_shape)`."""
