@@ -33,7 +33,7 @@ a linear output and the data as it is. cgan is trained on the images and
 their digit labels. For wgan, `--batch-size` is the minibatch of each of
 its 5 critic steps (so one step reads 5 batches).
 
-The run is written into a temporary sibling folder (`.DIR.partial-XXXX`)
+The run is written into a temporary sibling folder (`.DIR.partial-<random>`)
 and renamed to `DIR` only when complete; on an error or Ctrl-C the partial
 folder is removed, so `DIR` is either absent or a whole run.
 

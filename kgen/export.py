@@ -73,7 +73,7 @@ def export_model(model, path, signatures, serving_default=None, overwrite=False)
     `kgen.serving.check_serving`.
 
     The SavedModel is first written into a temporary folder in the parent
-    directory of `path` (named `.{basename}.tmp-XXXXXXXX`, unique by
+    directory of `path` (named `.{basename}.tmp-<random>`, unique by
     `tempfile.mkdtemp`), then renamed to `path`. On any failure the
     temporary folder is removed and an existing export at `path` is left
     untouched. With `overwrite=True` an existing export is renamed away,

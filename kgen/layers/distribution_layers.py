@@ -40,21 +40,17 @@ def _normalize_event_shape(event_shape):
 
 
 class _DistributionLayer(keras.layers.Layer):
-    """Shared plumbing: `event_shape`, input checks, reshaping, config."""
+    """Shared plumbing: `event_shape`, input checks, reshaping, config.
+
+    Each concrete layer defines the static method `params_size(event_shape)`,
+    the number of input parameters per example.
+    """
 
     def __init__(self, event_shape, **kwargs):
         super().__init__(**kwargs)
         self.event_shape = _normalize_event_shape(event_shape)
         self.input_spec = keras.layers.InputSpec(
             min_ndim=1, axes={-1: self.params_size(self.event_shape)}
-        )
-
-    @staticmethod
-    def params_size(event_shape):
-        """Number of input parameters per example; each concrete layer defines it."""
-        raise NotImplementedError(
-            "_DistributionLayer is abstract: IndependentNormal, IndependentBernoulli and "
-            "IndependentGaussian define `params_size`."
         )
 
     def _to_event_shape(self, params):
