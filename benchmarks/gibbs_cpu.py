@@ -13,7 +13,7 @@ hidden units, batch 100, on the 6,000 training digits of the shared MNIST subset
 
 - kgen: `kgen_ops.gibbs_sweeps` + `kgen_ops.cd_statistics` (the sparse CD
   statistics) + the SGD update, all in one `tf.function` per batch; and `kgen.models.RBM(...).fit` (Keras `fit`, SGD, its
-  own metrics included) when `kgen/models/rbm.py` exists.
+  own metrics included).
 - (a) the same CD-k written in stock TensorFlow ops (matmul, sigmoid,
   `tf.random.stateless_uniform` compared with p) in one `tf.function` per batch.
 - (b) scikit-learn's `BernoulliRBM` (PCD-1: k = 1 only), one epoch through
@@ -82,8 +82,8 @@ def initial_parameters(seed=0):
 # kgen: the fused op, the CD statistics and SGD in one tf.function
 
 
-class FusedCD:
-    name = "kgen op + CD stats + SGD (tf.function)"
+class _CDLoop:
+    """One CD-k update per batch in a `tf.function`; subclasses define `step`."""
 
     def __init__(self, data, k):
         w, b_vis, b_hid = initial_parameters()
@@ -91,6 +91,16 @@ class FusedCD:
         self.batches = [tf.constant(b) for b in np.split(data, len(data) // BATCH)]
         self.k = k
         self.step_count = 0
+
+    def epoch(self):
+        for v0 in self.batches:
+            self.step_count += 1
+            self.step(v0, tf.constant([1234, self.step_count], tf.int64))
+        self.w.numpy()  # wait for the last update
+
+
+class FusedCD(_CDLoop):
+    name = "kgen op + CD stats + SGD (tf.function)"
 
     @tf.function(jit_compile=False)  # XLA has no kernel for the custom op
     def step(self, v0, seed):
@@ -100,32 +110,19 @@ class FusedCD:
         self.b_vis.assign_add(LEARNING_RATE * statistics.b_vis)
         self.b_hid.assign_add(LEARNING_RATE * statistics.b_hid)
 
-    def epoch(self):
-        for v0 in self.batches:
-            self.step_count += 1
-            self.step(v0, tf.constant([1234, self.step_count], tf.int64))
-        self.w.numpy()  # wait for the last update
-
 
 # ---------------------------------------------------------------------------
 # (a) the same CD-k in stock TensorFlow ops
 
 
-class StockTensorFlowCD:
+class StockTensorFlowCD(_CDLoop):
     name = "(a) stock TF ops CD-k (tf.function)"
 
-    def __init__(self, data, k):
-        w, b_vis, b_hid = initial_parameters()
-        self.w, self.b_vis, self.b_hid = tf.Variable(w), tf.Variable(b_vis), tf.Variable(b_hid)
-        self.batches = [tf.constant(b) for b in np.split(data, len(data) // BATCH)]
-        self.k = k
-        self.step_count = 0
-
     @tf.function(jit_compile=False)  # the same graph runtime as the kgen row
-    def step(self, v0, step):
+    def step(self, v0, seed):
         def bernoulli(probability, draw):
-            seed = tf.stack([step, tf.constant(draw, tf.int64)])
-            uniform = tf.random.stateless_uniform(tf.shape(probability), seed, alg="philox")
+            seed_of_draw = tf.stack([seed[1], tf.constant(draw, tf.int64)])
+            uniform = tf.random.stateless_uniform(tf.shape(probability), seed_of_draw, alg="philox")
             return tf.cast(uniform < probability, tf.float32)
 
         h0_prob = tf.sigmoid(tf.matmul(v0, self.w) + self.b_hid)
@@ -141,15 +138,9 @@ class StockTensorFlowCD:
         self.b_vis.assign_add(LEARNING_RATE * tf.reduce_mean(v0 - v, axis=0))
         self.b_hid.assign_add(LEARNING_RATE * tf.reduce_mean(h0_prob - h_prob, axis=0))
 
-    def epoch(self):
-        for v0 in self.batches:
-            self.step_count += 1
-            self.step(v0, tf.constant(self.step_count, tf.int64))
-        self.w.numpy()
-
 
 # ---------------------------------------------------------------------------
-# kgen.models.RBM.fit (when the model exists)
+# kgen.models.RBM.fit
 
 
 class KerasRBMFit:
@@ -158,7 +149,7 @@ class KerasRBMFit:
     def __init__(self, data, k):
         import keras  # noqa: PLC0415
 
-        from kgen.models.rbm import RBM  # noqa: PLC0415 (optional: written in parallel)
+        from kgen.models import RBM  # noqa: PLC0415
 
         self.model = RBM(VISIBLE, HIDDEN, cd_k=k, persistent=False, num_chains=None, seed=0)
         self.model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE))
@@ -306,16 +297,14 @@ def main():
     if args.quick:
         data, epochs = data[:600], 2
     batches = len(data) // BATCH
-    have_rbm = (_common.REPO_ROOT / "kgen" / "models" / "rbm.py").exists()
 
     results = {}
     for k in (1, 10):
-        methods = {"kgen": FusedCD(data, k), "tf_stock": StockTensorFlowCD(data, k)}
-        if have_rbm:
-            try:
-                methods["kgen_rbm_fit"] = KerasRBMFit(data, k)
-            except Exception as error:  # the model is being written in parallel
-                print(f"skipping kgen.models.RBM.fit: {type(error).__name__}: {error}")
+        methods = {
+            "kgen": FusedCD(data, k),
+            "tf_stock": StockTensorFlowCD(data, k),
+            "kgen_rbm_fit": KerasRBMFit(data, k),
+        }
         if k == 1:
             methods["sklearn"] = SklearnRBM(data, k)
         methods["native_sampler"] = NativeSampler(data, k, methods["kgen"])
