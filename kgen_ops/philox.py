@@ -27,6 +27,9 @@ tf.no_gradient(_OP_NAME)
 
 def _philox(shape, seed, dtype):
     library = _loader.load_op_library()
+    if not tf.is_tensor(shape) and len(shape) == 0:
+        # `[]` (a scalar output) would otherwise convert to float32.
+        shape = tf.zeros([0], dtype=tf.int64)
     shape = tf.convert_to_tensor(shape)
     if shape.dtype not in (tf.int32, tf.int64):
         raise TypeError(f"`shape` must be int32 or int64. Received: shape.dtype={shape.dtype.name}")
