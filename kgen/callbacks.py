@@ -1,5 +1,8 @@
 """Keras callbacks that show what a generative model has learned while it trains.
 
+Also re-exported here: `AtomicBackupAndRestore` and `StopOnNonFinite`
+(`kgen.checkpointing`), the callbacks that make training survive faults.
+
 TensorBoard summaries are written with the core `tf.summary.write` and the
 plugin metadata TensorBoard expects (`"images"`: a string tensor
 `[width, height, png...]`; `"scalars"`: a float scalar), so they work even
@@ -17,6 +20,9 @@ from matplotlib.figure import Figure
 
 from kgen import diagnostics
 from kgen import plotting
+from kgen.checkpointing import AtomicBackupAndRestore  # noqa: F401  (re-exported)
+from kgen.checkpointing import NonFiniteTrainingError  # noqa: F401
+from kgen.checkpointing import StopOnNonFinite  # noqa: F401
 
 _CURVES = ("elbo", "metrics", None)
 

@@ -33,9 +33,15 @@ a linear output and the data as it is. cgan is trained on the images and
 their digit labels. For wgan, `--batch-size` is the minibatch of each of
 its 5 critic steps (so one step reads 5 batches).
 
-The run is written into a temporary sibling folder (`.DIR.partial-<random>`)
-and renamed to `DIR` only when complete; on an error or Ctrl-C the partial
-folder is removed, so `DIR` is either absent or a whole run.
+The run is written into a sibling folder `.DIR.partial` and renamed to `DIR`
+only when complete, so `DIR` is either absent or a whole run. Training
+saves a checkpoint there after every epoch (`AtomicBackupAndRestore`: the
+weights, the optimizer state and the epoch, written atomically). If the
+run is killed (Ctrl-C, `kill -9`, a lost machine), running the same command
+again resumes after the last saved epoch (`metrics.json` records it as
+`resumed_after_epoch`); a run with other arguments starts afresh. A NaN or
+infinite loss stops training with an error (exit status 1) and keeps the
+last good checkpoint; data with NaN or infinite values is refused up front.
 
 Bad arguments print one line, `kgen <command>: error: ...`, on stderr and
 exit with status 2; an interrupt exits with 130.
@@ -217,8 +223,8 @@ def main(argv=None):
         argv: list of argument strings; `None` reads `sys.argv[1:]`.
 
     Returns:
-        The exit status: 0 on success, 2 for bad arguments, 130 when
-        interrupted.
+        The exit status: 0 on success, 1 when training diverged (NaN or
+        infinite loss), 2 for bad arguments, 130 when interrupted.
     """
     parser = _make_parser()
     try:
@@ -236,6 +242,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("kgen: interrupted", file=sys.stderr)
         return 130
+    except FloatingPointError as error:  # kgen.checkpointing.NonFiniteTrainingError
+        print(f"kgen: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
 
 
 def _make_parser():
@@ -357,17 +366,36 @@ def _train(args):
     if args.max_examples is not None:
         x_train, y_train = x_train[: args.max_examples], y_train[: args.max_examples]
         x_val, y_val = x_val[: args.max_examples], y_val[: args.max_examples]
+    for name, array in (("training", x_train), ("validation", x_val)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        if bad:
+            raise UsageError(
+                f"{prog}: error: the {name} data must be finite numbers. "
+                f"Received: {bad} NaN or infinite values in --data={args.data!r}"
+            )
     args.num_classes = max(2, int(max(y_train.max(), y_val.max())) + 1)
 
     created = _make_parents(out.parent)
-    partial = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    partial = _partial_dir(out, args)
     try:
         metrics = _train_into(partial, args, x_train, x_val, y_train, y_val)
+        shutil.rmtree(partial / _BACKUP, ignore_errors=True)
+        (partial / _ARGUMENTS).unlink(missing_ok=True)
         _replace_dir(partial, out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        for folder in reversed(created):
-            _remove_if_empty(folder)
+    except BaseException as error:
+        from kgen.checkpointing import read_metadata
+
+        checkpoint = read_metadata(partial / _BACKUP)
+        if checkpoint is None or isinstance(error, UsageError):
+            shutil.rmtree(partial, ignore_errors=True)
+            for folder in reversed(created):
+                _remove_if_empty(folder)
+        else:
+            print(
+                f"kgen train: stopped; the checkpoint after epoch {checkpoint['epoch']} is kept "
+                f"in {partial / _BACKUP}: run the same command again to resume from it",
+                file=sys.stderr,
+            )
         raise
     held_out = metrics["held_out"].items()
     summary = ", ".join(
@@ -375,6 +403,53 @@ def _train(args):
     )
     print(f"kgen train: wrote {out} ({summary})")
     return 0
+
+
+# The run folder while training: `.DIR.partial` beside `--out DIR`, with the
+# checkpoint of `AtomicBackupAndRestore` in `backup/` and the arguments in
+# `arguments.json`. Killed runs leave it behind; the same command resumes it.
+_BACKUP = "backup"
+_ARGUMENTS = "arguments.json"
+# Arguments that may differ between a killed run and the one resuming it.
+_RESUMABLE_CHANGES = ("verbose", "overwrite", "run")
+
+
+def _partial_dir(out, args):
+    """Returns `.DIR.partial` for `--out DIR`: resumed if it holds a checkpoint of the same run.
+
+    A leftover folder without a checkpoint, or from a run with other
+    arguments, is deleted (with a note on stderr when it had a checkpoint)
+    and training starts from scratch.
+    """
+    from kgen.checkpointing import read_metadata
+
+    partial = out.parent / f".{out.name}.partial"
+    arguments = {k: v for k, v in vars(args).items() if k not in _RESUMABLE_CHANGES}
+    if partial.is_dir():
+        try:
+            previous = json.loads((partial / _ARGUMENTS).read_text())
+        except (OSError, ValueError):
+            previous = None
+        checkpoint = read_metadata(partial / _BACKUP)
+        if checkpoint is not None and previous == arguments:
+            print(
+                f"kgen train: resuming from the checkpoint after epoch {checkpoint['epoch']} "
+                f"in {partial / _BACKUP}",
+                file=sys.stderr,
+            )
+            return partial
+        if checkpoint is not None:
+            print(
+                f"kgen train: discarding the checkpoint in {partial / _BACKUP}: it was written "
+                "by a run with other arguments",
+                file=sys.stderr,
+            )
+        shutil.rmtree(partial)
+    elif partial.exists():
+        partial.unlink()
+    partial.mkdir()
+    (partial / _ARGUMENTS).write_text(json.dumps(arguments, indent=2, sort_keys=True) + "\n")
+    return partial
 
 
 def _parse_data_spec(spec, prog):
@@ -473,6 +548,13 @@ def _train_into(run_dir, args, x_train, x_val, y_train=None, y_val=None):
             value_range=value_range,
         )
     )
+    # First, so that no callback saves the weights of a step that made them
+    # NaN; last, so that a restored checkpoint is saved after the pictures.
+    from kgen.checkpointing import AtomicBackupAndRestore
+    from kgen.checkpointing import StopOnNonFinite
+
+    backup = AtomicBackupAndRestore(run_dir / _BACKUP)
+    callbacks = [StopOnNonFinite(), *callbacks, backup]
     # Each discriminator (critic) step of a GAN sees --batch-size examples.
     fit_batch_size = args.batch_size * getattr(model, "d_steps", 1)
     history = model.fit(
@@ -496,6 +578,7 @@ def _train_into(run_dir, args, x_train, x_val, y_train=None, y_val=None):
         "num_train": int(len(x_train)),
         "num_validation": int(len(x_val)),
         "units": _units(model),
+        "resumed_after_epoch": backup.restored_epoch,
         "train": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
         "validation": {k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
         "held_out": held_out,
