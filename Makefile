@@ -15,6 +15,7 @@ BUILD_INPUTS := CMakeLists.txt pyproject.toml $(shell find cc -type f) \
                 $(shell find kgen kgen_ops -name '__init__.py')
 PYTEST_ARGS ?=
 DEMO_EPOCHS ?= 30
+DEMO_DRAW_EPOCHS ?= 10
 
 .PHONY: all setup build demo test info clean gpu-check
 
@@ -45,6 +46,8 @@ demo: $(BUILD_STAMP)
 	$(VENV)/bin/kgen train vae --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/vae --seed 0 --overwrite
 	$(VENV)/bin/kgen train rbm --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/rbm --seed 0 --overwrite
 	$(VENV)/bin/kgen train dcgan --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/dcgan --seed 0 --overwrite
+	$(VENV)/bin/kgen train draw --data digits --epochs $(DEMO_DRAW_EPOCHS) --out runs/demo/draw --seed 0 --overwrite
+	$(VENV)/bin/kgen train flow --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/flow --seed 0 --overwrite
 	@echo
 	@echo "Demo written under $(CURDIR)/runs/demo/:"
 	@echo "  runs/demo/vae/model.keras      the trained VAE (keras.saving.load_model)"
@@ -56,6 +59,11 @@ demo: $(BUILD_STAMP)
 	@echo "                                 (saved_model/: sample, free_energy, hidden_probs in stock TF ops)"
 	@echo "  runs/demo/dcgan/               a DCGAN: the same fixed-noise sample grid each epoch, loss curves,"
 	@echo "                                 saved_model/ with the signature generate (z in, samples out)"
+	@echo "  runs/demo/draw/                DRAW with attention: pictures/generation_steps.png and generation.gif"
+	@echo "                                 (the canvas step by step, write windows in green), reconstructions"
+	@echo "                                 with read windows in red; saved_model/ with generate (noise in)"
+	@echo "  runs/demo/flow/                RealNVP: samples, bits/dim in metrics.json; saved_model/ with"
+	@echo "                                 sample and log_prob"
 
 test: $(BUILD_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -4,6 +4,8 @@
 kgen train vae --data digits --epochs 30 --batch-size 64 --out runs/vae --seed 0
 kgen train gan --data toy2d:ring --epochs 20 --out runs/gan
 kgen train dcgan --data mnist:mnist.npz --out runs/dcgan
+kgen train draw --data digits --time-steps 10 --out runs/draw      # --no-attention: whole images
+kgen train flow --data toy2d:ring --out runs/flow
 kgen sample runs/vae --n 64 --out grid.png
 kgen export runs/vae exports/vae/1
 kgen info
@@ -25,6 +27,14 @@ kgen info
   likelihood, the final losses and the held-out value of the game
   (`V(D, G)` in nats, or the critic's Wasserstein estimate for wgan); on
   `--data toy2d` the modes covered (`kgen.diagnostics.mode_coverage`).
+
+draw trains on binarised images (a Bernoulli likelihood) and also writes
+`pictures/generation_steps.png` and `generation.gif` (the canvas after each
+glimpse, painted from the prior, write windows in green) and
+`reconstruction_steps.png` / `reconstruction.gif` (held-out images painted
+back, read windows in red). flow (RealNVP) reports `log_prob_nats` and
+`bits_per_dim`; on images it dequantises the grey levels (17 on the digits,
+256 on MNIST).
 
 The GANs (gan, dcgan, cgan, wgan) train on images scaled from [0, 1] to
 [-1, 1], the range of their `tanh` generators; their pictures and
@@ -182,6 +192,49 @@ def _build_wgan(data_shape, args):
     return model
 
 
+def _build_draw(data_shape, args):
+    import keras
+
+    from kgen.models import DRAW
+
+    # Gregor et al.'s MNIST set-up (read 2x2, write 5x5, 256-unit LSTMs)
+    # with fewer glimpses by default; write grids no larger than the image.
+    model = DRAW(
+        data_shape,
+        time_steps=args.time_steps,
+        latent_dim=args.latent_dim,
+        encoder_units=256,
+        decoder_units=256,
+        attention=args.attention,
+        read_n=min(2, *data_shape[:2]),
+        write_n=min(5, *data_shape[:2]),
+        seed=args.seed,
+    )
+    # DRAW's default optimizer (gradients clipped at a global norm of 100)
+    # at --learning-rate.
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, global_clipnorm=100.0))
+    return model
+
+
+def _build_flow(data_shape, args):
+    import keras
+
+    from kgen.models import RealNVP
+
+    if len(data_shape) == 1:
+        # Points: alternating halves, continuous density.
+        model = RealNVP(data_shape, num_coupling_layers=6, hidden_units=(64, 64), seed=args.seed)
+    else:
+        # Images of discrete grey levels: dequantised; the digits have 17
+        # levels (0..16), MNIST 256.
+        num_bins = 17 if args.data == "digits" else 256
+        model = RealNVP(
+            data_shape, num_coupling_layers=6, filters=(32, 32), num_bins=num_bins, seed=args.seed
+        )
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    return model
+
+
 _TOY_GAN_UNITS = (128, 128)
 _TOY_WGAN_UNITS = (128, 128, 128)
 
@@ -192,12 +245,14 @@ MODELS = {
     "dcgan": _build_dcgan,
     "cgan": _build_cgan,
     "wgan": _build_wgan,
+    "draw": _build_draw,
+    "flow": _build_flow,
 }
 # Models that need images (digits or mnist:PATH), not toy2d points.
-IMAGE_DATA_MODELS = {"rbm", "dcgan", "cgan"}
+IMAGE_DATA_MODELS = {"rbm", "dcgan", "cgan", "draw"}
 # Models over binary units: their data is binarised (pixel > 0.5, which on
 # MNIST is raw value > 127) so that their log-likelihoods are proper.
-BINARY_DATA_MODELS = {"rbm"}
+BINARY_DATA_MODELS = {"rbm", "draw"}
 # Models whose generators end in tanh: images in [0, 1] are scaled to
 # [-1, 1] (`2x - 1`) for training, and samples mapped back to draw them.
 TANH_DATA_MODELS = {"gan", "dcgan", "cgan", "wgan"}
@@ -211,9 +266,11 @@ DEFAULT_LEARNING_RATES = {
     "dcgan": 2e-4,
     "cgan": 2e-4,
     "wgan": 1e-4,  # Gulrajani et al. (WGAN-GP)
+    "draw": 1e-3,
+    "flow": 1e-3,
 }
 # Latent dimensions when --latent-dim is not given.
-DEFAULT_LATENT_DIMS = {"vae": 2, "gan": 32, "dcgan": 32, "cgan": 32, "wgan": 32}
+DEFAULT_LATENT_DIMS = {"vae": 2, "gan": 32, "dcgan": 32, "cgan": 32, "wgan": 32, "draw": 10}
 
 
 def main(argv=None):
@@ -265,17 +322,27 @@ def _make_parser():
         "--latent-dim",
         type=int,
         default=None,
-        help="latent dimension (default 2 for vae and on toy2d, 32 for the GANs on images)",
+        help="latent dimension (default 2 for vae and on toy2d, 32 for the GANs on images, "
+        "10 per step for draw)",
     )
     train.add_argument(
         "--n-hidden", type=int, default=64, help="RBM hidden units (default 64)"
     )
     train.add_argument(
+        "--time-steps", type=int, default=10, help="DRAW glimpses T (default 10)"
+    )
+    train.add_argument(
+        "--attention",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="DRAW with Gaussian attention (default) or reading and writing whole images",
+    )
+    train.add_argument(
         "--learning-rate",
         type=float,
         default=None,
-        help="optimizer step size (default: 1e-3 for Adam (vae), 0.02 for SGD (rbm), "
-        "2e-4 for Adam (gan, dcgan, cgan), 1e-4 for Adam (wgan))",
+        help="optimizer step size (default: 1e-3 for Adam (vae, draw, flow), 0.02 for SGD "
+        "(rbm), 2e-4 for Adam (gan, dcgan, cgan), 1e-4 for Adam (wgan))",
     )
     # Trains on the first N training (and validation) examples: for tests.
     train.add_argument("--max-examples", type=int, default=None, help=argparse.SUPPRESS)
@@ -329,6 +396,7 @@ def _train(args):
         ("--batch-size", args.batch_size),
         ("--latent-dim", args.latent_dim),
         ("--n-hidden", args.n_hidden),
+        ("--time-steps", args.time_steps),
         ("--max-examples", 1 if args.max_examples is None else args.max_examples),
     ):
         if value < 1:
@@ -583,11 +651,34 @@ def _train_into(run_dir, args, x_train, x_val, y_train=None, y_val=None):
         "validation": {k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
         "held_out": held_out,
     }
+    if callable(getattr(model, "canvas_sequence", None)):
+        _write_canvas_pictures(model, x_val[:_NUM_RECONSTRUCTIONS], run_dir / "pictures", args.seed)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     model.save(run_dir / "model.keras")
     if callable(getattr(model, "export", None)):
         model.export(os.fspath(run_dir / "saved_model"))
     return metrics
+
+
+def _write_canvas_pictures(model, x_val, folder, seed):
+    """DRAW: the canvas after each step, as a grid and an animated GIF, windows drawn.
+
+    `generation_steps.png` / `generation.gif`: 16 images painted from the
+    prior, the write window in green; `reconstruction_steps.png` /
+    `reconstruction.gif`: held-out images painted back, read windows in red.
+    """
+    from kgen import plotting
+
+    painted = model.canvas_sequence(16, seed=seed)
+    windows = [None, painted["write_windows"]]  # write in green, as in reconstructions
+    plotting.save_png(folder / "generation_steps.png",
+                      plotting.canvas_sequence_grid(painted["canvases"], windows))
+    plotting.save_canvas_gif(folder / "generation.gif", painted["canvases"], windows)
+    seen = model.reconstruct_sequence(x_val, seed=seed)
+    windows = [seen["read_windows"], seen["write_windows"]]
+    plotting.save_png(folder / "reconstruction_steps.png",
+                      plotting.canvas_sequence_grid(seen["canvases"], windows))
+    plotting.save_canvas_gif(folder / "reconstruction.gif", seen["canvases"], windows)
 
 
 def _toy_name(data):
@@ -598,6 +689,8 @@ def _toy_name(data):
 
 def _units(model):
     """What the numbers in metrics.json measure, in words."""
+    if callable(getattr(model, "bits_per_dim", None)):
+        return "log_prob: nats per example; bits_per_dim: bits per pixel (or coordinate)"
     if callable(getattr(model, "elbo", None)) or callable(getattr(model, "log_likelihood", None)):
         return "nats per example"
     if hasattr(model, "critic"):
@@ -638,6 +731,18 @@ def _held_out_metrics(model, x_val, batch_size, y_val=None, seed=0):
         value = model.value(x_val, seed=seed) if y_val is None else model.value(x_val, y_val, seed=seed)
         name = "wasserstein" if hasattr(model, "critic") else "value_nats"
         metrics[name] = float(np.asarray(value))
+    if callable(getattr(model, "bits_per_dim", None)):
+        # A flow's exact density (of the dequantised data, for discrete pixels).
+        log_prob = np.concatenate(
+            [np.asarray(model.log_prob(x_val[i : i + batch_size], seed=seed))
+             for i in range(0, len(x_val), batch_size)]
+        )
+        metrics["log_prob_nats"] = float(np.mean(log_prob))
+        bits = np.concatenate(
+            [np.asarray(model.bits_per_dim(x_val[i : i + batch_size], seed=seed))
+             for i in range(0, len(x_val), batch_size)]
+        )
+        metrics["bits_per_dim"] = float(np.mean(bits))
     if callable(getattr(model, "elbo", None)):
         elbo = [
             np.asarray(model.elbo(x_val[i : i + batch_size]))

@@ -300,3 +300,208 @@ def auto_scale(image_height, min_height=28):
 def _to_uint8(array):
     """Maps [0, 1] floats to 0..255, clipping and rounding to nearest."""
     return np.round(np.clip(np.asarray(array, dtype=np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+# Canvas sequences (DRAW): one tile per example and step, attention windows
+# drawn as coloured rectangles on the RGB tiles (NumPy only).
+
+_WINDOW_COLORS = ((1.0, 0.0, 0.0), (0.0, 0.8, 0.0), (0.0, 0.4, 1.0), (1.0, 0.6, 0.0))
+
+
+def canvas_sequence_grid(canvases, windows=None, colors=None, pad=1, scale=None):
+    """The canvases of a step-by-step generator: examples in rows, steps in columns.
+
+    Tile `(i, t)` is example `i`'s canvas after step `t + 1`, with, when
+    `windows` are given, each window of that step drawn as a one-pixel
+    rectangle outline (the part inside the tile).
+
+    Args:
+        canvases: array-like `[T, n, H, W, C]` (or `[T, n, H, W]`) in [0, 1],
+            e.g. `DRAW.generate(n)` or `DRAW.reconstruct_sequence(x)["canvases"]`.
+        windows: optional array `[T, n, 4]` of boxes `(x_min, y_min, x_max,
+            y_max)` in pixels (pixel row `r`, column `c` covers `[c, c + 1) x
+            [r, r + 1)`), or a list of such arrays (entries may be `None`,
+            skipped), e.g. `[read_windows, write_windows]`.
+        colors: optional list of RGB triples in [0, 1], one per array of
+            `windows`. Default: red, green, blue, orange (read in red and
+            write in green for `[read_windows, write_windows]`).
+        pad: pixels between tiles.
+        scale: positive int, enlargement of each tile; `None`: `auto_scale(H)`.
+
+    Returns:
+        `uint8` array `[n * h + (n - 1) * pad, T * w + (T - 1) * pad, 3]`
+        (`C` channels instead of 3 for grey or RGB canvases without
+        windows), with `h, w = H * scale, W * scale`.
+
+    Raises:
+        ValueError: if `canvases` is not `[T, n, H, W(, C)]`, or a window
+            array is not `[T, n, 4]`.
+    """
+    tiles = _sequence_tiles(canvases, windows, colors, scale)  # [T, n, h, w, c]
+    steps, n = tiles.shape[:2]
+    by_example = np.swapaxes(tiles, 0, 1).reshape(n * steps, *tiles.shape[2:])
+    return image_grid(by_example, ncols=steps, pad=pad)
+
+
+def save_canvas_gif(
+    path, canvases, windows=None, colors=None, ncols=None, pad=1, scale=None,
+    frame_ms=150, final_ms=1500, loop=0,
+):
+    """An animated GIF of a step-by-step generator painting its canvases.
+
+    Frame `t` is the grid (`image_grid`) of every example's canvas after
+    step `t + 1`, with that step's windows drawn as in
+    `canvas_sequence_grid`. The last frame is held for `final_ms`.
+
+    Args:
+        path: the `.gif` file to write (str or path-like); parent folders
+            are created.
+        canvases, windows, colors, pad, scale: as in `canvas_sequence_grid`.
+        ncols: examples per row of each frame; default `ceil(sqrt(n))`.
+        frame_ms: positive int, milliseconds per frame.
+        final_ms: positive int, milliseconds the last frame is shown.
+        loop: int >= 0, times the animation repeats; 0 repeats forever.
+
+    Returns:
+        `path`.
+    """
+    for name, value in (("frame_ms", frame_ms), ("final_ms", final_ms)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    tiles = _sequence_tiles(canvases, windows, colors, scale)
+    frames = [image_grid(step, ncols=ncols, pad=pad) for step in tiles]
+    directory = os.path.dirname(os.fspath(path))
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    from PIL import Image
+
+    mode = "L" if frames[0].shape[-1] == 1 else None
+    images = [Image.fromarray(f[..., 0] if mode == "L" else f) for f in frames]
+    images[0].save(
+        os.fspath(path),
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=[int(frame_ms)] * (len(images) - 1) + [int(final_ms)],
+        loop=int(loop),
+    )
+    return path
+
+
+def _sequence_tiles(canvases, windows, colors, scale):
+    """Enlarged tiles `[T, n, h, w, c]` in [0, 1], windows drawn (then `c = 3`)."""
+    canvases = np.asarray(canvases, dtype=np.float32)
+    if canvases.ndim == 4:
+        canvases = canvases[..., None]
+    if canvases.ndim != 5 or 0 in canvases.shape[:2]:
+        raise ValueError(
+            "`canvases` must be a non-empty array of shape [T, n, H, W, C] or "
+            f"[T, n, H, W]. Received: canvases.shape={canvases.shape}"
+        )
+    steps, n, height = canvases.shape[:3]
+    scale = auto_scale(height) if scale is None else scale
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"`scale` must be a positive integer. Received: scale={scale!r}")
+    tiles = np.repeat(np.repeat(canvases, scale, axis=2), scale, axis=3)
+    if windows is None:
+        return tiles
+    if not isinstance(windows, (list, tuple)):
+        windows = [windows]
+    colors = _WINDOW_COLORS if colors is None else colors
+    boxes = []
+    for k, array in enumerate(windows):
+        if array is None:
+            continue
+        array = np.asarray(array, dtype=np.float32)
+        if array.shape != (steps, n, 4):
+            raise ValueError(
+                f"`windows` must be arrays of shape [T, n, 4] = [{steps}, {n}, 4]. "
+                f"Received: windows[{k}].shape={array.shape}"
+            )
+        boxes.append((array * scale, np.asarray(colors[k % len(colors)], dtype=np.float32)))
+    if not boxes:
+        return tiles
+    if tiles.shape[-1] == 1:
+        tiles = np.repeat(tiles, 3, axis=-1)
+    tiles = np.clip(tiles[..., :3], 0.0, 1.0)
+    for t in range(steps):
+        for i in range(n):
+            for array, color in boxes:
+                _draw_box(tiles[t, i], array[t, i], color)
+    return tiles
+
+
+def _draw_box(image, box, color):
+    """Draws the outline of `box` `(x_min, y_min, x_max, y_max)` on `image` `[h, w, 3]`, in place.
+
+    The outline runs along the pixels just inside the box's edges; edges
+    outside the image are not drawn, the rest is clipped to the image.
+    """
+    height, width = image.shape[:2]
+    if not np.all(np.isfinite(box)):
+        return
+    left, top = int(np.floor(box[0] + 0.5)), int(np.floor(box[1] + 0.5))
+    right, bottom = int(np.floor(box[2] + 0.5)) - 1, int(np.floor(box[3] + 0.5)) - 1
+    if right < left or bottom < top:  # Less than a pixel: mark the centre pixel.
+        left = right = int(np.floor((box[0] + box[2]) / 2))
+        top = bottom = int(np.floor((box[1] + box[3]) / 2))
+    x0, x1 = max(left, 0), min(right, width - 1)
+    y0, y1 = max(top, 0), min(bottom, height - 1)
+    if x0 > x1 or y0 > y1:
+        return  # Entirely outside the image.
+    for row in (top, bottom):
+        if 0 <= row < height:
+            image[row, x0 : x1 + 1] = color
+    for column in (left, right):
+        if 0 <= column < width:
+            image[y0 : y1 + 1, column] = color
+
+
+# Densities of 2D models (RealNVP on the toy data): a heat map over a grid.
+
+
+def density_image(log_density_fn, limits=(-4.0, 4.0), resolution=200, points=None, title=None, size=4.0, dpi=100):
+    """A heat map of a 2D density `p(x)`, rendered to an RGB array.
+
+    The density is evaluated at the centres of a `resolution x resolution`
+    grid of cells over `limits^2` and drawn linearly (dark: 0); `points`,
+    if given, are overlaid as small white dots (e.g. data).
+
+    Args:
+        log_density_fn: callable mapping float32 points `[N, 2]` to their
+            log densities `[N]` (array-like), e.g. `RealNVP.log_prob`.
+        limits: `(low, high)` for both axes, `low < high`.
+        resolution: int >= 2, grid cells per axis.
+        points: optional array-like `[M, 2]` to overlay.
+        title: optional figure title.
+        size: figure side in inches.
+        dpi: dots per inch; the picture is `size * dpi` pixels square.
+
+    Returns:
+        `uint8` array `[size * dpi, size * dpi, 3]`.
+    """
+    low, high = (float(v) for v in limits)
+    if not low < high:
+        raise ValueError(f"`limits` must be (low, high) with low < high. Received: limits={limits!r}")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+        raise ValueError(f"`resolution` must be an int >= 2. Received: resolution={resolution!r}")
+    step = (high - low) / resolution
+    centres = low + step * (np.arange(resolution, dtype=np.float32) + 0.5)
+    grid_x, grid_y = np.meshgrid(centres, centres)  # row r has y = centres[r]
+    grid = np.stack([grid_x.ravel(), grid_y.ravel()], axis=-1).astype(np.float32)
+    log_density = np.asarray(log_density_fn(grid), dtype=np.float64).reshape(resolution, resolution)
+    figure = Figure(figsize=(size, size), dpi=dpi)
+    canvas = FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.imshow(np.exp(log_density), origin="lower", extent=(low, high, low, high), cmap="magma")
+    if points is not None:
+        points = np.asarray(points, dtype=np.float32)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError(f"`points` must have shape [M, 2]. Received: points.shape={points.shape}")
+        axes.scatter(points[:, 0], points[:, 1], s=1, c="white", alpha=0.5)
+    axes.set_xlim(low, high)
+    axes.set_ylim(low, high)
+    if title:
+        axes.set_title(title)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

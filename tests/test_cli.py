@@ -256,3 +256,34 @@ def test_python_dash_m_kgen_reports_bad_arguments(tmp_path):
         f"kgen train: error: `MODEL` must be one of {sorted(cli.MODELS)}. Received: MODEL='nope'"
     ]
     assert os.listdir(tmp_path) == []
+
+
+def test_draw_run_writes_canvas_sequences_and_a_generate_signature(tmp_path):
+    out = tmp_path / "draw"
+    argv = ["train", "draw", "--epochs", "1", "--time-steps", "3", "--latent-dim", "4"]
+    argv += ["--max-examples", "128", "--out", str(out), "--verbose", "0"]
+    assert cli.main(argv) == 0
+    pictures = set(os.listdir(out / "pictures"))
+    assert {"generation_steps.png", "generation.gif", "reconstruction_steps.png", "reconstruction.gif"} <= pictures
+    with Image.open(out / "pictures" / "generation.gif") as gif:
+        assert gif.n_frames == 3  # one frame per glimpse
+    metrics = json.loads((out / "metrics.json").read_text())
+    held_out = metrics["held_out"]
+    assert metrics["units"] == "nats per example"
+    assert held_out["elbo_nats"] < 0 and held_out["log_likelihood_nats"] < 0
+    loaded = tf.saved_model.load(str(out / "saved_model"))
+    assert "generate" in loaded.signatures
+
+
+def test_flow_run_reports_bits_per_dim(tmp_path):
+    out = tmp_path / "flow"
+    argv = ["train", "flow", "--data", "toy2d", "--epochs", "1", "--max-examples", "512"]
+    argv += ["--out", str(out), "--verbose", "0"]
+    assert cli.main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    held_out = metrics["held_out"]
+    # Continuous 2D points: bits per coordinate = -log_prob / (2 log 2).
+    np.testing.assert_allclose(held_out["bits_per_dim"], -held_out["log_prob_nats"] / (2 * np.log(2)), rtol=1e-5)
+    assert held_out["num_modes"] == 8
+    loaded = tf.saved_model.load(str(out / "saved_model"))
+    assert {"sample", "log_prob"} <= set(loaded.signatures)

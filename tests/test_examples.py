@@ -44,11 +44,25 @@ EXPECTED_OUTPUTS = {
         "dcgan_mnist_pictures/dcgan_mnist.keras",
         "dcgan_mnist_pictures/saved_model/saved_model.pb",
     ],
+    "draw_mnist.py": [
+        "draw_mnist_pictures/generation_steps.png",
+        "draw_mnist_pictures/generation.gif",
+        "draw_mnist_pictures/reconstruction_steps.png",
+        "draw_mnist_pictures/reconstruction.gif",
+        "draw_mnist_pictures/draw_mnist.keras",
+        "draw_mnist_pictures/saved_model/saved_model.pb",
+    ],
     "gan_toy2d.py": [
         "gan_toy2d_pictures/coverage_epoch001.png",
         "gan_toy2d_pictures/coverage_epoch002.png",
         "gan_toy2d_pictures/modes_covered.png",
         "gan_toy2d_pictures/samples.png",
+    ],
+    "realnvp_toy2d.py": [
+        "realnvp_toy2d_pictures/samples_vs_data.png",
+        "realnvp_toy2d_pictures/density.png",
+        "realnvp_toy2d_pictures/loss.png",
+        "realnvp_toy2d_pictures/realnvp_toy2d.keras",
     ],
     "vae_digits.py": [
         "vae_digits_pictures/samples.png",

@@ -130,3 +130,24 @@ def test_latent_manifold_tiles_follow_the_latent_grid():
 def test_scatter_image_is_rgb():
     image = plotting.scatter_image(np.random.default_rng(0).normal(size=(50, 2)), size=2, dpi=50)
     assert image.shape == (100, 100, 3) and image.dtype == np.uint8
+
+
+def test_density_image_evaluates_the_cell_centres_and_is_rgb():
+    seen = []
+
+    def log_density(points):
+        seen.append(points)
+        return -0.5 * (points**2).sum(axis=1)
+
+    image = plotting.density_image(
+        log_density, limits=(-2, 2), resolution=4, points=np.zeros((3, 2)), size=2, dpi=50
+    )
+    assert image.shape == (100, 100, 3) and image.dtype == np.uint8
+    (grid,) = seen
+    assert grid.shape == (16, 2) and grid.dtype == np.float32
+    np.testing.assert_allclose(grid[:4, 0], [-1.5, -0.5, 0.5, 1.5])  # x varies along a row
+    np.testing.assert_allclose(grid[::4, 1], [-1.5, -0.5, 0.5, 1.5])
+    with pytest.raises(ValueError, match=r"`limits` must be \(low, high\) with low < high"):
+        plotting.density_image(log_density, limits=(1, 1))
+    with pytest.raises(ValueError, match=r"`resolution` must be an int >= 2. Received: resolution=1"):
+        plotting.density_image(log_density, resolution=1)

@@ -8,13 +8,18 @@
 - `DCGAN`: deep convolutional GAN (arXiv 1511.06434).
 - `ConditionalGAN`: class-conditional GAN (arXiv 1411.1784).
 - `WGANGP`: Wasserstein GAN with gradient penalty (arXiv 1704.00028).
+- `DRAW`: recurrent VAE that paints with Gaussian attention (arXiv 1502.04623).
+- `RealNVP`: normalising flow of affine coupling layers, exact log-likelihood
+  and bits/dim (arXiv 1605.08803).
 """
 
 from kgen.models.conditional_gan import ConditionalGAN
 from kgen.models.dcgan import DCGAN
+from kgen.models.draw import DRAW
 from kgen.models.gan import GAN
 from kgen.models.rbm import RBM
+from kgen.models.realnvp import RealNVP
 from kgen.models.vae import VAE
 from kgen.models.wgan_gp import WGANGP
 
-__all__ = ["ConditionalGAN", "DCGAN", "GAN", "RBM", "VAE", "WGANGP"]
+__all__ = ["ConditionalGAN", "DCGAN", "DRAW", "GAN", "RBM", "RealNVP", "VAE", "WGANGP"]
