@@ -364,6 +364,15 @@ class RealNVP(keras.Model):
             **kwargs,
         )
 
+    def compile_from_config(self, config):
+        """Recompiles a loaded model as it was compiled when saved, optimizer state included.
+
+        Keras' own version skips models that override `compile`.
+        """
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        # Create the optimizer's variables, so that loading restores their state.
+        self.optimizer.build(self.trainable_variables)
+
     @property
     def metrics(self):
         return [self.loss_tracker, self.bits_per_dim_tracker]
