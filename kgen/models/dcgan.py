@@ -22,6 +22,7 @@ import math
 import keras
 
 from kgen.models.gan import GAN
+from kgen.models.gan import _batch_normalization
 from kgen.models.gan import _check_positive_int
 from kgen.models.gan import _check_seed
 from kgen.models.gan import _check_shape
@@ -67,7 +68,7 @@ def _conv_generator_body(h, image_shape, filters, seed, output_activation="tanh"
         start_h * start_w * 2 * filters, use_bias=False, kernel_initializer=next(init)
     )(h)
     h = keras.layers.Reshape((start_h, start_w, 2 * filters))(h)
-    h = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(h)
+    h = _batch_normalization()(h)
     h = keras.layers.ReLU()(h)
     h = keras.layers.Conv2DTranspose(
         filters,
@@ -77,7 +78,7 @@ def _conv_generator_body(h, image_shape, filters, seed, output_activation="tanh"
         use_bias=False,
         kernel_initializer=next(init),
     )(h)
-    h = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(h)
+    h = _batch_normalization()(h)
     h = keras.layers.ReLU()(h)
     h = keras.layers.Conv2DTranspose(
         channels,
@@ -116,7 +117,7 @@ def _conv_discriminator_body(h, filters, seed, batch_norm=True):
         kernel_initializer=next(init),
     )(h)
     if batch_norm:
-        h = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(h)
+        h = _batch_normalization()(h)
     h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
     h = keras.layers.Flatten()(h)
     return keras.layers.Dense(1, kernel_initializer=next(init), name="logit")(h)

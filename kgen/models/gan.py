@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgen.export import export_model
+from kgen.models import _replicas
 
 _GENERATOR_LOSSES = ("non_saturating", "minimax")
 
@@ -141,6 +142,22 @@ def from_tanh_range(x):
     return (x + 1.0) / 2.0
 
 
+def _batch_normalization():
+    """PyTorch's `BatchNorm(momentum=0.1, eps=1e-5)` in Keras' terms (`momentum=0.9`).
+
+    Built inside a `tf.distribute` strategy's scope, the layer synchronises
+    its batch statistics across replicas (Keras' `synchronized=True`): every
+    replica normalises with the mean and variance of the global batch, as one
+    device would, and the moving statistics stay the same on every replica
+    (unsynchronised, each replica would normalise its own part of the batch
+    and keep its own moving statistics). Outside a scope it is the plain
+    layer.
+    """
+    return keras.layers.BatchNormalization(
+        momentum=0.9, epsilon=1e-5, synchronized=tf.distribute.has_strategy()
+    )
+
+
 # The classic fully connected networks.
 
 
@@ -150,8 +167,7 @@ def _mlp_generator_body(h, data_shape, units, output_activation, seed):
     for i, width in enumerate(units):
         h = keras.layers.Dense(width, kernel_initializer=next(init))(h)
         if i > 0:
-            # PyTorch's BatchNorm1d(momentum=0.1) is Keras' momentum=0.9.
-            h = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)(h)
+            h = _batch_normalization()(h)
         h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
     h = keras.layers.Dense(
         math.prod(data_shape), activation=output_activation, kernel_initializer=next(init)
@@ -210,6 +226,19 @@ class GAN(keras.Model):
     Randomness: every `z` (training, `generate(n)`, `sample`, `value`) comes
     from the model's `keras.random.SeedGenerator(seed)`, or from a fresh
     generator seeded with the `seed` argument of a method.
+
+    Distributed training: created and compiled inside the `scope()` of a
+    `tf.distribute` strategy (`kgen.distribute.make_strategy`), a GAN trains
+    as one device would: the noise of a step is drawn for the whole global
+    batch and each replica takes its rows; losses, gradients and metrics
+    are means over the global batch; the built-in networks' batch
+    normalisation is synchronised across replicas. With `d_steps > 1` each
+    replica cuts its own part of the batch, so global minibatch `k` is made
+    of every replica's minibatch `k` (other rows than one device's
+    consecutive cut of the same batch, drawn alike). Dropout masks (in
+    `GAN.mlp`'s discriminator) come from the layers' own seed generators,
+    whose state is the same on every replica: row `i` of every replica's
+    part gets the same mask (`docs/distributed.md`).
 
     Data range: the generators built by kgen end in `tanh` by default, with
     outputs in (-1, 1): scale the data to match, e.g. images in [0, 1]
@@ -420,7 +449,7 @@ class GAN(keras.Model):
         d_optimizer=None,
         g_optimizer=None,
         jit_compile="auto",
-        steps_per_execution=8,
+        steps_per_execution=None,
         **kwargs,
     ):
         """Sets the two optimizers, as `keras.Model.compile` with a faster default.
@@ -436,20 +465,34 @@ class GAN(keras.Model):
                 default. Unlike the VAE, the GANs do not force XLA on the
                 CPU: there it runs the convolutions slower than TensorFlow's
                 own kernels (`benchmarks/gan_mnist.py`). `True` forces it.
-            steps_per_execution: 8 by default (Keras: 1): `fit` runs 8 steps
-                per call of its compiled function (callbacks then see every
-                8th batch). Pass `steps_per_execution=1` for Keras' behaviour.
+            steps_per_execution: `None` means 8 (Keras: 1): `fit` runs 8
+                steps per call of its compiled function (callbacks then see
+                every 8th batch). Pass `steps_per_execution=1` for Keras'
+                behaviour.
             **kwargs: other `keras.Model.compile` arguments (no `optimizer`
                 or `loss`: the losses are the model's).
+
+        Under a `tf.distribute` strategy with several replicas (model and
+        optimizers created, and `compile` called, inside `strategy.scope()`)
+        XLA is off and `steps_per_execution` is 1; asking for either falls
+        back with a warning, since Keras 3 cannot run them there (see
+        `kgen/models/_replicas.py`). The optimizers' variables are created
+        here, inside the scope: created by the first step inside `fit`'s
+        compiled loop, they would not be mirrored correctly.
         """
-        d_optimizer = keras.optimizers.get(d_optimizer) or self._default_optimizer()
-        g_optimizer = keras.optimizers.get(g_optimizer) or self._default_optimizer()
+        # Optimizers made here belong to the model's strategy.
+        with self.distribute_strategy.scope():
+            d_optimizer = keras.optimizers.get(d_optimizer) or self._default_optimizer()
+            g_optimizer = keras.optimizers.get(g_optimizer) or self._default_optimizer()
         if d_optimizer is g_optimizer:
             raise ValueError(
                 "`g_optimizer` must be a different optimizer object from "
                 f"`d_optimizer` (each keeps its own state). Received: "
                 f"g_optimizer={g_optimizer!r}"
             )
+        jit_compile, steps_per_execution = _replicas.compile_options(
+            self, jit_compile, steps_per_execution, default_jit="auto"
+        )
         super().compile(
             optimizer=None,
             jit_compile=jit_compile,
@@ -458,6 +501,9 @@ class GAN(keras.Model):
         )
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
+        with self.distribute_strategy.scope():
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
         self._gan_compile_config = {
             "jit_compile": jit_compile,
             "steps_per_execution": steps_per_execution,
@@ -476,10 +522,13 @@ class GAN(keras.Model):
         config = dict(config)
         for name in ("d_optimizer", "g_optimizer"):
             config[name] = keras.saving.deserialize_keras_object(config[name])
+        # `compile` creates the optimizers' variables, so loading restores their state.
         self.compile(**config)
-        # Create the optimizers' variables, so that loading restores their state.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' build before training, without the reduction of the first
+        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
+        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
 
     @property
     def metrics(self):
@@ -503,11 +552,13 @@ class GAN(keras.Model):
 
     # The losses. `WGANGP` overrides both.
 
-    def _discriminator_loss(self, x_real, x_fake, labels, training):
+    def _discriminator_loss(self, x_real, x_fake, labels, training, share=None):
         """Returns `(loss, outputs)` of one discriminator step.
 
         `outputs` is a dict with the discriminator's outputs on the real
         (`"real"`) and generated (`"fake"`) examples, for the metrics.
+        `share` (a `_replicas.Share` of the minibatch) is for losses that
+        draw noise per example (`WGANGP`).
         """
         real_logits = self._discriminate(x_real, labels, training=training)
         fake_logits = self._discriminate(x_fake, labels, training=training)
@@ -517,10 +568,10 @@ class GAN(keras.Model):
     def _generator_loss(self, fake_logits):
         return generator_loss(fake_logits, self.generator_loss)
 
-    def _update_d_metrics(self, loss, outputs):
-        self.d_loss_tracker.update_state(loss)
-        self.d_real_tracker.update_state(keras.ops.mean(keras.ops.sigmoid(outputs["real"])))
-        self.d_fake_tracker.update_state(keras.ops.mean(keras.ops.sigmoid(outputs["fake"])))
+    def _update_d_metrics(self, loss, outputs, share):
+        share.update(self.d_loss_tracker, loss)
+        share.update(self.d_real_tracker, keras.ops.mean(keras.ops.sigmoid(outputs["real"])))
+        share.update(self.d_fake_tracker, keras.ops.mean(keras.ops.sigmoid(outputs["fake"])))
 
     # Training.
 
@@ -536,19 +587,31 @@ class GAN(keras.Model):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return self._standardize_x(x), None
 
+    def _minibatch_size(self, batch_size):
+        """`m = max(B // d_steps, 1)` for a batch of `B` rows (0 when `B = 0`).
+
+        Element-wise for a tensor of batch sizes. Under tf.distribute a
+        replica may get no rows of the last batch of an epoch.
+        """
+        if self.d_steps == 1:
+            return batch_size
+        return tf.where(batch_size > 0, tf.maximum(batch_size // self.d_steps, 1), 0)
+
     def _minibatches(self, x, labels):
         """Cuts a batch into `d_steps` minibatches of `m = max(B // d_steps, 1)`.
 
         Minibatch `k` holds rows `k*m .. k*m + m - 1` (modulo `B`). Returns
-        a list of `(x_k, labels_k)` and `m`.
+        a list of `(x_k, labels_k)` and `m`. Under tf.distribute each
+        replica cuts its own part of the global batch, so global minibatch
+        `k` is made of every replica's minibatch `k`.
         """
         if self.d_steps == 1:
             return [(x, labels)], keras.ops.shape(x)[0]
         batch_size = tf.shape(x)[0]
-        m = tf.maximum(batch_size // self.d_steps, 1)
+        m = self._minibatch_size(batch_size)
         batches = []
         for k in range(self.d_steps):
-            rows = (k * m + tf.range(m)) % batch_size
+            rows = (k * m + tf.range(m)) % tf.maximum(batch_size, 1)
             batches.append(
                 (
                     tf.gather(x, rows),
@@ -559,43 +622,54 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         x, labels = self._unpack(data)
-        minibatches, m = self._minibatches(x, labels)
+        minibatches, _ = self._minibatches(x, labels)
+        # Under tf.distribute: this replica's rows of each global minibatch.
+        # The noise of a step is drawn for the whole global minibatch and
+        # each replica takes its rows, as one device would use them.
+        share = _replicas.share(keras.ops.shape(x)[0], self._minibatch_size)
         discriminator_weights = self.discriminator.trainable_weights
         generator_weights = self.generator.trainable_weights
 
         for x_real, labels_k in minibatches:
             # The fakes are made outside the tape: this step moves D only.
-            x_fake = self._generate(self._noise(m), labels_k, training=True)
+            x_fake = self._generate(share.rows(self._noise), labels_k, training=True)
             with tf.GradientTape() as tape:  # updates the discriminator's weights
                 d_loss, outputs = self._discriminator_loss(
-                    x_real, x_fake, labels_k, training=True
+                    x_real, x_fake, labels_k, training=True, share=share
                 )
                 # Weight regularisers of a user's discriminator, if any.
                 total = d_loss + sum(self.discriminator.losses)
+                # Weighted by the replica's share, the gradients the optimizer
+                # sums over replicas are those of the global minibatch's loss.
+                total = self.d_optimizer.scale_loss(share.scale(total))
             gradients = tape.gradient(total, discriminator_weights)
             self.d_optimizer.apply(gradients, discriminator_weights)
-            self._update_d_metrics(d_loss, outputs)
+            self._update_d_metrics(d_loss, outputs, share)
 
         # The generator step conditions on the last minibatch's labels, so
         # the classes are drawn as often as in the data.
-        z = self._noise(m)
+        z = share.rows(self._noise)
         with tf.GradientTape() as tape:  # updates the generator's weights
             x_fake = self._generate(z, labels_k, training=True)
             fake_logits = self._discriminate(x_fake, labels_k, training=True)
             g_loss = self._generator_loss(fake_logits)
             total = g_loss + sum(self.generator.losses)
+            total = self.g_optimizer.scale_loss(share.scale(total))
         gradients = tape.gradient(total, generator_weights)
         self.g_optimizer.apply(gradients, generator_weights)
-        self.g_loss_tracker.update_state(g_loss)
-        return {metric.name: metric.result() for metric in self.metrics}
+        share.update(self.g_loss_tracker, g_loss)
+        return _replicas.logs(self.metrics)
 
     def test_step(self, data):
         x, labels = self._unpack(data)
-        x_fake = self._generate(self._noise(keras.ops.shape(x)[0]), labels, training=False)
-        d_loss, outputs = self._discriminator_loss(x, x_fake, labels, training=False)
-        self._update_d_metrics(d_loss, outputs)
-        self.g_loss_tracker.update_state(self._generator_loss(outputs["fake"]))
-        return {metric.name: metric.result() for metric in self.metrics}
+        share = _replicas.share(keras.ops.shape(x)[0])
+        x_fake = self._generate(share.rows(self._noise), labels, training=False)
+        d_loss, outputs = self._discriminator_loss(
+            x, x_fake, labels, training=False, share=share
+        )
+        self._update_d_metrics(d_loss, outputs, share)
+        share.update(self.g_loss_tracker, self._generator_loss(outputs["fake"]))
+        return _replicas.logs(self.metrics)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`; the shape of array data is checked before any tracing."""

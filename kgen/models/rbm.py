@@ -16,6 +16,7 @@ import tensorflow as tf
 import kgen_ops
 from kgen.export import export_model
 from kgen.models import _ais
+from kgen.models import _replicas
 
 _METHODS = ("exact", "ais")
 # `log_partition(method="exact")` enumerates 2**n states of the smaller layer.
@@ -106,6 +107,15 @@ class RBM(keras.Model):
     time). `seed` also seeds the initial weights `W ~ N(0, 0.01^2)`; biases
     start at 0 and persistent chains at all-zero visible states. The same
     `seed` gives the same training run (batch shuffling in `fit` aside).
+
+    Distributed training: created and compiled inside the `scope()` of a
+    `tf.distribute` strategy (`kgen.distribute.make_strategy`), every
+    replica runs the Gibbs op on its part of the global batch and the CD
+    statistics are averaged over the global batch as gradients are. CD-k
+    chains draw from one Philox stream per replica (`(key, stream +
+    replica * 2**31)`), so replicas never share random numbers; PCD chains
+    are advanced by every replica with the same seed, so they stay the same
+    on all replicas, as on one device (`docs/distributed.md`).
 
     XLA: `compile` forces `jit_compile=False`, because XLA cannot compile the
     custom op `Kgen>GibbsSweeps` (it has no XLA kernel); `jit_compile=True`
@@ -258,18 +268,26 @@ class RBM(keras.Model):
             self.build((self._flatten(keras.utils.unpack_x_y_sample_weight(x)[0]).shape[0], self.n_visible))
         return super().train_on_batch(x, y, **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' build before training, without the reduction of the first
+        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
+        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
+
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.pseudo_log_likelihood_tracker]
 
-    def compile(self, optimizer="rmsprop", jit_compile=False, steps_per_execution=8, **kwargs):
+    def compile(self, optimizer="rmsprop", jit_compile=False, steps_per_execution=None, **kwargs):
         """`keras.Model.compile` with `jit_compile=False` (XLA cannot compile the Gibbs op).
 
         Only `optimizer` matters: the RBM computes its own update and
         metrics, so a `loss` or `metrics` given here are not used.
-        `steps_per_execution` defaults to 8 (Keras: 1) so that `fit` runs 8
+        `steps_per_execution=None` means 8 (Keras: 1) so that `fit` runs 8
         updates per call of its compiled function, amortising Keras'
         per-step Python work; pass 1 for callbacks that must see every batch.
+        Under a `tf.distribute` strategy with several replicas it means 1,
+        and more falls back to 1 with a warning (Keras 3 cannot run more
+        there, see `kgen/models/_replicas.py`).
 
         Raises:
             ValueError: if `jit_compile` is neither False nor `"auto"`.
@@ -279,6 +297,9 @@ class RBM(keras.Model):
                 "`jit_compile` must be False for an RBM: XLA cannot compile the custom op "
                 f"Kgen>GibbsSweeps. Received: jit_compile={jit_compile!r}"
             )
+        _, steps_per_execution = _replicas.compile_options(
+            self, False, steps_per_execution, default_jit=False
+        )
         super().compile(
             optimizer=optimizer,
             jit_compile=False,
@@ -375,6 +396,8 @@ class RBM(keras.Model):
 
     def train_step(self, data):
         v0 = self._unpack(data)
+        # Under tf.distribute: this replica's part of the global batch.
+        share = _replicas.share(tf.shape(v0)[0])
         op_seed = self._draw_op_seed()  # first draw: tests replay it
         # b_hid + v0 W, shared by p(h | v0) for PCD and by the metrics.
         hidden_activation = tf.matmul(v0, self.w) + self.b_hid
@@ -385,47 +408,78 @@ class RBM(keras.Model):
                     "use `fit`, `train_on_batch` or `build((num_chains, n_visible))`. "
                     f"Received: num_chains={self.num_chains!r}"
                 )
+            # Under several replicas every replica advances all the chains
+            # with the same seed, so they stay identical on every replica.
             chain = kgen_ops.gibbs_sweeps(
                 self.persistent_chains, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed
             )
             h0_prob = tf.sigmoid(hidden_activation)
             self.persistent_chains.assign(chain.v)
         else:
-            chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed)
+            chain = kgen_ops.gibbs_sweeps(
+                v0, self.w, self.b_vis, self.b_hid, self.cd_k, self._replica_op_seed(op_seed)
+            )
             h0_prob = chain.h0_prob
-        gradients = self._cd_gradients(v0, h0_prob, chain.v, chain.h_prob)
+        gradients = self._cd_gradients(v0, h0_prob, chain.v, chain.h_prob, share)
         # Metrics before the update, like `fit` for other networks.
-        logs = self._update_metrics(v0, hidden_activation, h0_prob, chain.v)
+        logs = self._update_metrics(share, v0, hidden_activation, h0_prob, chain.v)
         self.optimizer.apply(gradients, [self.w, self.b_vis, self.b_hid])
         return logs
 
     def test_step(self, data):
         v0 = self._unpack(data)
-        chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, self._draw_op_seed())
+        share = _replicas.share(tf.shape(v0)[0])
+        op_seed = self._replica_op_seed(self._draw_op_seed())
+        chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed)
         hidden_activation = tf.matmul(v0, self.w) + self.b_hid
-        return self._update_metrics(v0, hidden_activation, chain.h0_prob, chain.v)
+        return self._update_metrics(share, v0, hidden_activation, chain.h0_prob, chain.v)
 
-    def _cd_gradients(self, v0, h0_prob, vk, hk_prob):
+    def _cd_gradients(self, v0, h0_prob, vk, hk_prob, share):
         """The negated CD estimate of the log-likelihood gradient, for `[w, b_vis, b_hid]`.
 
         Positive phase from the `B` data rows, negative phase from the `M`
         chain rows (see the class docstring), computed by the compiled
         `kgen_ops.cd_statistics`, which skips the zeros of `v0` and `vk`.
-        """
-        statistics = kgen_ops.cd_statistics(v0, h0_prob, vk, hk_prob)
-        return [-statistics.w, -statistics.b_vis, -statistics.b_hid]
 
-    def _update_metrics(self, v0, hidden_activation, h0_prob, vk):
+        Under several replicas the statistics of each are weighted by its
+        share `B_r / B` of the global batch, so that the optimizer's sum over
+        replicas is the global-batch mean, as for a loss's gradients; a
+        replica with no rows contributes zeros. `optimizer.apply` divides
+        gradients by the optimizer's `loss_scale_factor`, if any, so the
+        statistics are multiplied by it (`scale_loss`) as a loss would be.
+        """
+
+        def statistics():
+            result = kgen_ops.cd_statistics(v0, h0_prob, vk, hk_prob)
+            return [-result.w, -result.b_vis, -result.b_hid]
+
+        if share.distributed:
+            gradients = tf.cond(
+                share.count > 0,
+                statistics,
+                lambda: [tf.zeros_like(p) for p in (self.w, self.b_vis, self.b_hid)],
+            )
+        else:
+            gradients = statistics()
+        return [self.optimizer.scale_loss(share.scale(g)) for g in gradients]
+
+    def _update_metrics(self, share, v0, hidden_activation, h0_prob, vk):
         """Updates the epoch metrics; `hidden_activation` is `b_hid + v0 W`."""
         free_energy_data = self._free_energy(v0, hidden_activation)
         free_energy_gap = tf.reduce_mean(free_energy_data) - tf.reduce_mean(self._free_energy(vk))
         reconstruction = self.visible_probs(h0_prob)
-        self.loss_tracker.update_state(free_energy_gap)
-        self.reconstruction_tracker.update_state(tf.reduce_mean(tf.square(v0 - reconstruction)))
-        self.pseudo_log_likelihood_tracker.update_state(
-            tf.reduce_mean(self._pseudo_log_likelihood(v0, hidden_activation, free_energy_data))
+        flip = share.rows(  # the unit to flip, per example
+            lambda rows: keras.random.randint(
+                (rows,), 0, self.n_visible, dtype="int32", seed=self.seed_generator
+            )
         )
-        return {m.name: m.result() for m in self.metrics}
+        pseudo_log_likelihood = self._pseudo_log_likelihood(
+            v0, hidden_activation, free_energy_data, flip
+        )
+        share.update(self.loss_tracker, free_energy_gap)
+        share.update(self.reconstruction_tracker, tf.reduce_mean(tf.square(v0 - reconstruction)))
+        share.update(self.pseudo_log_likelihood_tracker, tf.reduce_mean(pseudo_log_likelihood))
+        return _replicas.logs(self.metrics)
 
     def _pseudo_log_likelihood(self, v, hidden_activation=None, free_energy=None, flip=None):
         """`V * log sigmoid(F(v~) - F(v))`, `v~` = `v` with one random unit flipped; `(batch_size,)`.
@@ -578,6 +632,17 @@ class RBM(keras.Model):
         """A fresh int64 `(2,)` op seed from the model's seed generator."""
         seed = keras.random.randint((2,), 0, 2**31 - 1, dtype="int32", seed=self.seed_generator)
         return tf.cast(seed, tf.int64)
+
+    def _replica_op_seed(self, op_seed):
+        """`op_seed` with this replica's own stream: `(key, stream + replica * 2**31)`.
+
+        Streams below 2**31 (as drawn) keep replicas apart; replica 0, and
+        training without a strategy, keep `op_seed` itself.
+        """
+        if _replicas.num_replicas() == 1:
+            return op_seed
+        offset = tf.cast(_replicas.replica_id(), tf.int64) * 2**31
+        return op_seed + tf.stack([tf.constant(0, tf.int64), offset])
 
     def _seed_pair(self, seed):
         """int64 `(2,)` seed: `[seed, 0]` for an int, a fresh draw for `None`."""

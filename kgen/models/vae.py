@@ -26,6 +26,7 @@ from kgen.layers import IndependentBernoulli
 from kgen.layers import IndependentGaussian
 from kgen.layers import IndependentNormal
 from kgen.models import _networks
+from kgen.models import _replicas
 
 tfd = tfp.distributions
 
@@ -68,6 +69,12 @@ class VAE(keras.Model):
     `keras.random.SeedGenerator(seed)`, and `seed` also seeds the initial
     weights of the built-in networks: the same `seed` gives the same run
     (batch shuffling in `fit` aside).
+
+    Distributed training: created and compiled inside the `scope()` of a
+    `tf.distribute` strategy (`kgen.distribute.make_strategy`), the VAE
+    trains as one device would on the global batch: each replica takes its
+    rows of the `eps` drawn for the whole batch, and the gradients and
+    metrics are means over the whole batch (`docs/distributed.md`).
 
     Args:
         input_shape: tuple of positive ints, the shape of one example,
@@ -223,32 +230,48 @@ class VAE(keras.Model):
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
 
-    def compile(self, optimizer="adam", jit_compile=True, steps_per_execution=8, **kwargs):
+    def compile(self, optimizer="adam", jit_compile=None, steps_per_execution=None, **kwargs):
         """Configures training as `keras.Model.compile`, with faster defaults.
 
         Two defaults differ from Keras', both for speed, neither for the
         mathematics:
 
-        - `jit_compile=True`: the train and test steps are compiled with XLA
-          on every device, the CPU included (Keras' `"auto"` turns XLA on
-          only with a GPU). XLA fuses the sampling, the log-probabilities, the
-          KL and the optimizer's update around the matrix products.
-        - `steps_per_execution=8`: `fit` runs 8 steps per call of its
-          compiled function, which amortises Keras' per-step Python work
-          (callbacks then see every 8th batch; epoch-level callbacks and the
-          progress bar are unaffected in substance).
+        - `jit_compile=None` means `True` on one device: the train and test
+          steps are compiled with XLA on every device, the CPU included
+          (Keras' `"auto"` turns XLA on only with a GPU). XLA fuses the
+          sampling, the log-probabilities, the KL and the optimizer's update
+          around the matrix products.
+        - `steps_per_execution=None` means 8 on one device: `fit` runs 8
+          steps per call of its compiled function, which amortises Keras'
+          per-step Python work (callbacks then see every 8th batch;
+          epoch-level callbacks and the progress bar are unaffected in
+          substance).
+
+        Under a `tf.distribute` strategy with several replicas (model
+        created and compiled inside `strategy.scope()`) both mean `False`
+        and 1, and asking for XLA or more steps per execution falls back to
+        them with a warning: Keras 3 cannot run either there (see
+        `kgen/models/_replicas.py`).
 
         `benchmarks/vae_mnist.py` measures both against a plain Keras VAE.
         Pass `jit_compile=False` (or `"auto"`) and `steps_per_execution=1`
         for Keras' behaviour, e.g. with custom layers XLA cannot compile or
         with callbacks that must see every batch.
         """
+        jit_compile, steps_per_execution = _replicas.compile_options(
+            self, jit_compile, steps_per_execution, default_jit=True
+        )
         super().compile(
             optimizer=optimizer,
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
             **kwargs,
         )
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' build before training, without the reduction of the first
+        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
+        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
 
     @property
     def metrics(self):
@@ -451,13 +474,21 @@ class VAE(keras.Model):
         )
         return log_px_given_z + self.prior().log_prob(z) - posterior.log_prob(z)
 
-    def _reparameterized_sample(self, posterior, num_samples=None):
+    def _reparameterized_sample(self, posterior, num_samples=None, share=None):
         """`z = mu + sigma * eps`, `eps ~ N(0, I)`: differentiable in mu and sigma.
 
         Shape `(batch_size, latent_dim)`, or `(num_samples, batch_size,
-        latent_dim)` when `num_samples` is given.
+        latent_dim)` when `num_samples` is given. With a `share` (a training
+        or test step), `eps` is this replica's rows of the global batch's.
         """
         mu, sigma = posterior.mean(), posterior.stddev()
+        if share is not None:
+            eps = share.rows(
+                lambda rows: keras.random.normal(
+                    (rows, self.latent_dim), dtype=mu.dtype, seed=self.seed_generator
+                )
+            )
+            return mu + sigma * eps
         shape = keras.ops.shape(mu)
         if num_samples is not None:
             shape = (num_samples, *shape)
@@ -478,10 +509,10 @@ class VAE(keras.Model):
                 pass  # No closed form registered for this pair: fall through.
         return posterior.log_prob(z) - prior.log_prob(z)
 
-    def _elbo_terms(self, x, training=None):
+    def _elbo_terms(self, x, training=None, share=None):
         """Per-example `(reconstruction, kl)` in nats, each of shape `(batch_size,)`."""
         posterior = self.encode(x, training=training)
-        z = self._reparameterized_sample(posterior)
+        z = self._reparameterized_sample(posterior, share=share)
         likelihood = self.decode(z, training=training)
         reconstruction = -likelihood.log_prob(x)
         kl = self._kl_divergence(posterior, z)
@@ -492,27 +523,33 @@ class VAE(keras.Model):
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = self._standardize_x(x)
+        # Under tf.distribute: this replica's part of the global batch.
+        share = _replicas.share(keras.ops.shape(x)[0])
         with tf.GradientTape() as tape:
-            reconstruction, kl = self._elbo_terms(x, training=True)
+            reconstruction, kl = self._elbo_terms(x, training=True, share=share)
             loss = keras.ops.mean(reconstruction + self.beta * kl)
             # Weight regularisers of user networks, if any.
             total_loss = loss + sum(self.losses) if self.losses else loss
+            # Weighted by the replica's share, the gradients the optimizer
+            # sums over replicas are those of the global-batch mean.
+            total_loss = self.optimizer.scale_loss(share.scale(total_loss))
         gradients = tape.gradient(total_loss, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
-        return self._update_metrics(loss, reconstruction, kl)
+        return self._update_metrics(share, loss, reconstruction, kl)
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = self._standardize_x(x)
-        reconstruction, kl = self._elbo_terms(x, training=False)
+        share = _replicas.share(keras.ops.shape(x)[0])
+        reconstruction, kl = self._elbo_terms(x, training=False, share=share)
         loss = keras.ops.mean(reconstruction + self.beta * kl)
-        return self._update_metrics(loss, reconstruction, kl)
+        return self._update_metrics(share, loss, reconstruction, kl)
 
-    def _update_metrics(self, loss, reconstruction, kl):
-        self.loss_tracker.update_state(loss)
-        self.reconstruction_tracker.update_state(keras.ops.mean(reconstruction))
-        self.kl_tracker.update_state(keras.ops.mean(kl))
-        return {m.name: m.result() for m in self.metrics}
+    def _update_metrics(self, share, loss, reconstruction, kl):
+        share.update(self.loss_tracker, loss)
+        share.update(self.reconstruction_tracker, keras.ops.mean(reconstruction))
+        share.update(self.kl_tracker, keras.ops.mean(kl))
+        return _replicas.logs(self.metrics)
 
     def _standardize_x(self, x):
         """Converts `x` to a float tensor and checks its shape against `input_shape`."""

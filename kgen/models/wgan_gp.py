@@ -199,7 +199,7 @@ class WGANGP(GAN):
             self.wasserstein_tracker,
         ]
 
-    def gradient_penalty(self, x_real, x_fake, training=True):
+    def gradient_penalty(self, x_real, x_fake, training=True, eps=None):
         """`mean_i (||grad_x D(x_hat_i)||_2 - 1)^2` on random interpolates.
 
         `x_hat_i = eps_i x_real_i + (1 - eps_i) x_fake_i` with `eps_i ~
@@ -212,17 +212,17 @@ class WGANGP(GAN):
         Args:
             x_real, x_fake: tensors of shape `(m, *image_shape)`.
             training: passed to the critic.
+            eps: optional tensor of shape `(m,)`, the interpolation
+                weights. `None`: drawn as above.
 
         Returns:
             A float scalar tensor: the penalty before weighting by `gp_weight`.
         """
         batch_size = keras.ops.shape(x_real)[0]
-        eps = keras.random.uniform(
-            (batch_size,) + (1,) * len(self.image_shape),
-            minval=0.0,
-            maxval=1.0,
-            dtype=x_real.dtype,
-            seed=self.seed_generator,
+        if eps is None:
+            eps = self._interpolation_weights(batch_size, x_real.dtype)
+        eps = keras.ops.reshape(
+            keras.ops.cast(eps, x_real.dtype), (-1,) + (1,) * len(self.image_shape)
         )
         x_hat = eps * x_real + (1.0 - eps) * x_fake
         with tf.GradientTape() as tape:
@@ -236,10 +236,20 @@ class WGANGP(GAN):
         norms = keras.ops.sqrt(keras.ops.sum(keras.ops.square(gradients), axis=1) + 1e-12)
         return keras.ops.mean(keras.ops.square(norms - 1.0))
 
-    def _discriminator_loss(self, x_real, x_fake, labels, training):
+    def _interpolation_weights(self, num_samples, dtype):
+        """`eps ~ U[0, 1]`, shape `(num_samples,)`, from the model's seed generator."""
+        return keras.random.uniform(
+            (num_samples,), minval=0.0, maxval=1.0, dtype=dtype, seed=self.seed_generator
+        )
+
+    def _discriminator_loss(self, x_real, x_fake, labels, training, share=None):
         real_values = self._discriminate(x_real, training=training)
         fake_values = self._discriminate(x_fake, training=training)
-        penalty = self.gradient_penalty(x_real, x_fake, training=training)
+        # Under tf.distribute: this replica's rows of the global minibatch's eps.
+        eps = None
+        if share is not None:
+            eps = share.rows(lambda rows: self._interpolation_weights(rows, x_real.dtype))
+        penalty = self.gradient_penalty(x_real, x_fake, training=training, eps=eps)
         loss = (
             keras.ops.mean(fake_values)
             - keras.ops.mean(real_values)
@@ -250,11 +260,12 @@ class WGANGP(GAN):
     def _generator_loss(self, fake_values):
         return -keras.ops.mean(fake_values)
 
-    def _update_d_metrics(self, loss, outputs):
-        self.d_loss_tracker.update_state(loss)
-        self.gradient_penalty_tracker.update_state(outputs["gradient_penalty"])
-        self.wasserstein_tracker.update_state(
-            keras.ops.mean(outputs["real"]) - keras.ops.mean(outputs["fake"])
+    def _update_d_metrics(self, loss, outputs, share):
+        share.update(self.d_loss_tracker, loss)
+        share.update(self.gradient_penalty_tracker, outputs["gradient_penalty"])
+        share.update(
+            self.wasserstein_tracker,
+            keras.ops.mean(outputs["real"]) - keras.ops.mean(outputs["fake"]),
         )
 
     def value(self, x, seed=None):

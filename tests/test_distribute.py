@@ -1,0 +1,201 @@
+"""kgen models under `tf.distribute`: two replicas train as one device does.
+
+- `MirroredStrategy` over two logical CPUs: the same model, from the same
+  weights, on the same global batches ends with the weights and epoch
+  metrics of one device, for every model family (tolerances below). The
+  last batch splits unevenly (2 + 1 rows), or, for the dense VAE and the
+  PCD RBM, leaves the second replica with no rows (1 + 0). The RBM's CD-k
+  case is checked against a replay of both replicas' Gibbs-op calls with
+  their statistics averaged.
+- `MultiWorkerMirroredStrategy`: two worker processes on 127.0.0.1 train
+  one epoch of each family and end with bit-identical weights.
+- `compile` under two replicas turns XLA and multi-step execution off.
+
+The strategies run in `tests/distribute_worker.py`, in fresh processes:
+logical devices must be configured before TensorFlow initialises, which
+this pytest process has long done, and each worker needs a process of its
+own. About 30 s for the mirrored runs and 60 s for the workers on 2 idle
+CPU cores.
+"""
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from distribute_worker import BATCH_NORM_CASES
+from distribute_worker import MIRRORED_CASES
+from distribute_worker import MULTIWORKER_FAMILIES
+
+WORKER = pathlib.Path(__file__).with_name("distribute_worker.py")
+REPO_ROOT = WORKER.parent.parent
+TIMEOUT_S = 300
+
+# Tolerances of the mirrored comparisons, in absolute weight units (weights
+# are up to 0.6, SGD with rate 0.05, 3 steps; the updates move the largest
+# weights of every model by 1e-2 to 0.6).
+#
+# Without batch normalisation the two runs do the same arithmetic except
+# the order of float32 sums: one device sums a gradient over the whole
+# batch, two replicas sum halves and the all-reduce adds the halves. Each
+# gradient element then differs by a few ulps (float32 eps = 6e-8) of the
+# magnitudes summed; after three SGD steps the weights differed by at most
+# 3e-8 when the test was written. 1e-6 leaves a factor 30 for other CPUs'
+# orders of summation, and is 1e4 times below what a wrong aggregation
+# leaves: a sum over the replicas instead of a mean doubles every update,
+# and noise drawn differently on a replica changes the updates by their own
+# size.
+ATOL = 1e-6
+# Synchronised batch normalisation computes the variance as E[x^2] - E[x]^2,
+# which turns those ulps into relative errors larger by E[x^2] / Var[x]; the
+# biases feeding a normalisation also get gradients that are pure rounding
+# (normalisation removes their effect). Largest difference seen: 7e-7.
+ATOL_BATCH_NORM = 1e-5
+# The epoch metrics are means of per-step global-batch means, a few float32
+# ulps apart in both runs.
+METRIC_RTOL = 1e-5
+
+
+def _tail(text, lines=40):
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _run_worker(command, out_dir, env=None):
+    """Starts `distribute_worker.py command out_dir` in a fresh process."""
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), command, str(out_dir)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait(processes):
+    """Waits for all `processes`; fails with their stderr on a timeout or an error."""
+    try:
+        outputs = [process.communicate(timeout=TIMEOUT_S) for process in processes]
+    except subprocess.TimeoutExpired:
+        for process in processes:
+            process.kill()
+        errors = [_tail(process.communicate()[1]) for process in processes]
+        pytest.fail(f"worker timed out after {TIMEOUT_S} s:\n" + "\n---\n".join(errors))
+    for process, (_, err) in zip(processes, outputs):
+        if process.returncode != 0:
+            pytest.fail(f"worker exited with {process.returncode}:\n{_tail(err)}")
+
+
+def _free_ports(count):
+    """`count` distinct TCP ports free on 127.0.0.1 (held open together, then released)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _weights(arrays, prefix):
+    keys = sorted((k for k in arrays.files if k.startswith(prefix + "_")), key=lambda k: int(k.split("_")[-1]))
+    return [arrays[k] for k in keys]
+
+
+@pytest.fixture(scope="module")
+def mirrored_results(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("mirrored")
+    _wait([_run_worker("mirrored", out_dir)])
+    return out_dir
+
+
+@pytest.mark.parametrize("case", MIRRORED_CASES)
+def test_mirrored_strategy_trains_as_one_device_on_the_global_batch(mirrored_results, case):
+    error = mirrored_results / f"{case}.error"
+    if error.exists():
+        pytest.fail(f"{case} failed in the worker:\n{error.read_text()}")
+    arrays = np.load(mirrored_results / f"{case}.npz")
+    before, single, mirrored = (_weights(arrays, name) for name in ("before", "single", "mirrored"))
+    assert len(single) == len(mirrored) == len(before) > 0
+
+    # The comparison means something only if training moved the weights by
+    # far more than the tolerance.
+    moved = max(float(np.max(np.abs(s - b))) for s, b in zip(single, before))
+    assert moved > 1e-2, f"{case}: the weights moved by {moved:.2e} only"
+    atol = ATOL_BATCH_NORM if case in BATCH_NORM_CASES else ATOL
+    for index, (s, m) in enumerate(zip(single, mirrored)):
+        np.testing.assert_allclose(m, s, rtol=0, atol=atol, err_msg=f"{case}: weight {index}")
+
+    metrics = {k.split(":", 1)[1] for k in arrays.files if k.startswith("single:")}
+    assert case == "rbm_cd" or metrics, case  # the CD-k replay has no one-device fit
+    for name in metrics:
+        np.testing.assert_allclose(
+            arrays[f"mirrored:{name}"], arrays[f"single:{name}"], rtol=METRIC_RTOL, err_msg=f"{case}: {name}"
+        )
+
+
+def test_multiworker_workers_end_with_identical_weights(tmp_path):
+    # Each worker applies the same all-reduced gradients (the collective
+    # hands every worker the same bits) to the same weights (broadcast from
+    # worker 0 when created) with the same deterministic ops, so the weights
+    # must agree exactly, BN moving statistics and PCD chains included.
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    processes = []
+    for index in range(2):
+        (tmp_path / f"worker{index}").mkdir()
+        tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        # CPU only: two workers must not share a GPU.
+        env = {"TF_CONFIG": json.dumps(tf_config), "CUDA_VISIBLE_DEVICES": "-1"}
+        processes.append(_run_worker("multiworker", tmp_path / f"worker{index}", env))
+    _wait(processes)
+
+    for family in MULTIWORKER_FAMILIES:
+        first, second = (np.load(tmp_path / f"worker{i}" / f"{family}.npz") for i in range(2))
+        assert sorted(first.files) == sorted(second.files) and first.files, family
+        for key in first.files:
+            assert np.all(np.isfinite(first[key])), f"{family}: {key} not finite"
+            np.testing.assert_array_equal(first[key], second[key], err_msg=f"{family}: {key}")
+
+
+def test_compile_under_two_replicas_turns_off_xla_and_multi_step_execution(mirrored_results):
+    # Keras 3 cannot run either under several replicas (see
+    # kgen/models/_replicas.py): the defaults become no XLA and one step per
+    # execution, and asking for them falls back with a warning.
+    error = mirrored_results / "compile.error"
+    if error.exists():
+        pytest.fail(f"compile failed in the worker:\n{error.read_text()}")
+    choices = json.loads((mirrored_results / "compile.json").read_text())
+    for family in ("vae", "rbm", "gan"):
+        default, explicit = choices[f"{family}/default"], choices[f"{family}/explicit"]
+        for choice in (default, explicit):
+            assert choice["jit_compile"] is False and choice["steps_per_execution"] == 1, (family, choice)
+        assert default["warnings"] == [], family
+        messages = " | ".join(explicit["warnings"])
+        assert "`steps_per_execution` > 1 does not work under a tf.distribute strategy" in messages
+        assert "Received: steps_per_execution=8" in messages
+        if family != "rbm":  # the RBM refuses XLA anywhere
+            assert "`jit_compile=True` does not work under a tf.distribute strategy" in messages
+
+
+def test_make_strategy():
+    import tensorflow as tf
+
+    from kgen.distribute import make_strategy
+
+    assert make_strategy() is tf.distribute.get_strategy()
+    strategy = make_strategy("mirrored", devices=["/cpu:0"])
+    assert isinstance(strategy, tf.distribute.MirroredStrategy)
+    assert strategy.num_replicas_in_sync == 1
+    with pytest.raises(ValueError, match=r"`name` must be None or one of \('mirrored', 'multiworker'\). Received: name='tpu'"):
+        make_strategy("tpu")
+    with pytest.raises(ValueError, match=r"`devices` can only be given with name='mirrored'. Received: name='multiworker'"):
+        make_strategy("multiworker", devices=["/cpu:0"])
