@@ -344,6 +344,13 @@ def _make_parser():
         help="optimizer step size (default: 1e-3 for Adam (vae, draw, flow), 0.02 for SGD "
         "(rbm), 2e-4 for Adam (gan, dcgan, cgan), 1e-4 for Adam (wgan))",
     )
+    train.add_argument(
+        "--strategy",
+        choices=("mirrored", "multiworker"),
+        default=None,
+        help="train on all devices of this host (mirrored) or on the hosts of TF_CONFIG "
+        "(multiworker); --batch-size is then the global batch (docs/distributed.md)",
+    )
     # Trains on the first N training (and validation) examples: for tests.
     train.add_argument("--max-examples", type=int, default=None, help=argparse.SUPPRESS)
     train.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
@@ -430,6 +437,8 @@ def _train(args):
             f"{prog}: error: `--out` must be a new or empty folder, or pass --overwrite. "
             f"Received: --out={args.out!r} (not empty)"
         )
+    # A multi-worker strategy must exist before any other TensorFlow op.
+    strategy = _make_strategy(args.strategy)
     (x_train, y_train), (x_val, y_val) = _load_data(data_kind, data_arg, args.seed, prog)
     if args.max_examples is not None:
         x_train, y_train = x_train[: args.max_examples], y_train[: args.max_examples]
@@ -443,12 +452,20 @@ def _train(args):
             )
     args.num_classes = max(2, int(max(y_train.max(), y_val.max())) + 1)
 
+    chief = _is_chief(strategy)
     created = _make_parents(out.parent)
-    partial = _partial_dir(out, args)
+    # Other workers train alike (and save checkpoints, for a resume of the
+    # whole job) in their own folder, deleted at the end: the chief writes DIR.
+    partial = _partial_dir(out, args, suffix="" if chief else f"-worker{_task_id(strategy)}")
     try:
-        metrics = _train_into(partial, args, x_train, x_val, y_train, y_val)
+        with strategy.scope():
+            metrics = _train_into(partial, args, x_train, x_val, y_train, y_val)
         shutil.rmtree(partial / _BACKUP, ignore_errors=True)
         (partial / _ARGUMENTS).unlink(missing_ok=True)
+        if not chief:
+            shutil.rmtree(partial, ignore_errors=True)
+            print(f"kgen train: worker {_task_id(strategy)} done (the chief writes {out})")
+            return 0
         _replace_dir(partial, out)
     except BaseException as error:
         from kgen.checkpointing import read_metadata
@@ -482,7 +499,44 @@ _ARGUMENTS = "arguments.json"
 _RESUMABLE_CHANGES = ("verbose", "overwrite", "run")
 
 
-def _partial_dir(out, args):
+def _make_strategy(name):
+    """The `tf.distribute` strategy of `--strategy` (the default, one device, for None)."""
+    from kgen.distribute import make_strategy
+
+    return make_strategy(name)
+
+
+def _task_id(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return int(getattr(resolver, "task_id", 0) or 0)
+
+
+def _is_chief(strategy):
+    """True but on the non-chief workers of a multi-worker strategy."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if task_type in (None, "chief"):
+        return True
+    has_chief = "chief" in (resolver.cluster_spec().as_dict() if resolver else {})
+    return task_type == "worker" and not has_chief and _task_id(strategy) == 0
+
+
+def _no_tiny_last_batch(x, y, batch_size, replicas):
+    """Drops the last `len(x) % batch_size` examples when fewer than `replicas`.
+
+    Under a strategy, `fit` splits the last batch of an epoch between the
+    replicas; with fewer rows than replicas one gets none, and TensorFlow's
+    convolutions fail on an empty batch (docs/distributed.md).
+    """
+    remainder = len(x) % batch_size
+    if 0 < remainder < replicas:
+        print(f"kgen train: dropping the last {remainder} example(s) so that every replica "
+              "gets rows of the last batch", file=sys.stderr)
+        return x[: len(x) - remainder], y[: len(y) - remainder]
+    return x, y
+
+
+def _partial_dir(out, args, suffix=""):
     """Returns `.DIR.partial` for `--out DIR`: resumed if it holds a checkpoint of the same run.
 
     A leftover folder without a checkpoint, or from a run with other
@@ -491,7 +545,7 @@ def _partial_dir(out, args):
     """
     from kgen.checkpointing import read_metadata
 
-    partial = out.parent / f".{out.name}.partial"
+    partial = out.parent / f".{out.name}.partial{suffix}"
     arguments = {k: v for k, v in vars(args).items() if k not in _RESUMABLE_CHANGES}
     if partial.is_dir():
         try:
@@ -625,6 +679,10 @@ def _train_into(run_dir, args, x_train, x_val, y_train=None, y_val=None):
     callbacks = [StopOnNonFinite(), *callbacks, backup]
     # Each discriminator (critic) step of a GAN sees --batch-size examples.
     fit_batch_size = args.batch_size * getattr(model, "d_steps", 1)
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    if replicas > 1:
+        x_train, y_train = _no_tiny_last_batch(x_train, y_train, fit_batch_size, replicas)
+        x_val, y_val = _no_tiny_last_batch(x_val, y_val, fit_batch_size, replicas)
     history = model.fit(
         x_train,
         y_train if labelled else None,

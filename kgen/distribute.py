@@ -32,7 +32,8 @@ def make_strategy(name=None, devices=None):
       nothing), so that code can be written once with `strategy.scope()`.
     - `"mirrored"`: `tf.distribute.MirroredStrategy`, synchronous data
       parallelism over the devices of this host: all GPUs (or `devices`),
-      or the CPU when there is no GPU.
+      or, when there is no GPU, all logical CPU devices (one unless the
+      program split the CPU with `tf.config.set_logical_device_configuration`).
     - `"multiworker"`: `tf.distribute.MultiWorkerMirroredStrategy`,
       synchronous data parallelism over the hosts listed in the `TF_CONFIG`
       environment variable (every host runs the same program with its own
@@ -63,5 +64,9 @@ def make_strategy(name=None, devices=None):
     if name is None:
         return tf.distribute.get_strategy()
     if name == "mirrored":
+        if devices is None and not tf.config.list_logical_devices("GPU"):
+            # No GPU: every logical CPU device (one, unless the program split
+            # the CPU with `tf.config.set_logical_device_configuration`).
+            devices = [device.name for device in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices)
     return tf.distribute.MultiWorkerMirroredStrategy()
