@@ -33,17 +33,25 @@ import tensorflow as tf  # noqa: E402
 
 GLOBAL_BATCH = 32
 LEARNING_RATE = 0.05
+# The flow's loss sums 64 log-densities whose scales grow exponentially:
+# SGD at 0.05 diverges on one device already (weights of 1e20 after 3
+# steps), 1e-2 too; 1e-3 moves the weights by 0.13.
+FLOW_LEARNING_RATE = 1e-3
 # 2 full global batches and a last one of 3 rows, which the strategy splits
 # 2 + 1: the replicas' shares are then unequal. The cases of
 # `EMPTY_REPLICA_CASES` get a last batch of 1 row, split 1 + 0: the second
 # replica then has no rows (TensorFlow's convolutions fail on an empty
 # batch under a strategy, so only models without them are run so).
 MIRRORED_EXAMPLES = 2 * GLOBAL_BATCH + 3
-EMPTY_REPLICA_CASES = ("vae", "rbm_pcd")
+EMPTY_REPLICA_CASES = ("vae", "rbm_pcd", "draw")
 MULTIWORKER_EXAMPLES = 139  # 4 batches of 32 and one of 11, split 6 + 5
-MIRRORED_CASES = ("vae", "rbm_pcd", "rbm_cd", "gan", "gan_bn", "dcgan", "cgan", "wgan")
+MIRRORED_CASES = (
+    "vae", "rbm_pcd", "rbm_cd", "gan", "gan_bn", "dcgan", "cgan", "wgan", "draw", "flow"
+)
 BATCH_NORM_CASES = ("gan_bn", "dcgan", "cgan", "wgan")  # the WGAN-GP generator has BN
-MULTIWORKER_FAMILIES = ("vae", "rbm", "gan", "dcgan", "cgan", "wgan")
+MULTIWORKER_FAMILIES = ("vae", "rbm", "gan", "dcgan", "cgan", "wgan", "draw", "flow")
+# The families whose `compile` choices under two replicas are checked.
+COMPILE_FAMILIES = ("vae", "rbm", "gan", "draw", "flow")
 
 
 def build(family, sgd=True):
@@ -53,12 +61,24 @@ def build(family, sgd=True):
     import kgen
 
     def optimizer():
-        return keras.optimizers.SGD(LEARNING_RATE) if sgd else keras.optimizers.Adam(1e-3)
+        rate = FLOW_LEARNING_RATE if family == "flow" else LEARNING_RATE
+        return keras.optimizers.SGD(rate) if sgd else keras.optimizers.Adam(1e-3)
 
     models = kgen.models
     if family == "vae":
         model = models.VAE((8, 8, 1), latent_dim=2, hidden_units=(32,), seed=0)
         model.compile(optimizer=optimizer(), jit_compile=False)
+        return model
+    if family == "draw":  # attention, T = 2
+        model = models.DRAW(
+            (8, 8, 1), time_steps=2, latent_dim=4, encoder_units=8, decoder_units=8, seed=0
+        )
+        # No XLA even with a GPU (DRAW's "auto"), as under the strategy.
+        model.compile(optimizer=optimizer(), jit_compile=False)
+        return model
+    if family == "flow":  # RealNVP on the digits' 17 levels: dequantisation noise
+        model = models.RealNVP((8, 8, 1), 2, filters=(8,), num_bins=17, seed=0)
+        model.compile(optimizer=optimizer())
         return model
     if family in ("rbm", "rbm_cd"):
         model = models.RBM(64, 16, cd_k=1, seed=0)
@@ -100,9 +120,9 @@ def data(family, num_examples):
 
     (x, y), _ = kgen.datasets.load_digits(test_fraction=0.2, seed=0)
     x, y = x[:num_examples], y[:num_examples].astype("int32")
-    if family == "vae":
+    if family in ("vae", "flow"):
         return (x,)
-    if family.startswith("rbm"):
+    if family.startswith("rbm") or family == "draw":
         return (kgen.datasets.binarize(x),)
     if family == "cgan":
         return (to_tanh_range(x), y)
@@ -208,7 +228,7 @@ def compile_choices(strategy):
     import warnings
 
     choices = {}
-    for family in ("vae", "rbm", "gan"):
+    for family in COMPILE_FAMILIES:
         for request in ("default", "explicit"):
             with strategy.scope():
                 model = build(family)

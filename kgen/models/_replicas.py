@@ -68,11 +68,15 @@ class Share:
             tf.cast(self.count, tf.float32), tf.cast(self.total, tf.float32)
         )
 
-    def rows(self, draw):
-        """This replica's rows of `draw(total)`, a tensor with `total` rows."""
+    def rows(self, draw, axis=0):
+        """This replica's rows of `draw(total)`, a tensor with `total` rows along `axis`.
+
+        `axis=1` for time-major noise `(steps, total, ...)` (DRAW's `eps`).
+        """
         if not self.distributed:
             return draw(self.count)
-        return draw(self.total)[self.offset : self.offset + self.count]
+        index = (slice(None),) * axis + (slice(self.offset, self.offset + self.count),)
+        return draw(self.total)[index]
 
     def scale(self, value):
         """`weight * value`: what a replica contributes to a summed all-reduce."""

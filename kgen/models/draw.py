@@ -24,6 +24,7 @@ from kgen.export import export_model
 from kgen.layers import IndependentBernoulli
 from kgen.layers import IndependentNormal
 from kgen.models import _draw_attention
+from kgen.models import _replicas
 
 tfd = tfp.distributions
 
@@ -109,6 +110,16 @@ class DRAW(keras.Model):
     model's `keras.random.SeedGenerator(seed)` unless a method's own `seed`
     is given; `seed` also seeds the initial weights. The same `seed` gives
     the same run (batch shuffling in `fit` aside).
+
+    Distributed training: created and compiled inside the `scope()` of a
+    `tf.distribute` strategy (`kgen.distribute.make_strategy`), DRAW trains
+    as one device would on the global batch: the `eps_t` of a step are
+    drawn for the whole batch, `(T, batch, latent_dim)`, and each replica
+    takes its columns of the batch axis; the gradients and metrics are
+    means over the whole batch. The default optimizer's `global_clipnorm`
+    (like any Keras clipping) clips each replica's contribution before
+    the gradients are summed over replicas, not the summed gradient
+    (`docs/distributed.md`).
 
     Args:
         image_shape: `(height, width, channels)`, positive ints.
@@ -286,7 +297,7 @@ class DRAW(keras.Model):
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
 
-    def compile(self, optimizer=None, jit_compile="auto", steps_per_execution=8, **kwargs):
+    def compile(self, optimizer=None, jit_compile="auto", steps_per_execution=None, **kwargs):
         """Configures training as `keras.Model.compile`, with DRAW's defaults.
 
         Args:
@@ -303,16 +314,27 @@ class DRAW(keras.Model):
                 units, `latent_dim = 100`, batches of 100) 3x slower (2.1 s
                 against 0.64 s), and XLA compiled it in 25 s instead of 4 s.
                 `True` forces XLA.
-            steps_per_execution: 8 by default (Keras: 1): `fit` runs 8 steps
-                per call of its compiled function (callbacks then see every
-                8th batch).
+            steps_per_execution: `None` means 8 (Keras: 1): `fit` runs 8
+                steps per call of its compiled function (callbacks then see
+                every 8th batch).
             **kwargs: other `keras.Model.compile` arguments (no `loss`: the
                 loss is the model's).
+
+        Under a `tf.distribute` strategy with several replicas (model
+        created and compiled inside `strategy.scope()`) XLA is off and
+        `steps_per_execution` is 1; asking for either falls back with a
+        warning, since Keras 3 cannot run them there (see
+        `kgen/models/_replicas.py`).
         """
         if optimizer is None:
-            optimizer = keras.optimizers.Adam(
-                _DEFAULT_LEARNING_RATE, global_clipnorm=_DEFAULT_GLOBAL_CLIPNORM
-            )
+            # Made here, the optimizer belongs to the model's strategy.
+            with self.distribute_strategy.scope():
+                optimizer = keras.optimizers.Adam(
+                    _DEFAULT_LEARNING_RATE, global_clipnorm=_DEFAULT_GLOBAL_CLIPNORM
+                )
+        jit_compile, steps_per_execution = _replicas.compile_options(
+            self, jit_compile, steps_per_execution, default_jit="auto"
+        )
         super().compile(
             optimizer=optimizer,
             jit_compile=jit_compile,
@@ -329,6 +351,11 @@ class DRAW(keras.Model):
         self.compile(**keras.saving.deserialize_keras_object(config))
         # Create the optimizer's variables, so that loading restores their state.
         self.optimizer.build(self.trainable_variables)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' build before training, without the reduction of the first
+        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
+        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
 
     @property
     def metrics(self):
@@ -726,28 +753,35 @@ class DRAW(keras.Model):
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = self._standardize_x(x)
-        eps = self._posterior_noise(keras.ops.shape(x)[0])
+        # Under tf.distribute: this replica's part of the global batch, and
+        # its columns of the time-major `eps` drawn for the whole batch.
+        share = _replicas.share(keras.ops.shape(x)[0])
+        eps = share.rows(self._posterior_noise, axis=1)
         with tf.GradientTape() as tape:
             reconstruction, kl = self._elbo_terms(x, eps)
             loss = keras.ops.mean(reconstruction + kl)
             # Weight regularisers, if a subclass adds any.
             total_loss = loss + sum(self.losses) if self.losses else loss
+            # Weighted by the replica's share, the gradients the optimizer
+            # sums over replicas are those of the global-batch mean.
+            total_loss = self.optimizer.scale_loss(share.scale(total_loss))
         gradients = tape.gradient(total_loss, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
-        return self._update_metrics(loss, reconstruction, kl)
+        return self._update_metrics(share, loss, reconstruction, kl)
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = self._standardize_x(x)
-        reconstruction, kl = self._elbo_terms(x, self._posterior_noise(keras.ops.shape(x)[0]))
+        share = _replicas.share(keras.ops.shape(x)[0])
+        reconstruction, kl = self._elbo_terms(x, share.rows(self._posterior_noise, axis=1))
         loss = keras.ops.mean(reconstruction + kl)
-        return self._update_metrics(loss, reconstruction, kl)
+        return self._update_metrics(share, loss, reconstruction, kl)
 
-    def _update_metrics(self, loss, reconstruction, kl):
-        self.loss_tracker.update_state(loss)
-        self.reconstruction_tracker.update_state(keras.ops.mean(reconstruction))
-        self.kl_tracker.update_state(keras.ops.mean(kl))
-        return {m.name: m.result() for m in self.metrics}
+    def _update_metrics(self, share, loss, reconstruction, kl):
+        share.update(self.loss_tracker, loss)
+        share.update(self.reconstruction_tracker, keras.ops.mean(reconstruction))
+        share.update(self.kl_tracker, keras.ops.mean(kl))
+        return _replicas.logs(self.metrics)
 
     def _standardize_x(self, x):
         """Converts `x` to a float tensor and checks its shape against `image_shape`."""

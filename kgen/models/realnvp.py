@@ -25,6 +25,7 @@ import tensorflow_probability as tfp
 
 from kgen.export import export_model
 from kgen.models import _coupling
+from kgen.models import _replicas
 
 tfd = tfp.distributions
 
@@ -170,6 +171,13 @@ class RealNVP(keras.Model):
     `bits_per_dim`) and `z` in `sample` come from the model's
     `keras.random.SeedGenerator(seed)` unless a method gets its own `seed`;
     `seed` also seeds the initial weights.
+
+    Distributed training: created and compiled inside the `scope()` of a
+    `tf.distribute` strategy (`kgen.distribute.make_strategy`), the flow
+    trains as one device would on the global batch: the dequantisation
+    noise `u` of a step is drawn for the whole batch and each replica takes
+    its rows; the gradients and metrics are means over the whole batch
+    (`docs/distributed.md`).
 
     Args:
         input_shape: `(D,)` with `D >= 2` for vectors, or `(height, width,
@@ -338,11 +346,12 @@ class RealNVP(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.bits_per_dim_tracker = keras.metrics.Mean(name="bits_per_dim")
 
-    def compile(self, optimizer="adam", jit_compile=False, steps_per_execution=8, **kwargs):
+    def compile(self, optimizer="adam", jit_compile=False, steps_per_execution=None, **kwargs):
         """Configures training as `keras.Model.compile`, with measured defaults.
 
-        - `steps_per_execution=8`: `fit` runs 8 steps per call of its
-          compiled function, amortising Keras' per-step Python work.
+        - `steps_per_execution=None` means 8 on one device: `fit` runs 8
+          steps per call of its compiled function, amortising Keras'
+          per-step Python work.
           On 2 CPU cores (shared, so rough) it halved the epoch time on the
           2D ring (8 layers, `hidden_units=(64, 64)`, batch 256: 0.30 ->
           0.15 s per epoch of 32 steps) and cut it by a fifth on the 8x8
@@ -356,7 +365,15 @@ class RealNVP(keras.Model):
 
         Callbacks then see every 8th batch; pass `steps_per_execution=1`
         for Keras' behaviour.
+
+        Under a `tf.distribute` strategy with several replicas (model
+        created and compiled inside `strategy.scope()`) `steps_per_execution`
+        is 1, and asking for more, or for XLA, falls back with a warning:
+        Keras 3 cannot run either there (see `kgen/models/_replicas.py`).
         """
+        jit_compile, steps_per_execution = _replicas.compile_options(
+            self, jit_compile, steps_per_execution, default_jit=False
+        )
         super().compile(
             optimizer=optimizer,
             jit_compile=jit_compile,
@@ -372,6 +389,11 @@ class RealNVP(keras.Model):
         self.compile(**keras.saving.deserialize_keras_object(config))
         # Create the optimizer's variables, so that loading restores their state.
         self.optimizer.build(self.trainable_variables)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' build before training, without the reduction of the first
+        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
+        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
 
     @property
     def metrics(self):
@@ -493,9 +515,20 @@ class RealNVP(keras.Model):
         offset = 0.0 if self.num_bins is None else d * math.log(self.num_bins)
         return -(log_prob - offset) / (d * math.log(2.0))
 
-    def _noise(self, x, seed_generator):
+    def _noise(self, x, seed_generator, share=None):
+        """The dequantisation noise `u ~ U[0, 1)` of `x`'s shape (`None` if continuous).
+
+        With a `share` (a training or test step), `u` is this replica's rows
+        of the `u` drawn for the global batch.
+        """
         if self.num_bins is None:
             return None
+        if share is not None:
+            return share.rows(
+                lambda rows: keras.random.uniform(
+                    (rows, *self.input_shape), dtype=x.dtype, seed=seed_generator
+                )
+            )
         return keras.random.uniform(
             keras.ops.shape(x), dtype=x.dtype, seed=seed_generator
         )
@@ -591,27 +624,31 @@ class RealNVP(keras.Model):
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = self._standardize(x, "x")
-        noise = self._noise(x, self.seed_generator)
+        # Under tf.distribute: this replica's part of the global batch.
+        share = _replicas.share(keras.ops.shape(x)[0])
+        noise = self._noise(x, self.seed_generator, share)
         with tf.GradientTape() as tape:
             log_prob = self._log_prob(x, noise)
             loss = -keras.ops.mean(log_prob)
             total_loss = loss + sum(self.losses) if self.losses else loss
+            # Weighted by the replica's share, the gradients the optimizer
+            # sums over replicas are those of the global-batch mean.
+            total_loss = self.optimizer.scale_loss(share.scale(total_loss))
         gradients = tape.gradient(total_loss, self.trainable_weights)
         self.optimizer.apply(gradients, self.trainable_weights)
-        return self._update_metrics(loss, log_prob)
+        return self._update_metrics(share, loss, log_prob)
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         x = self._standardize(x, "x")
-        log_prob = self._log_prob(x, self._noise(x, self.seed_generator))
-        return self._update_metrics(-keras.ops.mean(log_prob), log_prob)
+        share = _replicas.share(keras.ops.shape(x)[0])
+        log_prob = self._log_prob(x, self._noise(x, self.seed_generator, share))
+        return self._update_metrics(share, -keras.ops.mean(log_prob), log_prob)
 
-    def _update_metrics(self, loss, log_prob):
-        self.loss_tracker.update_state(loss)
-        self.bits_per_dim_tracker.update_state(
-            keras.ops.mean(self._bits_per_dim(log_prob))
-        )
-        return {m.name: m.result() for m in self.metrics}
+    def _update_metrics(self, share, loss, log_prob):
+        share.update(self.loss_tracker, loss)
+        share.update(self.bits_per_dim_tracker, keras.ops.mean(self._bits_per_dim(log_prob)))
+        return _replicas.logs(self.metrics)
 
     def _standardize(self, x, name):
         """Converts `x` to a float tensor and checks its shape against `input_shape`."""

@@ -268,6 +268,16 @@ class VAE(keras.Model):
             **kwargs,
         )
 
+    def compile_from_config(self, config):
+        """Recompiles a loaded model as it was compiled when saved, optimizer state included.
+
+        Keras' own version skips models that override `compile`; the config
+        is Keras' (`get_compile_config`), with the optimizer.
+        """
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        # Create the optimizer's variables, so that loading restores their state.
+        self.optimizer.build(self.trainable_variables)
+
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Keras' build before training, without the reduction of the first
         # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
