@@ -53,6 +53,8 @@ Here images are `(batch, height, width, channels)` = `(batch, B, A, C)`
 tensors and every channel shares the filterbank.
 """
 
+import math
+
 import keras
 
 
@@ -161,3 +163,48 @@ def window_boxes(gx, gy, delta, n):
     half = n * delta / 2.0
     x, y = gx - 0.5, gy - 0.5
     return keras.ops.stack([x - half, y - half, x + half, y + half], axis=-1)
+
+
+def initial_params(n, width, height, role):
+    """The bias that DRAW gives its `Dense(5)` attention layers at the start.
+
+    With a zero bias, `g~ = 0, sigma^2 = 1, delta~ = 1, gamma = 1`: a grid
+    centred on the image, but stretched to its edges (stride `(A - 1) /
+    (N - 1)`) with sharp filters, so a `2 x 2` read sees the four corner
+    pixels, blank on MNIST, and the writes are sparse dots. This bias
+    instead tiles the image: the grid is centred, its stride is `max(A, B)
+    / N` (the `N x N` filters cover the image in blocks) and `sigma` is
+    half the stride, so that neighbouring filters overlap; the first read
+    is a blurred `N x N` view of the whole image, the first write a smooth
+    `N x N` picture over the whole canvas. The intensity keeps the scale
+    of a read and write without attention, which see every pixel:
+
+    - `role="read"`: `gamma = sqrt(A B) / N`, so the glimpse's sum of
+      squares is about the image's (each filter averages about `A B / N^2`
+      pixels);
+    - `role="write"`: `1 / gamma = A B / N^2`, so each patch value moves
+      the logits of the pixels it covers by about its own size (a write
+      spreads the patch's sum over the canvas).
+
+    The layers' kernels then move the grid per image and per step.
+
+    Args:
+        n: int >= 1, the grid size `N`.
+        width: int `A`, the image width in pixels.
+        height: int `B`, the image height in pixels.
+        role: `"read"` or `"write"`.
+
+    Returns:
+        A list of five floats: `g~X, g~Y, log sigma^2, log delta~, log gamma`.
+    """
+    side = max(width, height)
+    stride = side / n
+    log_delta = 0.0 if n == 1 else math.log(stride * (n - 1) / (side - 1))
+    log_sigma2 = 2.0 * math.log(stride / 2.0)
+    if role == "read":
+        log_gamma = math.log(math.sqrt(width * height) / n)
+    elif role == "write":
+        log_gamma = -math.log(width * height / n**2)
+    else:
+        raise ValueError(f"`role` must be 'read' or 'write'. Received: role={role!r}")
+    return [0.0, 0.0, log_sigma2, log_delta, log_gamma]
