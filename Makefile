@@ -13,7 +13,9 @@ BUILD_STAMP := $(VENV)/.kgen-build
 # packages) depends on.
 BUILD_INPUTS := CMakeLists.txt pyproject.toml $(shell find cc -type f) \
                 $(shell find kgen kgen_ops -name '__init__.py')
-PYTEST_ARGS ?=
+# Two test processes (pytest-xdist): many tests wait on subprocesses (fresh
+# TensorFlow processes for serving checks, CLI runs, distributed workers).
+PYTEST_ARGS ?= -n 2
 DEMO_EPOCHS ?= 30
 DEMO_DRAW_EPOCHS ?= 10
 
