@@ -385,6 +385,8 @@ def test_binarize_rejects_bad_method_and_range():
     message = r"values in \[0, 1\].*Received: x with values in \[0\.0, 255\.0\]"
     with pytest.raises(ValueError, match=message):
         datasets.binarize(np.array([0.0, 255.0]), method="stochastic")
+    with pytest.raises(ValueError, match=r"`x` must be an array of numbers\. Received: x of dtype <U3"):
+        datasets.binarize("abc")
 
 
 # ---------------------------------------------------------------------------

@@ -26,14 +26,18 @@ def binarize(x, method="threshold", seed=None, threshold=0.5):
         float32 array of the shape of `x` holding 0.0 and 1.0.
 
     Raises:
-        ValueError: if `method` is unknown, or, for `"stochastic"`, if `x`
-            has values outside [0, 1].
+        ValueError: if `method` is unknown, `x` is not numeric, or, for
+            `"stochastic"`, if `x` has values outside [0, 1].
     """
     if method not in _METHODS:
         raise ValueError(
             f"`method` must be one of {_METHODS}. Received: method={method!r}"
         )
     x = np.asarray(x)
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise ValueError(
+            f"`x` must be an array of numbers. Received: x of dtype {x.dtype} ({type(x).__name__})"
+        )
     if method == "threshold":
         return (x > threshold).astype("float32")
     low, high = float(np.min(x)), float(np.max(x))

@@ -598,9 +598,11 @@ class RBM(keras.Model):
             dims = list(x.shape)[1:]
             known = dims and None not in dims
             if not dims or (known and math.prod(dims) != self.n_visible):
+                shapes = f"(batch_size, {self.n_visible})"
+                if tuple(self.visible_shape) != (self.n_visible,):
+                    shapes += f" or (batch_size, {', '.join(map(str, self.visible_shape))})"
                 raise ValueError(
-                    f"`x` must have shape (batch_size, {self.n_visible}) or (batch_size, "
-                    f"{', '.join(map(str, self.visible_shape))}): n_visible={self.n_visible} values "
+                    f"`x` must have shape {shapes}: n_visible={self.n_visible} values "
                     f"per example. Received: x.shape={tuple(x.shape)}"
                 )
         return tf.reshape(x, (-1, self.n_visible))
