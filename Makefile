@@ -17,7 +17,6 @@ BUILD_INPUTS := CMakeLists.txt pyproject.toml $(shell find cc -type f) \
 # TensorFlow processes for serving checks, CLI runs, distributed workers).
 PYTEST_ARGS ?= -n 2
 DEMO_EPOCHS ?= 30
-DEMO_DRAW_EPOCHS ?= 10
 
 .PHONY: all setup build demo test info clean gpu-check
 
@@ -48,7 +47,7 @@ demo: $(BUILD_STAMP)
 	$(VENV)/bin/kgen train vae --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/vae --seed 0 --overwrite
 	$(VENV)/bin/kgen train rbm --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/rbm --seed 0 --overwrite
 	$(VENV)/bin/kgen train dcgan --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/dcgan --seed 0 --overwrite
-	$(VENV)/bin/kgen train draw --data digits --epochs $(DEMO_DRAW_EPOCHS) --out runs/demo/draw --seed 0 --overwrite
+	$(VENV)/bin/kgen train draw --data digits --epochs $(DEMO_EPOCHS) --batch-size 32 --out runs/demo/draw --seed 0 --overwrite
 	$(VENV)/bin/kgen train flow --data digits --epochs $(DEMO_EPOCHS) --out runs/demo/flow --seed 0 --overwrite
 	@echo
 	@echo "Demo written under $(CURDIR)/runs/demo/:"

@@ -266,7 +266,9 @@ DEFAULT_LEARNING_RATES = {
     "dcgan": 2e-4,
     "cgan": 2e-4,
     "wgan": 1e-4,  # Gulrajani et al. (WGAN-GP)
-    "draw": 1e-3,
+    # 3e-3: on the digits (30 epochs, batch 32) -ELBO 20.2 nats against 22.4
+    # at 1e-3, which learns little beyond the mean digit in that budget.
+    "draw": 3e-3,
     "flow": 1e-3,
 }
 # Latent dimensions when --latent-dim is not given.
@@ -341,8 +343,8 @@ def _make_parser():
         "--learning-rate",
         type=float,
         default=None,
-        help="optimizer step size (default: 1e-3 for Adam (vae, draw, flow), 0.02 for SGD "
-        "(rbm), 2e-4 for Adam (gan, dcgan, cgan), 1e-4 for Adam (wgan))",
+        help="optimizer step size (default: 1e-3 for Adam (vae, flow), 3e-3 for Adam (draw), "
+        "0.02 for SGD (rbm), 2e-4 for Adam (gan, dcgan, cgan), 1e-4 for Adam (wgan))",
     )
     train.add_argument(
         "--strategy",
