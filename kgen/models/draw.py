@@ -24,6 +24,7 @@ from kgen.export import export_model
 from kgen.layers import IndependentBernoulli
 from kgen.layers import IndependentNormal
 from kgen.models import _draw_attention
+from kgen.models import _model
 from kgen.models import _replicas
 
 tfd = tfp.distributions
@@ -44,7 +45,7 @@ def _is_positive_int(value):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DRAW(keras.Model):
+class DRAW(_model.Model):
     """Deep Recurrent Attentive Writer, trained by maximising the ELBO.
 
     Mathematical details:
@@ -364,21 +365,6 @@ class DRAW(keras.Model):
             steps_per_execution=steps_per_execution,
             **kwargs,
         )
-
-    def compile_from_config(self, config):
-        """Recompiles a loaded model as it was compiled when saved.
-
-        Keras' own version skips models that override `compile`; the
-        config is Keras' (`get_compile_config`), with the optimizer.
-        """
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        # Create the optimizer's variables, so that loading restores their state.
-        self.optimizer.build(self.trainable_variables)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras' build before training, without the reduction of the first
-        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
-        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
 
     @property
     def metrics(self):

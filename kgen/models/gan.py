@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgen.export import export_model
+from kgen.models import _model
 from kgen.models import _replicas
 
 _GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -187,7 +188,7 @@ def _mlp_discriminator_body(h, units, dropout, seed):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class GAN(keras.Model):
+class GAN(_model.Model):
     """Generative adversarial network trained by Goodfellow et al.'s Algorithm 1.
 
     Mathematical details:
@@ -524,11 +525,6 @@ class GAN(keras.Model):
             config[name] = keras.saving.deserialize_keras_object(config[name])
         # `compile` creates the optimizers' variables, so loading restores their state.
         self.compile(**config)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras' build before training, without the reduction of the first
-        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
-        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
 
     @property
     def metrics(self):

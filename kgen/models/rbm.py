@@ -16,6 +16,7 @@ import tensorflow as tf
 import kgen_ops
 from kgen.export import export_model
 from kgen.models import _ais
+from kgen.models import _model
 from kgen.models import _replicas
 
 _METHODS = ("exact", "ais")
@@ -42,7 +43,7 @@ def _check_positive_int(name, value):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class RBM(keras.Model):
+class RBM(_model.Model):
     """Restricted Boltzmann machine with binary visible and hidden units.
 
     A bipartite Markov random field over visible units `v` in {0, 1}^V and
@@ -235,7 +236,6 @@ class RBM(keras.Model):
         if not (persistent and num_chains is None):
             self.build((None, *self.visible_shape))
 
-
     def build(self, input_shape):
         """Creates `persistent_chains` (PCD); `input_shape[0]` sizes it if `num_chains` is None."""
         if self.persistent:
@@ -267,11 +267,6 @@ class RBM(keras.Model):
         if not self.built:
             self.build((self._flatten(keras.utils.unpack_x_y_sample_weight(x)[0]).shape[0], self.n_visible))
         return super().train_on_batch(x, y, **kwargs)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras' build before training, without the reduction of the first
-        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
-        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
 
     @property
     def metrics(self):
@@ -310,13 +305,6 @@ class RBM(keras.Model):
     def get_compile_config(self):
         # The base records every `compile` argument (with jit_compile=False).
         return super().get_compile_config()
-
-    def compile_from_config(self, config):
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built:
-            # Create the optimizer's variables, so that its saved state loads.
-            self.optimizer.build(self.trainable_variables)
 
     # The model's quantities.
 

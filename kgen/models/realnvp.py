@@ -25,6 +25,7 @@ import tensorflow_probability as tfp
 
 from kgen.export import export_model
 from kgen.models import _coupling
+from kgen.models import _model
 from kgen.models import _replicas
 
 tfd = tfp.distributions
@@ -74,7 +75,7 @@ def _parse_masks(masks):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class RealNVP(keras.Model):
+class RealNVP(_model.Model):
     """RealNVP: a normalising flow of affine coupling layers, trained by exact likelihood.
 
     Mathematical details:
@@ -380,20 +381,6 @@ class RealNVP(keras.Model):
             steps_per_execution=steps_per_execution,
             **kwargs,
         )
-
-    def compile_from_config(self, config):
-        """Recompiles a loaded model as it was compiled when saved, optimizer state included.
-
-        Keras' own version skips models that override `compile`.
-        """
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        # Create the optimizer's variables, so that loading restores their state.
-        self.optimizer.build(self.trainable_variables)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras' build before training, without the reduction of the first
-        # batch that fails under MultiWorkerMirroredStrategy (see `_replicas`).
-        _replicas.symbolic_build(self, super()._maybe_symbolic_build, iterator, data_batch)
 
     @property
     def metrics(self):
