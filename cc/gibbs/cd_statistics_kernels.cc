@@ -80,23 +80,18 @@ template <typename T>
 struct CdRun<CpuDevice, T> {
   void operator()(OpKernelContext* ctx, const CdProblem<T>& problem) {
     auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+    // One row i of grad_w: a scan of B + M values, then about a third of them
+    // times H adds. Work is handed out in blocks of kCdCpuColumnBlock rows,
+    // the kernel's unit (it lists the nonzero v_i of that many columns at once).
+    const int64_t V = problem.visible;
     const int64_t rows = problem.batch_pos + problem.batch_neg;
-    const int64_t Hp = gibbs_cpu_padded(problem.hidden);
-    Tensor stacked;
-    OP_REQUIRES_OK(ctx, ctx->allocate_temp(::tensorflow::DataTypeToEnum<T>::value,
-                                           TensorShape({rows, Hp}), &stacked));
-    T* hidden_rows = stacked.flat<T>().data();
-    ::tensorflow::Shard(workers->num_threads, workers->workers, rows, Hp,
-                        [&](int64_t begin, int64_t end) {
-                          gibbs_stack_hidden_cpu(problem.h_pos, problem.h_neg, problem.batch_pos,
-                                                 problem.hidden, Hp, hidden_rows, begin, end);
-                        });
-    const CdCpuLayout<T> layout{hidden_rows, Hp};
-    // One row i of grad_w: a scan of B + M values, then about a third of them times H adds.
-    const int64_t cost_per_row = rows * (1 + problem.hidden / 3);
-    ::tensorflow::Shard(workers->num_threads, workers->workers, problem.visible, cost_per_row,
-                        [&problem, &layout](int64_t begin, int64_t end) {
-                          cd_rows_cpu(problem, layout, begin, end);
+    const int64_t cost_per_block = kCdCpuColumnBlock * rows * (1 + problem.hidden / 3);
+    const int64_t blocks = (V + kCdCpuColumnBlock - 1) / kCdCpuColumnBlock;
+    // The kernel reads h_pos and h_neg in place.
+    ::tensorflow::Shard(workers->num_threads, workers->workers, blocks, cost_per_block,
+                        [&problem, V](int64_t begin, int64_t end) {
+                          cd_rows_cpu(problem, begin * kCdCpuColumnBlock,
+                                      std::min(V, end * kCdCpuColumnBlock));
                         });
   }
 };

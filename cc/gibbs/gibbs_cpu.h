@@ -1,18 +1,21 @@
-// CPU kernel of the fused block-Gibbs sweeps (mathematics in gibbs/gibbs.h):
-// the public entry points. The kernel itself is gibbs/gibbs_cpu_impl.h,
-// compiled three times: for the x86-64 baseline (gibbs_cpu_generic.cc), with
-// AVX2 + FMA (gibbs_cpu_avx2.cc) and with AVX-512 (gibbs_cpu_avx512.cc);
-// gibbs_rows_cpu picks the widest this CPU runs.
+// CPU kernel of the fused block-Gibbs sweeps (mathematics in gibbs/gibbs.h)
+// and of the CD weight statistics (gibbs/cd_statistics.h): the public entry
+// points. The kernels themselves are gibbs/gibbs_cpu_impl.h, compiled three
+// times: for the x86-64 baseline (gibbs_cpu_generic.cc), with AVX2 + FMA
+// (gibbs_cpu_avx2.cc) and with AVX-512 (gibbs_cpu_avx512.cc); the entry points
+// pick the widest this CPU runs.
 //
-// Use: build a GibbsCpuLayout (W and W^T with zero-padded rows; the fill
-// functions below take row ranges so callers can split them over threads),
-// then call gibbs_rows_cpu on ranges of chains from any number of threads.
+// Use: build a GibbsCpuLayout (W read in place; W^T, needed only when k > 0,
+// filled by gibbs_transpose_w_cpu over row ranges that callers can split over
+// threads), then call gibbs_rows_cpu on ranges of chains from any number of
+// threads. Split the chains into few ranges (gibbs_cpu_parts): the kernel
+// tiles W by columns for the chains of a range, so the fewer ranges, the
+// fewer times W streams through the caches.
 #ifndef KGEN_CC_GIBBS_GIBBS_CPU_H_
 #define KGEN_CC_GIBBS_GIBBS_CPU_H_
 
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "gibbs/cd_statistics.h"
 #include "gibbs/gibbs.h"
@@ -23,58 +26,62 @@ namespace kgen {
 // own symbols, so code built with AVX2 never stands in for the baseline build.
 enum class CpuIsa { kGeneric, kAvx2, kAvx512 };
 
-// Rows of W and W^T are padded with zeros to a multiple of this many elements,
-// so every register-blocked chunk of every build is full (no scalar tails).
+// A row length rounded up to a multiple of 128 elements, for callers that
+// keep padded copies (the pybind11 binding). The kernels take any row stride
+// >= the row length and read W and h in place: for 784 x 500, aligned rows
+// saved less time in the sums than the copy cost.
 constexpr int64_t kGibbsCpuRowAlign = 128;
 
 inline int64_t gibbs_cpu_padded(int64_t n) {
   return (n + kGibbsCpuRowAlign - 1) / kGibbsCpuRowAlign * kGibbsCpuRowAlign;
 }
 
-// Read-only inputs of the CPU kernel, built once per call by the caller.
+// Read-only inputs of the CPU Gibbs kernel, built once per call by the caller.
 template <typename T>
 struct GibbsCpuLayout {
-  const T* w_rows;          // [V, hidden_padded]: W, rows zero-padded
-  const T* w_t_rows;        // [H, visible_padded]: W^T, rows zero-padded
-  int64_t hidden_padded;    // gibbs_cpu_padded(H)
-  int64_t visible_padded;   // gibbs_cpu_padded(V)
+  const T* w_rows;          // [V, w_stride]: W, row i at w_rows + i * w_stride (W itself: stride H)
+  const T* w_t_rows;        // [H, w_t_stride]: W^T; unused (may be null) when k = 0
+  int64_t w_stride;         // >= H
+  int64_t w_t_stride;       // >= V
 };
 
-// Scratch memory of one worker, as raw pointers: the per-ISA code calls no
-// std:: template, so no library code gets compiled with AVX2 flags and merged
-// by the linker into the baseline path.
 // A worker advances blocks of up to this many chains together.
 constexpr int64_t kGibbsCpuChainBlock = 64;
 
+// Scratch memory of one Gibbs worker, as raw pointers: the per-ISA code calls
+// no std:: template, so no library code gets compiled with AVX2 flags and
+// merged by the linker into the baseline path.
 template <typename T>
 struct GibbsCpuWorkspace {
-  int32_t* active;   // [block, max(V, H) + 1] per chain, indices of the units that are on
+  int32_t* active;   // [block, max(V, H)] per chain, indices of the units that are on
   int64_t* counts;   // [block] per chain, how many are on
   bool* scaled;      // [block] per chain, whether v_0 is non-binary
-  T* scale;          // [block, V] per chain, the nonzero values of a non-binary v_0
+  T* scale;          // [block, V] per chain, the nonzero values of v_0
   T* h_state;        // [H] hidden states of the current draw (one chain at a time)
   float* uniforms;   // [max(V, H)]
   uint32_t* words;   // [max(V, H) + 48] Philox output
-  T* activation;     // [block, max(Vp, Hp)] pre-sigmoid sums
-  T* b_vis_padded;   // [Vp] b_vis, zero-padded
-  T* b_hid_padded;   // [Hp] b_hid, zero-padded
+  T* activation;     // [block, activation_stride] pre-sigmoid sums
+  int64_t activation_stride;  // >= max(V, H)
 };
 
-// Read-only inputs of the CPU CD-statistics kernel: h_pos stacked over h_neg,
-// rows zero-padded, built once per call by the caller (gibbs_stack_hidden_cpu).
-template <typename T>
-struct CdCpuLayout {
-  const T* hidden_rows;     // [B + M, hidden_padded]
-  int64_t hidden_padded;    // gibbs_cpu_padded(H)
-};
+// Columns of grad_w whose row lists one CD-statistics pass builds together: a
+// scan of a row of v_pos or v_neg then reads one 64-byte line of float32.
+constexpr int64_t kCdCpuColumnBlock = 16;
 
 // Scratch of one CD-statistics worker.
 template <typename T>
 struct CdCpuWorkspace {
-  int32_t* index;   // [B + M] rows of hidden_rows with a nonzero v_i
-  T* scale;         // [B + M] their weights v_i / B or -v_i / M
-  T* zeros;         // [hidden_padded] zeros (the sums' starting value)
-  T* row;           // [hidden_padded] one padded row of grad_w
+  int32_t* index;   // [kCdCpuColumnBlock, B + M] per column, the rows of h with a nonzero v_i
+  T* scale;         // [kCdCpuColumnBlock, B + M] their weights v_i / B or -v_i / M
+  int64_t* counts;  // [2 * kCdCpuColumnBlock] per column, how many positive and negative rows
+};
+
+// Where the CD kernel reads the rows of h_pos and h_neg.
+template <typename T>
+struct CdCpuRows {
+  const T* h_pos;   // row b at h_pos + b * stride
+  const T* h_neg;   // row m at h_neg + m * stride
+  int64_t stride;   // >= H
 };
 
 template <typename T, CpuIsa kIsa>
@@ -82,8 +89,11 @@ struct GibbsCpuKernel {
   // All k sweeps for chains [begin, end) of `problem`.
   static void run_rows(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& layout,
                        int64_t begin, int64_t end, const GibbsCpuWorkspace<T>& workspace);
+  // Rows [begin, end) of W^T (row stride `stride` >= V) from W [V, H].
+  static void transpose(const T* w, int64_t visible, int64_t hidden, T* w_t, int64_t stride,
+                        int64_t begin, int64_t end);
   // Rows [begin, end) of the CD weight statistics (gibbs/cd_statistics.h).
-  static void cd_rows(const CdProblem<T>& problem, const CdCpuLayout<T>& layout, int64_t begin,
+  static void cd_rows(const CdProblem<T>& problem, const CdCpuRows<T>& rows, int64_t begin,
                       int64_t end, const CdCpuWorkspace<T>& workspace);
 };
 
@@ -94,9 +104,40 @@ extern template struct GibbsCpuKernel<double, CpuIsa::kAvx2>;
 extern template struct GibbsCpuKernel<float, CpuIsa::kAvx512>;
 extern template struct GibbsCpuKernel<double, CpuIsa::kAvx512>;
 
-// The instruction set gibbs_rows_cpu uses on this CPU: AVX-512 (F, DQ) when
+// The instruction set the kernels use on this CPU: AVX-512 (F, DQ) when
 // present, else AVX2 + FMA when present, else the baseline.
 CpuIsa gibbs_cpu_isa();
+
+// How many ranges of chains to split `batch` chains into for `threads`
+// threads: two per thread, so that a thread that the OS holds back leaves
+// only a small share of the work behind, but none shorter than 16 chains (a
+// block of chains shares each slice of W that it loads).
+inline int64_t gibbs_cpu_parts(int64_t batch, int64_t threads) {
+  const int64_t by_size = (batch + 15) / 16;
+  const int64_t parts = 2 * threads < by_size ? 2 * threads : by_size;
+  return parts > 1 ? parts : 1;
+}
+
+// Uninitialised scratch of `count` objects of type U carved out of one
+// allocation (no zero fill: the kernels write before they read).
+class GibbsCpuScratch {
+ public:
+  explicit GibbsCpuScratch(int64_t bytes) : memory_(new char[bytes + 64]), used_(0) {}
+  template <typename U>
+  U* take(int64_t count) {
+    const int64_t aligned = (used_ + 63) / 64 * 64;
+    used_ = aligned + count * static_cast<int64_t>(sizeof(U));
+    return reinterpret_cast<U*>(base() + aligned);
+  }
+
+ private:
+  char* base() {
+    const uintptr_t address = reinterpret_cast<uintptr_t>(memory_.get());
+    return memory_.get() + ((64 - address % 64) % 64);
+  }
+  std::unique_ptr<char[]> memory_;
+  int64_t used_;
+};
 
 // All k sweeps for chains [begin, end): the CPU kernel for the best ISA here.
 template <typename T>
@@ -104,24 +145,24 @@ void gibbs_rows_cpu(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& lay
                     int64_t begin, int64_t end) {
   const int64_t V = problem.visible, H = problem.hidden;
   const int64_t n_max = V > H ? V : H;
-  const int64_t padded_max =
-      layout.visible_padded > layout.hidden_padded ? layout.visible_padded : layout.hidden_padded;
   const int64_t block = end - begin < kGibbsCpuChainBlock ? end - begin : kGibbsCpuChainBlock;
   if (block <= 0) return;
-  std::vector<int32_t> active(block * (n_max + 1));
-  std::vector<int64_t> counts(block);
-  std::unique_ptr<bool[]> scaled(new bool[block]());
-  std::vector<T> scale(block * V + 1), h_state(H + 1), activation(block * padded_max + 1);
-  std::vector<T> b_vis_padded(layout.visible_padded + 1, T(0));
-  std::vector<T> b_hid_padded(layout.hidden_padded + 1, T(0));
-  for (int64_t i = 0; i < V; ++i) b_vis_padded[i] = problem.b_vis[i];
-  for (int64_t j = 0; j < H; ++j) b_hid_padded[j] = problem.b_hid[j];
-  std::vector<float> uniforms(n_max + 1);
-  std::vector<uint32_t> words(n_max + 48);
-  const GibbsCpuWorkspace<T> workspace{active.data(),       counts.data(),     scaled.get(),
-                                       scale.data(),        h_state.data(),    uniforms.data(),
-                                       words.data(),        activation.data(), b_vis_padded.data(),
-                                       b_hid_padded.data()};
+  // Activation rows start on 64-byte boundaries.
+  const int64_t activation_stride = (n_max + 15) / 16 * 16;
+  const int64_t bytes = block * n_max * 4 + block * 8 + block + block * V * sizeof(T) +
+                        H * sizeof(T) + n_max * 4 + (n_max + 48) * 4 +
+                        block * activation_stride * sizeof(T) + 9 * 64;
+  GibbsCpuScratch scratch(bytes);
+  GibbsCpuWorkspace<T> workspace{};
+  workspace.active = scratch.take<int32_t>(block * n_max);
+  workspace.counts = scratch.take<int64_t>(block);
+  workspace.scaled = scratch.take<bool>(block);
+  workspace.scale = scratch.take<T>(block * V);
+  workspace.h_state = scratch.take<T>(H);
+  workspace.uniforms = scratch.take<float>(n_max);
+  workspace.words = scratch.take<uint32_t>(n_max + 48);
+  workspace.activation = scratch.take<T>(block * activation_stride);
+  workspace.activation_stride = activation_stride;
   switch (gibbs_cpu_isa()) {
     case CpuIsa::kAvx512:
       GibbsCpuKernel<T, CpuIsa::kAvx512>::run_rows(problem, layout, begin, end, workspace);
@@ -134,26 +175,49 @@ void gibbs_rows_cpu(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& lay
   }
 }
 
-// Rows [begin, end) of grad_w = v_pos^T h_pos / B - v_neg^T h_neg / M: the
-// CPU kernel for the best ISA here.
+// Rows [begin, end) of grad_w = v_pos^T h_pos / B - v_neg^T h_neg / M, reading
+// h_pos and h_neg where `rows` says: the CPU kernel for the best ISA here.
+template <typename T>
+void cd_rows_cpu(const CdProblem<T>& problem, const CdCpuRows<T>& rows, int64_t begin,
+                 int64_t end) {
+  const int64_t lists = kCdCpuColumnBlock * (problem.batch_pos + problem.batch_neg);
+  GibbsCpuScratch scratch(lists * (4 + sizeof(T)) + 2 * kCdCpuColumnBlock * 8 + 3 * 64);
+  CdCpuWorkspace<T> workspace{};
+  workspace.index = scratch.take<int32_t>(lists);
+  workspace.scale = scratch.take<T>(lists);
+  workspace.counts = scratch.take<int64_t>(2 * kCdCpuColumnBlock);
+  switch (gibbs_cpu_isa()) {
+    case CpuIsa::kAvx512:
+      GibbsCpuKernel<T, CpuIsa::kAvx512>::cd_rows(problem, rows, begin, end, workspace);
+      break;
+    case CpuIsa::kAvx2:
+      GibbsCpuKernel<T, CpuIsa::kAvx2>::cd_rows(problem, rows, begin, end, workspace);
+      break;
+    default:
+      GibbsCpuKernel<T, CpuIsa::kGeneric>::cd_rows(problem, rows, begin, end, workspace);
+  }
+}
+
+// The same, reading h_pos and h_neg in place (row stride H).
+template <typename T>
+void cd_rows_cpu(const CdProblem<T>& problem, int64_t begin, int64_t end) {
+  cd_rows_cpu(problem, CdCpuRows<T>{problem.h_pos, problem.h_neg, problem.hidden}, begin, end);
+}
+
+// A copy of h_pos stacked over h_neg with rows zero-padded to `hidden_padded`:
+// the kernel reads h_pos and h_neg in place (cd_rows_cpu without a layout),
+// but it also takes this copy (CdCpuLayout).
+template <typename T>
+struct CdCpuLayout {
+  const T* hidden_rows;     // [B + M, hidden_padded]
+  int64_t hidden_padded;    // >= H
+};
+
 template <typename T>
 void cd_rows_cpu(const CdProblem<T>& problem, const CdCpuLayout<T>& layout, int64_t begin,
                  int64_t end) {
-  const int64_t rows = problem.batch_pos + problem.batch_neg;
-  std::vector<int32_t> index(rows + 1);
-  std::vector<T> scale(rows + 1), zeros(layout.hidden_padded + 1, T(0)),
-      row(layout.hidden_padded + 1);
-  const CdCpuWorkspace<T> workspace{index.data(), scale.data(), zeros.data(), row.data()};
-  switch (gibbs_cpu_isa()) {
-    case CpuIsa::kAvx512:
-      GibbsCpuKernel<T, CpuIsa::kAvx512>::cd_rows(problem, layout, begin, end, workspace);
-      break;
-    case CpuIsa::kAvx2:
-      GibbsCpuKernel<T, CpuIsa::kAvx2>::cd_rows(problem, layout, begin, end, workspace);
-      break;
-    default:
-      GibbsCpuKernel<T, CpuIsa::kGeneric>::cd_rows(problem, layout, begin, end, workspace);
-  }
+  const T* h_neg = layout.hidden_rows + problem.batch_pos * layout.hidden_padded;
+  cd_rows_cpu(problem, CdCpuRows<T>{layout.hidden_rows, h_neg, layout.hidden_padded}, begin, end);
 }
 
 // Rows [begin, end) of layout.hidden_rows: h_pos (rows 0 .. B-1) then h_neg
@@ -169,7 +233,8 @@ void gibbs_stack_hidden_cpu(const T* h_pos, const T* h_neg, int64_t batch_pos, i
   }
 }
 
-// Rows [begin, end) of layout.w_rows: W with rows zero-padded to `hidden_padded`.
+// Rows [begin, end) of a copy of W with rows zero-padded to `hidden_padded`
+// (the kernel also reads W in place, with stride H).
 template <typename T>
 void gibbs_pad_w_cpu(const T* w, int64_t visible, int64_t hidden, int64_t hidden_padded,
                      T* w_rows, int64_t begin, int64_t end) {
@@ -180,19 +245,30 @@ void gibbs_pad_w_cpu(const T* w, int64_t visible, int64_t hidden, int64_t hidden
   }
 }
 
-// Rows [begin, end) of layout.w_t_rows: W^T with rows zero-padded to `visible_padded`.
+// Rows [begin, end) of W^T (row stride `stride` >= V) from W [V, H], by
+// register-blocked tiles: the CPU kernel for the best ISA here.
+template <typename T>
+void gibbs_transpose_w_cpu(const T* w, int64_t visible, int64_t hidden, T* w_t, int64_t stride,
+                           int64_t begin, int64_t end) {
+  switch (gibbs_cpu_isa()) {
+    case CpuIsa::kAvx512:
+      GibbsCpuKernel<T, CpuIsa::kAvx512>::transpose(w, visible, hidden, w_t, stride, begin, end);
+      break;
+    case CpuIsa::kAvx2:
+      GibbsCpuKernel<T, CpuIsa::kAvx2>::transpose(w, visible, hidden, w_t, stride, begin, end);
+      break;
+    default:
+      GibbsCpuKernel<T, CpuIsa::kGeneric>::transpose(w, visible, hidden, w_t, stride, begin, end);
+  }
+}
+
+// Rows [begin, end) of W^T with rows zero-padded to `visible_padded` >= V.
 template <typename T>
 void gibbs_pad_w_t_cpu(const T* w, int64_t visible, int64_t hidden, int64_t visible_padded,
                        T* w_t_rows, int64_t begin, int64_t end) {
-  constexpr int64_t kTile = 16;  // read W in 16-wide column strips for cache reuse
-  for (int64_t j0 = begin; j0 < end; j0 += kTile) {
-    const int64_t j1 = j0 + kTile < end ? j0 + kTile : end;
-    for (int64_t i = 0; i < visible; ++i) {
-      for (int64_t j = j0; j < j1; ++j) w_t_rows[j * visible_padded + i] = w[i * hidden + j];
-    }
-    for (int64_t j = j0; j < j1; ++j) {
-      for (int64_t i = visible; i < visible_padded; ++i) w_t_rows[j * visible_padded + i] = T(0);
-    }
+  gibbs_transpose_w_cpu(w, visible, hidden, w_t_rows, visible_padded, begin, end);
+  for (int64_t j = begin; j < end; ++j) {
+    for (int64_t i = visible; i < visible_padded; ++i) w_t_rows[j * visible_padded + i] = T(0);
   }
 }
 

@@ -15,9 +15,10 @@
 // is a sum of the active rows of W (and W h of the active rows of W^T). The
 // sum is register-blocked: the output is cut into chunks of kChunk values held
 // in vector registers while every active row streams through once, adding in
-// increasing index order (the CUDA kernel's order). Rows are zero-padded to a
-// multiple of kGibbsCpuRowAlign (GibbsCpuLayout), so every chunk is full. A non-binary starting v
-// (probabilities, grey levels) takes a scaled variant once per call.
+// increasing index order (the CUDA kernel's order). W is read in place, rows
+// of any length: a short last chunk overlaps the one before it (sum_chunk). A
+// non-binary starting v (probabilities, grey levels) takes a scaled variant
+// once per call.
 //
 // Every helper is a member of GibbsCpuImpl<T, kIsa> and scratch comes from the
 // caller, so each instruction-set build has only symbols of its own: no inline
@@ -30,6 +31,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "gibbs/gibbs.h"
 #include "gibbs/gibbs_cpu.h"
@@ -48,7 +50,6 @@ struct GibbsCpuImpl {
   // Accumulators held in registers during a row sum, and the chunk they cover.
   static constexpr int kAccumulators = 8;
   static constexpr int64_t kChunk = kAccumulators * kVectorLanes;
-  static_assert(kGibbsCpuRowAlign % kChunk == 0, "padded rows must hold whole chunks");
   // Philox blocks computed side by side (vector lanes).
   static constexpr int kLanes = 8;
 
@@ -62,45 +63,183 @@ struct GibbsCpuImpl {
   // Chains advanced together; their activations and active lists stay in L2.
   static constexpr int64_t kChainBlock = kGibbsCpuChainBlock;
 
-  // One chunk of a row sum: out[c : c + kChunk] = bias[c : ...] + sum over
-  // m < count of scale[m] * rows[index[m] * n + c : ...], with scale == nullptr
-  // meaning all ones (binary states: plain adds).
-  static void sum_chunk(const int32_t* index, const T* scale, int64_t count, const T* rows,
-                        const T* bias, int64_t n, int64_t c, T* out) {
-    Vec acc[kAccumulators];
+  // Rows to add: rows + index[m] * stride for m < count, in that order, each
+  // times scale[m] (scale == nullptr: all ones, plain adds).
+  struct RowList {
+    const int32_t* index;
+    const T* scale;
+    int64_t count;
+    const T* rows;
+    int64_t stride;
+  };
+
+  // out[c + t] = bias[c + t] (0 when bias is null) + the rows of lists[0],
+  // then of lists[1], ..., at column c + t, for t < kVectors * kVectorLanes:
+  // kVectors accumulators held in registers while every row streams through.
+  template <int kVectors>
+  static void sum_vectors(const RowList* lists, int num_lists, const T* bias, int64_t c,
+                          T* out) {
+    Vec acc[kVectors];
 #pragma GCC unroll 8
-    for (int q = 0; q < kAccumulators; ++q) acc[q] = load(bias + c + q * kVectorLanes);
-    if (scale == nullptr) {
-      for (int64_t m = 0; m < count; ++m) {
-        const T* row = rows + static_cast<int64_t>(index[m]) * n + c;
+    for (int q = 0; q < kVectors; ++q) {
+      acc[q] = bias != nullptr ? load(bias + c + q * kVectorLanes) : Vec{};
+    }
+    for (int l = 0; l < num_lists; ++l) {
+      const RowList& list = lists[l];
+      const T* base = list.rows + c;
+      if (list.scale == nullptr) {
+        for (int64_t m = 0; m < list.count; ++m) {
+          const T* row = base + static_cast<int64_t>(list.index[m]) * list.stride;
 #pragma GCC unroll 8
-        for (int q = 0; q < kAccumulators; ++q) acc[q] += load(row + q * kVectorLanes);
-      }
-    } else {
-      for (int64_t m = 0; m < count; ++m) {
-        const T* row = rows + static_cast<int64_t>(index[m]) * n + c;
-        const T s = scale[m];
+          for (int q = 0; q < kVectors; ++q) acc[q] += load(row + q * kVectorLanes);
+        }
+      } else {
+        for (int64_t m = 0; m < list.count; ++m) {
+          const T* row = base + static_cast<int64_t>(list.index[m]) * list.stride;
+          const T s = list.scale[m];
 #pragma GCC unroll 8
-        for (int q = 0; q < kAccumulators; ++q) acc[q] += s * load(row + q * kVectorLanes);
+          for (int q = 0; q < kVectors; ++q) acc[q] += s * load(row + q * kVectorLanes);
+        }
       }
     }
 #pragma GCC unroll 8
-    for (int q = 0; q < kAccumulators; ++q) store(out + c + q * kVectorLanes, acc[q]);
+    for (int q = 0; q < kVectors; ++q) store(out + c + q * kVectorLanes, acc[q]);
   }
 
-  // For each chain r < chains: out[r, 0:n] = bias + sum of the rows listed in
-  // index[r * list_stride : ...] (counts[r] of them; scaled by scale[r * V ...]
-  // when scaled[r]). n is a padded row length; the loop runs chunk by chunk so
-  // one slice of `rows` serves every chain while it is in L2.
+  // The same sums one column at a time, for rows shorter than one vector.
+  static void sum_columns(const RowList* lists, int num_lists, const T* bias, int64_t n,
+                          T* out) {
+    for (int64_t j = 0; j < n; ++j) {
+      T acc = bias != nullptr ? bias[j] : T(0);
+      for (int l = 0; l < num_lists; ++l) {
+        const RowList& list = lists[l];
+        const T* column = list.rows + j;
+        if (list.scale == nullptr) {
+          for (int64_t m = 0; m < list.count; ++m) {
+            acc += column[static_cast<int64_t>(list.index[m]) * list.stride];
+          }
+        } else {
+          for (int64_t m = 0; m < list.count; ++m) {
+            acc += list.scale[m] * column[static_cast<int64_t>(list.index[m]) * list.stride];
+          }
+        }
+      }
+      out[j] = acc;
+    }
+  }
+
+  // sum_vectors<vectors> for 1 <= vectors <= kAccumulators.
+  static void sum_some_vectors(int64_t vectors, const RowList* lists, int num_lists,
+                               const T* bias, int64_t c, T* out) {
+    static_assert(kAccumulators == 8, "one case per vector count below");
+    switch (vectors) {
+      case 1: sum_vectors<1>(lists, num_lists, bias, c, out); break;
+      case 2: sum_vectors<2>(lists, num_lists, bias, c, out); break;
+      case 3: sum_vectors<3>(lists, num_lists, bias, c, out); break;
+      case 4: sum_vectors<4>(lists, num_lists, bias, c, out); break;
+      case 5: sum_vectors<5>(lists, num_lists, bias, c, out); break;
+      case 6: sum_vectors<6>(lists, num_lists, bias, c, out); break;
+      case 7: sum_vectors<7>(lists, num_lists, bias, c, out); break;
+      default: sum_vectors<8>(lists, num_lists, bias, c, out); break;
+    }
+  }
+
+  // Columns [c, min(c + kChunk, n)) of the sums of sum_vectors, for rows of n
+  // values (c a multiple of kChunk). A last chunk shorter than kChunk is
+  // computed as whole vectors that end at n and so start inside the previous
+  // chunk: those columns are summed again in the same order and get the same
+  // values, and nothing outside [0, n) is read or written (no padded copies
+  // of W). Each column's sum is the same whichever way it is covered.
+  static void sum_chunk(const RowList* lists, int num_lists, const T* bias, int64_t n, int64_t c,
+                        T* out) {
+    if (n - c >= kChunk) {
+      sum_vectors<kAccumulators>(lists, num_lists, bias, c, out);
+      return;
+    }
+    const int64_t vectors = (n - c + kVectorLanes - 1) / kVectorLanes;
+    if (n >= vectors * kVectorLanes) {
+      sum_some_vectors(vectors, lists, num_lists, bias, n - vectors * kVectorLanes, out);
+    } else if (n >= kVectorLanes) {
+      // A whole row shorter than kChunk, not a multiple of the vector: the
+      // vectors from 0, then one more ending at n.
+      sum_some_vectors(vectors - 1, lists, num_lists, bias, 0, out);
+      sum_vectors<1>(lists, num_lists, bias, n - kVectorLanes, out);
+    } else {
+      sum_columns(lists, num_lists, bias, n, out);
+    }
+  }
+
+  // For each chain r < chains: out[r * out_stride + 0 : n] = bias + the sum of
+  // the rows of `rows` (row stride `stride`) listed in index[r * list_stride :
+  // ...] (counts[r] of them; scaled by scale[r * scale_stride ...] when
+  // scaled[r]). The loop runs chunk by chunk so one column slice of `rows`
+  // serves every chain while it is in L2.
   static void sum_active_rows_tiled(const int32_t* index, int64_t list_stride,
                                     const int64_t* counts, const T* scale,
                                     int64_t scale_stride, const bool* scaled, int64_t chains,
-                                    const T* rows, const T* bias, int64_t n, T* out) {
+                                    const T* rows, int64_t stride, const T* bias, int64_t n,
+                                    T* out, int64_t out_stride) {
     for (int64_t c = 0; c < n; c += kChunk) {
       for (int64_t r = 0; r < chains; ++r) {
         const T* chain_scale = scaled != nullptr && scaled[r] ? scale + r * scale_stride : nullptr;
-        sum_chunk(index + r * list_stride, chain_scale, counts[r], rows, bias, n, c, out + r * n);
+        const RowList list{index + r * list_stride, chain_scale, counts[r], rows, stride};
+        sum_chunk(&list, 1, bias, n, c, out + r * out_stride);
       }
+    }
+  }
+
+  // W^T by blocks of kVectorLanes x kVectorLanes held in registers: the rows
+  // of a block of W are loaded as vectors, and log2(kVectorLanes) rounds of
+  // two-vector shuffles turn them into its columns. Round d (d = 1, 2, 4, ...)
+  // swaps, within every 2d x 2d sub-block, the d x d sub-blocks off its
+  // diagonal: row k (bit d of k clear) takes lanes t with bit d set from row
+  // k + d, and row k + d takes lanes t with bit d clear from row k.
+  template <int kD, size_t... kT>
+  static Vec shuffle_low(Vec a, Vec b, std::index_sequence<kT...>) {
+    return __builtin_shufflevector(
+        a, b, ((kT & kD) == 0 ? static_cast<int>(kT) : static_cast<int>(kVectorLanes + kT - kD))...);
+  }
+  template <int kD, size_t... kT>
+  static Vec shuffle_high(Vec a, Vec b, std::index_sequence<kT...>) {
+    return __builtin_shufflevector(
+        a, b, ((kT & kD) == 0 ? static_cast<int>(kT + kD) : static_cast<int>(kVectorLanes + kT))...);
+  }
+  template <int kD>
+  static void transpose_rounds(Vec* rows) {
+    if constexpr (kD < kVectorLanes) {
+      constexpr auto lanes = std::make_index_sequence<kVectorLanes>();
+#pragma GCC unroll 16
+      for (int k = 0; k < kVectorLanes; ++k) {
+        if ((k & kD) != 0) continue;
+        const Vec a = rows[k], b = rows[k + kD];
+        rows[k] = shuffle_low<kD>(a, b, lanes);
+        rows[k + kD] = shuffle_high<kD>(a, b, lanes);
+      }
+      transpose_rounds<2 * kD>(rows);
+    }
+  }
+
+  // Rows [begin, end) of w_t (row stride `stride`) = the columns of W [V, H].
+  static void transpose(const T* w, int64_t visible, int64_t hidden, T* w_t, int64_t stride,
+                        int64_t begin, int64_t end) {
+    constexpr int64_t L = kVectorLanes;
+    int64_t j0 = begin;
+    for (; j0 + L <= end; j0 += L) {
+      int64_t i0 = 0;
+      for (; i0 + L <= visible; i0 += L) {
+        Vec rows[L];
+#pragma GCC unroll 16
+        for (int k = 0; k < L; ++k) rows[k] = load(w + (i0 + k) * hidden + j0);
+        transpose_rounds<1>(rows);
+#pragma GCC unroll 16
+        for (int k = 0; k < L; ++k) store(w_t + (j0 + k) * stride + i0, rows[k]);
+      }
+      for (int64_t j = j0; j < j0 + L; ++j) {
+        for (int64_t i = i0; i < visible; ++i) w_t[j * stride + i] = w[i * hidden + j];
+      }
+    }
+    for (int64_t j = j0; j < end; ++j) {
+      for (int64_t i = 0; i < visible; ++i) w_t[j * stride + i] = w[i * hidden + j];
     }
   }
 
@@ -195,25 +334,70 @@ struct GibbsCpuImpl {
     for (int64_t j = 0; j < n; ++j) u[j] = static_cast<float>(start[j] >> 8) * (1.0f / 16777216.0f);
   }
 
+  // Bit j of the result is flags[j] (each 0 or 1), j < 64: each group of 8
+  // bytes b_0 .. b_7 times 0x0102040810204080 puts b_k at bit 56 + k (the
+  // partial products land on distinct bits, so nothing carries into them).
+  static uint64_t pack_bits(const uint8_t* flags) {
+    uint64_t mask = 0;
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      uint64_t bytes;
+      std::memcpy(&bytes, flags + 8 * g, sizeof(bytes));
+      mask |= ((bytes * 0x0102040810204080ull) >> 56) << (8 * g);
+    }
+    return mask;
+  }
+
+  // Appends j0 + (the positions of the set bits of mask), in increasing order,
+  // to active[count ...]; returns the new count.
+  static int64_t list_bits(uint64_t mask, int64_t j0, int32_t* active, int64_t count) {
+    while (mask != 0) {
+      active[count++] = static_cast<int32_t>(j0 + __builtin_ctzll(mask));
+      mask &= mask - 1;
+    }
+    return count;
+  }
+
   // states[j] = (u[j] < probs[j]); the indices of the ones go to `active`,
-  // in increasing order. Each group of 64 comparisons becomes a bit mask whose
-  // set bits are then listed with count-trailing-zeros: no serial dependency
-  // per element, and the cost of listing follows the number of ones.
+  // in increasing order. Each group of 64 comparisons (a loop the compiler
+  // vectorises) becomes a bit mask whose set bits are then listed with
+  // count-trailing-zeros: no branch per element, and the cost of listing
+  // follows the number of ones.
   static int64_t sample(const T* probs, const float* u, int64_t n, T* states, int32_t* active) {
     int64_t count = 0;
+    uint8_t on[64];
     for (int64_t j0 = 0; j0 < n; j0 += 64) {
       const int64_t width = n - j0 < 64 ? n - j0 : 64;
-      uint64_t mask = 0;
+      if (width < 64) std::memset(on, 0, sizeof(on));
       for (int64_t j = 0; j < width; ++j) {
-        const bool on = static_cast<T>(u[j0 + j]) < probs[j0 + j];
-        states[j0 + j] = on ? T(1) : T(0);
-        mask |= static_cast<uint64_t>(on) << j;
+        on[j] = static_cast<T>(u[j0 + j]) < probs[j0 + j];
+        states[j0 + j] = on[j] ? T(1) : T(0);
       }
-      while (mask != 0) {
-        active[count++] = static_cast<int32_t>(j0 + __builtin_ctzll(mask));
-        mask &= mask - 1;
-      }
+      count = list_bits(pack_bits(on), j0, active, count);
     }
+    return count;
+  }
+
+  // The indices of the nonzero values of x[0:n] go to `active` in increasing
+  // order and the values to `values`; returns their number. Sets *binary to
+  // whether every nonzero value is 1. Listed like `sample`, by bit masks.
+  static int64_t list_nonzero(const T* x, int64_t n, int32_t* active, T* values, bool* binary) {
+    int64_t count = 0;
+    uint8_t on[64];
+    uint8_t other = 0;
+    for (int64_t j0 = 0; j0 < n; j0 += 64) {
+      const int64_t width = n - j0 < 64 ? n - j0 : 64;
+      if (width < 64) std::memset(on, 0, sizeof(on));
+      for (int64_t j = 0; j < width; ++j) {
+        const T value = x[j0 + j];
+        on[j] = value != T(0);
+        other |= value != T(0) && value != T(1);
+      }
+      const int64_t first = count;
+      count = list_bits(pack_bits(on), j0, active, count);
+      for (int64_t m = first; m < count; ++m) values[m] = x[active[m]];
+    }
+    *binary = other == 0;
     return count;
   }
 
@@ -229,9 +413,8 @@ struct GibbsCpuImpl {
   static void run_block(const GibbsProblem<T>& p, const GibbsCpuLayout<T>& layout,
                         int64_t first, int64_t chains, const GibbsCpuWorkspace<T>& ws) {
     const int64_t V = p.visible, H = p.hidden;
-    const int64_t Vp = layout.visible_padded, Hp = layout.hidden_padded;
-    const int64_t list_stride = (V > H ? V : H) + 1;
-    const int64_t act_stride = Vp > Hp ? Vp : Hp;
+    const int64_t list_stride = V > H ? V : H;
+    const int64_t act_stride = ws.activation_stride;
     int32_t* lists = ws.active;       // [chains, list_stride]
     int64_t* counts = ws.counts;      // [chains]
     bool* scaled = ws.scaled;         // [chains]
@@ -243,55 +426,48 @@ struct GibbsCpuImpl {
     // unscaled, other values scale their row.
     for (int64_t r = 0; r < chains; ++r) {
       const T* v0 = p.v_start + (first + r) * V;
-      int32_t* list = lists + r * list_stride;
-      T* scale = ws.scale + r * V;
-      int64_t count = 0;
       bool binary = true;
-      for (int64_t i = 0; i < V; ++i) {
-        if (v0[i] != T(0)) {
-          list[count] = static_cast<int32_t>(i);
-          scale[count++] = v0[i];
-          binary = binary && v0[i] == T(1);
-        }
-      }
-      counts[r] = count;
+      counts[r] = list_nonzero(v0, V, lists + r * list_stride, ws.scale + r * V, &binary);
       scaled[r] = !binary;
-      std::memcpy(p.v + (first + r) * V, v0, sizeof(T) * V);
       if (p.sweeps == 0) {
+        std::memcpy(p.v + (first + r) * V, v0, sizeof(T) * V);
         T* v_prob = p.v_prob + (first + r) * V;
         for (int64_t i = 0; i < V; ++i) v_prob[i] = T(0);
       }
     }
     sum_active_rows_tiled(lists, list_stride, counts, ws.scale, V, scaled, chains, layout.w_rows,
-                          ws.b_hid_padded, Hp, activation);
+                          layout.w_stride, p.b_hid, H, activation, act_stride);
     for (int64_t r = 0; r < chains; ++r) {
-      T* h0_prob = p.h0_prob + (first + r) * H;
-      sigmoid(activation + r * Hp, H, h0_prob);
-      std::memcpy(p.h_prob + (first + r) * H, h0_prob, sizeof(T) * H);
+      sigmoid(activation + r * act_stride, H, p.h0_prob + (first + r) * H);
+    }
+    if (p.sweeps == 0) {
+      std::memcpy(p.h_prob + first * H, p.h0_prob + first * H, sizeof(T) * chains * H);
     }
 
     for (int64_t s = 0; s < p.sweeps; ++s) {
       const uint32_t draw = static_cast<uint32_t>(2 * s);
+      const T* h_prob = s == 0 ? p.h0_prob : p.h_prob;  // p(h | v_s)
       // h_s ~ p(h | v_s), kept only as the list of active hidden units.
       for (int64_t r = 0; r < chains; ++r) {
         const uint64_t b = static_cast<uint64_t>(first + r);
         uniforms(p.seed, draw, b * H, H, u, words);
-        counts[r] = sample(p.h_prob + b * H, u, H, ws.h_state, lists + r * list_stride);
+        counts[r] = sample(h_prob + b * H, u, H, ws.h_state, lists + r * list_stride);
       }
       sum_active_rows_tiled(lists, list_stride, counts, nullptr, 0, nullptr, chains,
-                            layout.w_t_rows, ws.b_vis_padded, Vp, activation);
+                            layout.w_t_rows, layout.w_t_stride, p.b_vis, V, activation,
+                            act_stride);
       // v_prob = p(v | h_s); v_{s+1} ~ v_prob.
       for (int64_t r = 0; r < chains; ++r) {
         const uint64_t b = static_cast<uint64_t>(first + r);
         T* v_prob = p.v_prob + b * V;
-        sigmoid(activation + r * Vp, V, v_prob);
+        sigmoid(activation + r * act_stride, V, v_prob);
         uniforms(p.seed, draw + 1, b * V, V, u, words);
         counts[r] = sample(v_prob, u, V, p.v + b * V, lists + r * list_stride);
       }
       sum_active_rows_tiled(lists, list_stride, counts, nullptr, 0, nullptr, chains,
-                            layout.w_rows, ws.b_hid_padded, Hp, activation);
+                            layout.w_rows, layout.w_stride, p.b_hid, H, activation, act_stride);
       for (int64_t r = 0; r < chains; ++r) {
-        sigmoid(activation + r * Hp, H, p.h_prob + (first + r) * H);
+        sigmoid(activation + r * act_stride, H, p.h_prob + (first + r) * H);
       }
     }
     // h ~ p(h | v_k).
@@ -304,40 +480,59 @@ struct GibbsCpuImpl {
 };
 
 // The CD weight statistics (gibbs/cd_statistics.h), row i of grad_w at a
-// time: one scaled sum over the rows of h_pos and h_neg whose v_i is nonzero,
-// register-blocked like the sweeps' sums. The stacked hidden rows (B + M rows
-// of H values; 400 KB for 200 x 500 in float32) stay in L2 across rows i.
+// time: one scaled sum over the rows of h_pos and then of h_neg whose v_i is
+// nonzero, register-blocked like the sweeps' sums, written straight into
+// grad_w. The hidden rows (B + M rows of H values; 400 KB for 200 x 500 in
+// float32) stay in L2 across rows i. The row lists are built for
+// kCdCpuColumnBlock columns i at a time, so that v_pos and v_neg are read a
+// line at a time along their rows rather than down their columns.
 template <typename T, CpuIsa kIsa>
-void GibbsCpuKernel<T, kIsa>::cd_rows(const CdProblem<T>& p, const CdCpuLayout<T>& layout,
+void GibbsCpuKernel<T, kIsa>::cd_rows(const CdProblem<T>& p, const CdCpuRows<T>& rows,
                                       int64_t begin, int64_t end,
                                       const CdCpuWorkspace<T>& workspace) {
   using Impl = GibbsCpuImpl<T, kIsa>;
   const int64_t B = p.batch_pos, M = p.batch_neg, V = p.visible, H = p.hidden;
-  const int64_t Hp = layout.hidden_padded;
+  const int64_t capacity = B + M;  // list entries per column: positive rows, then negative
   const T positive_weight = T(1) / static_cast<T>(B);
   const T negative_weight = -T(1) / static_cast<T>(M);
-  for (int64_t i = begin; i < end; ++i) {
-    int64_t count = 0;
-    for (int64_t b = 0; b < B; ++b) {
-      const T x = p.v_pos[b * V + i];
-      if (x != T(0)) {
-        workspace.index[count] = static_cast<int32_t>(b);
-        workspace.scale[count++] = x * positive_weight;
+  int64_t* positive_counts = workspace.counts;
+  int64_t* negative_counts = workspace.counts + kCdCpuColumnBlock;
+  for (int64_t i0 = begin; i0 < end; i0 += kCdCpuColumnBlock) {
+    const int64_t width = end - i0 < kCdCpuColumnBlock ? end - i0 : kCdCpuColumnBlock;
+    for (int64_t t = 0; t < width; ++t) positive_counts[t] = negative_counts[t] = 0;
+    for (int64_t b = 0; b < B + M; ++b) {
+      const bool positive = b < B;
+      const T* x = positive ? p.v_pos + b * V + i0 : p.v_neg + (b - B) * V + i0;
+      const T weight = positive ? positive_weight : negative_weight;
+      int64_t* counts = positive ? positive_counts : negative_counts;
+      const int64_t offset = positive ? 0 : B;
+      const int32_t row = static_cast<int32_t>(positive ? b : b - B);
+      uint32_t mask = 0;
+      for (int64_t t = 0; t < width; ++t) mask |= static_cast<uint32_t>(x[t] != T(0)) << t;
+      while (mask != 0) {
+        const int64_t t = __builtin_ctz(mask);
+        const int64_t slot = t * capacity + offset + counts[t]++;
+        workspace.index[slot] = row;
+        workspace.scale[slot] = x[t] * weight;
+        mask &= mask - 1;
       }
     }
-    for (int64_t m = 0; m < M; ++m) {
-      const T x = p.v_neg[m * V + i];
-      if (x != T(0)) {
-        workspace.index[count] = static_cast<int32_t>(B + m);
-        workspace.scale[count++] = x * negative_weight;
-      }
+    for (int64_t t = 0; t < width; ++t) {
+      const int32_t* index = workspace.index + t * capacity;
+      const T* scale = workspace.scale + t * capacity;
+      const typename Impl::RowList lists[2] = {
+          {index, scale, positive_counts[t], rows.h_pos, rows.stride},
+          {index + B, scale + B, negative_counts[t], rows.h_neg, rows.stride}};
+      T* grad_row = p.grad_w + (i0 + t) * H;
+      for (int64_t c = 0; c < H; c += Impl::kChunk) Impl::sum_chunk(lists, 2, nullptr, H, c, grad_row);
     }
-    for (int64_t c = 0; c < Hp; c += Impl::kChunk) {
-      Impl::sum_chunk(workspace.index, workspace.scale, count, layout.hidden_rows, workspace.zeros,
-                      Hp, c, workspace.row);
-    }
-    std::memcpy(p.grad_w + i * H, workspace.row, sizeof(T) * H);
   }
+}
+
+template <typename T, CpuIsa kIsa>
+void GibbsCpuKernel<T, kIsa>::transpose(const T* w, int64_t visible, int64_t hidden, T* w_t,
+                                        int64_t stride, int64_t begin, int64_t end) {
+  GibbsCpuImpl<T, kIsa>::transpose(w, visible, hidden, w_t, stride, begin, end);
 }
 
 template <typename T, CpuIsa kIsa>

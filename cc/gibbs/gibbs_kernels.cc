@@ -85,33 +85,45 @@ absl::Status ValidateInputs(OpKernelContext* ctx, int64_t* batch, int64_t* visib
 template <typename Device, typename T>
 struct GibbsRun;
 
+// Runs fn(part) for part = 0 .. parts - 1 on the intra-op pool, one part per
+// task: a cost per unit this large makes Shard give every part its own block.
+template <typename Fn>
+void RunParts(OpKernelContext* ctx, int64_t parts, Fn fn) {
+  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+  ::tensorflow::Shard(workers->num_threads, workers->workers, parts, int64_t{1} << 40,
+                      [&fn](int64_t begin, int64_t end) {
+                        for (int64_t part = begin; part < end; ++part) fn(part);
+                      });
+}
+
 template <typename T>
 struct GibbsRun<CpuDevice, T> {
   void operator()(OpKernelContext* ctx, GibbsProblem<T> problem) {
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-    const int64_t V = problem.visible, H = problem.hidden;
-    const int64_t Vp = gibbs_cpu_padded(V), Hp = gibbs_cpu_padded(H);
-    Tensor w_rows, w_t_rows;
-    const auto dtype = ::tensorflow::DataTypeToEnum<T>::value;
-    OP_REQUIRES_OK(ctx, ctx->allocate_temp(dtype, TensorShape({V, Hp}), &w_rows));
-    OP_REQUIRES_OK(ctx, ctx->allocate_temp(dtype, TensorShape({H, Vp}), &w_t_rows));
-    T* w_rows_data = w_rows.flat<T>().data();
-    T* w_t_rows_data = w_t_rows.flat<T>().data();
-    ::tensorflow::Shard(workers->num_threads, workers->workers, V, Hp,
-                        [&](int64_t begin, int64_t end) {
-                          gibbs_pad_w_cpu(problem.w, V, H, Hp, w_rows_data, begin, end);
-                        });
-    ::tensorflow::Shard(workers->num_threads, workers->workers, H, Vp,
-                        [&](int64_t begin, int64_t end) {
-                          gibbs_pad_w_t_cpu(problem.w, V, H, Vp, w_t_rows_data, begin, end);
-                        });
-    const GibbsCpuLayout<T> layout{w_rows_data, w_t_rows_data, Hp, Vp};
-    // Cost of one chain: about (2k + 1) dense row-products of V * H, halved for sparsity.
-    const int64_t cost_per_row = std::max<int64_t>(1, (2 * problem.sweeps + 1) * V * H / 2);
-    ::tensorflow::Shard(workers->num_threads, workers->workers, problem.batch, cost_per_row,
-                        [&problem, &layout](int64_t begin, int64_t end) {
-                          gibbs_rows_cpu(problem, layout, begin, end);
-                        });
+    const int64_t V = problem.visible, H = problem.hidden, B = problem.batch;
+    const int64_t threads = ctx->device()->tensorflow_cpu_worker_threads()->num_threads;
+    // The kernel reads W in place; W^T (the p(v | h) sums) only exists for k > 0.
+    GibbsCpuLayout<T> layout{problem.w, nullptr, H, V};
+    Tensor w_t;
+    if (problem.sweeps > 0) {
+      OP_REQUIRES_OK(ctx, ctx->allocate_temp(::tensorflow::DataTypeToEnum<T>::value,
+                                             TensorShape({H, V}), &w_t));
+      T* w_t_data = w_t.flat<T>().data();
+      // In units of 32 rows of W^T, a whole number of the transpose's blocks.
+      auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+      ::tensorflow::Shard(workers->num_threads, workers->workers, (H + 31) / 32, 32 * V,
+                          [&](int64_t begin, int64_t end) {
+                            gibbs_transpose_w_cpu(problem.w, V, H, w_t_data, V, 32 * begin,
+                                                  std::min(H, 32 * end));
+                          });
+      layout.w_t_rows = w_t_data;
+    }
+    // A few large ranges of chains (gibbs_cpu_parts), not TensorFlow's cost-based
+    // split: the more chains in a range, the more share each slice of W loaded
+    // into L2 (see gibbs_cpu_impl.h).
+    const int64_t parts = gibbs_cpu_parts(B, threads);
+    RunParts(ctx, parts, [&](int64_t part) {
+      gibbs_rows_cpu(problem, layout, B * part / parts, B * (part + 1) / parts);
+    });
   }
 };
 
