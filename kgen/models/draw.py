@@ -24,7 +24,7 @@ from kgen.export import export_model
 from kgen.layers import IndependentBernoulli
 from kgen.layers import IndependentNormal
 from kgen.models import _draw_attention
-from kgen.models import _model
+from kgen.models import _elbo_model
 from kgen.models import _replicas
 
 tfd = tfp.distributions
@@ -45,7 +45,7 @@ def _is_positive_int(value):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class DRAW(_model.Model):
+class DRAW(_elbo_model.ELBOModel):
     """Deep Recurrent Attentive Writer, trained by maximising the ELBO.
 
     Mathematical details:
@@ -316,11 +316,6 @@ class DRAW(_model.Model):
         self.likelihood_layer.build((None, math.prod(shape)))
         self.built = True
 
-        # Created here and returned by `metrics`, so `fit` resets them each epoch.
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
-        self.kl_tracker = keras.metrics.Mean(name="kl")
-
     def compile(self, optimizer=None, jit_compile="auto", steps_per_execution=None, **kwargs):
         """Configures training as `keras.Model.compile`, with DRAW's defaults.
 
@@ -365,10 +360,6 @@ class DRAW(_model.Model):
             steps_per_execution=steps_per_execution,
             **kwargs,
         )
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
     # The model's distributions.
 
@@ -757,56 +748,22 @@ class DRAW(_model.Model):
         log_w = log_px_given_z - keras.ops.sum(result["log_ratio"], axis=0)
         return keras.ops.reshape(log_w, (num_samples, batch_size))
 
-    # Training.
+    # Training (`train_step` and `test_step` are `ELBOModel`'s).
 
-    def train_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = self._standardize_x(x)
-        # Under tf.distribute: this replica's part of the global batch, and
-        # its columns of the time-major `eps` drawn for the whole batch.
-        share = _replicas.share(keras.ops.shape(x)[0])
+    def _step_loss_terms(self, x, share, training):
+        """`(loss, reconstruction, kl)` of a step: `loss = mean(reconstruction + kl)`.
+
+        The time-major `eps` `(T, batch, latent_dim)` is drawn for the whole
+        batch and this replica keeps its columns. `training` is unused: DRAW's
+        layers have no dropout or batch normalisation.
+        """
         eps = share.rows(self._posterior_noise, axis=1)
-        with tf.GradientTape() as tape:
-            reconstruction, kl = self._elbo_terms(x, eps)
-            loss = keras.ops.mean(reconstruction + kl)
-            # Weight regularisers, if a subclass adds any.
-            total_loss = loss + sum(self.losses) if self.losses else loss
-            # Weighted by the replica's share, the gradients the optimizer
-            # sums over replicas are those of the global-batch mean.
-            total_loss = self.optimizer.scale_loss(share.scale(total_loss))
-        gradients = tape.gradient(total_loss, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
-        return self._update_metrics(share, loss, reconstruction, kl)
-
-    def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = self._standardize_x(x)
-        share = _replicas.share(keras.ops.shape(x)[0])
-        reconstruction, kl = self._elbo_terms(x, share.rows(self._posterior_noise, axis=1))
-        loss = keras.ops.mean(reconstruction + kl)
-        return self._update_metrics(share, loss, reconstruction, kl)
-
-    def _update_metrics(self, share, loss, reconstruction, kl):
-        share.update(self.loss_tracker, loss)
-        share.update(self.reconstruction_tracker, keras.ops.mean(reconstruction))
-        share.update(self.kl_tracker, keras.ops.mean(kl))
-        return _replicas.logs(self.metrics)
+        reconstruction, kl = self._elbo_terms(x, eps)
+        return keras.ops.mean(reconstruction + kl), reconstruction, kl
 
     def _standardize_x(self, x):
-        """Converts `x` to a float tensor and checks its shape against `image_shape`."""
-        x = keras.ops.cast(keras.ops.convert_to_tensor(x), self.compute_dtype)
-        if x.shape.rank is None:
-            # `fit` may retrace with relaxed shapes; then check when it runs.
-            return tf.ensure_shape(x, (None, *self.image_shape))
-        shape = tuple(x.shape)
-        if len(shape) != 4 or any(
-            got is not None and got != want for got, want in zip(shape[1:], self.image_shape)
-        ):
-            expected = ", ".join(map(str, self.image_shape))
-            raise ValueError(
-                f"`x` must have shape (batch_size, {expected}). Received: x.shape={shape}"
-            )
-        return x
+        """`x` as a float tensor, its shape checked against `(batch_size, *image_shape)`."""
+        return self._standardize_batch(x, self.image_shape)
 
     # Saving and export.
 

@@ -670,26 +670,12 @@ class GAN(_model.Model):
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`; the shape of array data is checked before any tracing."""
         if hasattr(x, "shape") and not isinstance(x, tf.data.Dataset):
-            self._check_x_shape(tuple(x.shape))
+            self._check_batch_shape(tuple(x.shape), self.data_shape)
         return super().fit(x, y, *args, **kwargs)
 
-    def _check_x_shape(self, shape):
-        if len(shape) != len(self.data_shape) + 1 or any(
-            got is not None and got != want for got, want in zip(shape[1:], self.data_shape)
-        ):
-            expected = ", ".join(map(str, self.data_shape))
-            raise ValueError(
-                f"`x` must have shape (batch_size, {expected}). Received: x.shape={shape}"
-            )
-
     def _standardize_x(self, x):
-        """Converts `x` to a float tensor and checks its shape against `data_shape`."""
-        x = keras.ops.cast(keras.ops.convert_to_tensor(x), self.compute_dtype)
-        if x.shape.rank is None:
-            # `fit` may retrace with relaxed shapes; then check when it runs.
-            return tf.ensure_shape(x, (None, *self.data_shape))
-        self._check_x_shape(tuple(x.shape))
-        return x
+        """`x` as a float tensor, its shape checked against `(batch_size, *data_shape)`."""
+        return self._standardize_batch(x, self.data_shape)
 
     # Generation.
 

@@ -409,7 +409,7 @@ class RealNVP(_model.Model):
             `(batch_size,)`, the log-determinant in nats, summed over the
             logit transform (if any) and every coupling layer.
         """
-        return self._forward(self._standardize(x, "x"))
+        return self._forward(self._standardize_batch(x, self.input_shape))
 
     def inverse(self, z):
         """The map `z -> x = f^-1(z)`, and `log |det df^-1/dz|`.
@@ -423,7 +423,7 @@ class RealNVP(_model.Model):
             `num_bins`, `x` is continuous, within
             `(-alpha, 1 - alpha) / (1 - 2 alpha)`.
         """
-        return self._inverse(self._standardize(z, "z"))
+        return self._inverse(self._standardize_batch(z, self.input_shape, "z"))
 
     def _forward(self, x):
         log_det = keras.ops.zeros(keras.ops.shape(x)[:1], dtype=x.dtype)
@@ -546,7 +546,7 @@ class RealNVP(_model.Model):
         Returns:
             A tensor of shape `(batch_size,)`.
         """
-        x = self._standardize(x, "x")
+        x = self._standardize_batch(x, self.input_shape)
         return self._log_prob(x, self._noise(x, self._seed_generator(seed)))
 
     def bits_per_dim(self, x, seed=None):
@@ -610,7 +610,7 @@ class RealNVP(_model.Model):
 
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = self._standardize(x, "x")
+        x = self._standardize_batch(x, self.input_shape)
         # Under tf.distribute: this replica's part of the global batch.
         share = _replicas.share(keras.ops.shape(x)[0])
         noise = self._noise(x, self.seed_generator, share)
@@ -627,7 +627,7 @@ class RealNVP(_model.Model):
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = self._standardize(x, "x")
+        x = self._standardize_batch(x, self.input_shape)
         share = _replicas.share(keras.ops.shape(x)[0])
         log_prob = self._log_prob(x, self._noise(x, self.seed_generator, share))
         return self._update_metrics(share, -keras.ops.mean(log_prob), log_prob)
@@ -636,24 +636,6 @@ class RealNVP(_model.Model):
         share.update(self.loss_tracker, loss)
         share.update(self.bits_per_dim_tracker, keras.ops.mean(self._bits_per_dim(log_prob)))
         return _replicas.logs(self.metrics)
-
-    def _standardize(self, x, name):
-        """Converts `x` to a float tensor and checks its shape against `input_shape`."""
-        x = keras.ops.cast(keras.ops.convert_to_tensor(x), self.compute_dtype)
-        if x.shape.rank is None:
-            # `fit` may retrace with relaxed shapes; then check when it runs.
-            return tf.ensure_shape(x, (None, *self.input_shape))
-        shape = tuple(x.shape)
-        if len(shape) != len(self.input_shape) + 1 or any(
-            got is not None and got != want
-            for got, want in zip(shape[1:], self.input_shape)
-        ):
-            expected = ", ".join(map(str, self.input_shape))
-            raise ValueError(
-                f"`{name}` must have shape (batch_size, {expected}). "
-                f"Received: {name}.shape={shape}"
-            )
-        return x
 
     # Saving and export.
 

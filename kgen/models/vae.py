@@ -25,8 +25,8 @@ from kgen.export import export_model
 from kgen.layers import IndependentBernoulli
 from kgen.layers import IndependentGaussian
 from kgen.layers import IndependentNormal
+from kgen.models import _elbo_model
 from kgen.models import _networks
-from kgen.models import _model
 from kgen.models import _replicas
 
 tfd = tfp.distributions
@@ -40,7 +40,7 @@ def _is_positive_int(value):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class VAE(_model.Model):
+class VAE(_elbo_model.ELBOModel):
     """Variational autoencoder trained by maximising the ELBO.
 
     Mathematical details:
@@ -226,11 +226,6 @@ class VAE(_model.Model):
         self.likelihood_layer.build((None, params_size))
         self.built = True
 
-        # Created here and returned by `metrics`, so `fit` resets them each epoch.
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
-        self.kl_tracker = keras.metrics.Mean(name="kl")
-
     def compile(self, optimizer="adam", jit_compile=None, steps_per_execution=None, **kwargs):
         """Configures training as `keras.Model.compile`, with faster defaults.
 
@@ -268,10 +263,6 @@ class VAE(_model.Model):
             steps_per_execution=steps_per_execution,
             **kwargs,
         )
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
     # The model's distributions.
 
@@ -514,58 +505,16 @@ class VAE(_model.Model):
         kl = self._kl_divergence(posterior, z)
         return reconstruction, kl
 
-    # Training.
+    # Training (`train_step` and `test_step` are `ELBOModel`'s).
 
-    def train_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = self._standardize_x(x)
-        # Under tf.distribute: this replica's part of the global batch.
-        share = _replicas.share(keras.ops.shape(x)[0])
-        with tf.GradientTape() as tape:
-            reconstruction, kl = self._elbo_terms(x, training=True, share=share)
-            loss = keras.ops.mean(reconstruction + self.beta * kl)
-            # Weight regularisers of user networks, if any.
-            total_loss = loss + sum(self.losses) if self.losses else loss
-            # Weighted by the replica's share, the gradients the optimizer
-            # sums over replicas are those of the global-batch mean.
-            total_loss = self.optimizer.scale_loss(share.scale(total_loss))
-        gradients = tape.gradient(total_loss, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
-        return self._update_metrics(share, loss, reconstruction, kl)
-
-    def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        x = self._standardize_x(x)
-        share = _replicas.share(keras.ops.shape(x)[0])
-        reconstruction, kl = self._elbo_terms(x, training=False, share=share)
-        loss = keras.ops.mean(reconstruction + self.beta * kl)
-        return self._update_metrics(share, loss, reconstruction, kl)
-
-    def _update_metrics(self, share, loss, reconstruction, kl):
-        share.update(self.loss_tracker, loss)
-        share.update(self.reconstruction_tracker, keras.ops.mean(reconstruction))
-        share.update(self.kl_tracker, keras.ops.mean(kl))
-        return _replicas.logs(self.metrics)
+    def _step_loss_terms(self, x, share, training):
+        """`(loss, reconstruction, kl)` of a step: `loss = mean(reconstruction + beta * kl)`."""
+        reconstruction, kl = self._elbo_terms(x, training=training, share=share)
+        return keras.ops.mean(reconstruction + self.beta * kl), reconstruction, kl
 
     def _standardize_x(self, x):
-        """Converts `x` to a float tensor and checks its shape against `input_shape`."""
-        x = keras.ops.convert_to_tensor(x)
-        x = keras.ops.cast(x, self.compute_dtype)
-        if x.shape.rank is None:
-            # `fit` may retrace its train function with relaxed shapes (even an
-            # unknown rank); then the check can only happen when it runs.
-            return tf.ensure_shape(x, (None, *self.input_shape))
-        shape = tuple(x.shape)
-        if len(shape) != len(self.input_shape) + 1 or any(
-            got is not None and got != want
-            for got, want in zip(shape[1:], self.input_shape)
-        ):
-            expected = ", ".join(map(str, self.input_shape))
-            raise ValueError(
-                f"`x` must have shape (batch_size, {expected}). "
-                f"Received: x.shape={shape}"
-            )
-        return x
+        """`x` as a float tensor, its shape checked against `(batch_size, *input_shape)`."""
+        return self._standardize_batch(x, self.input_shape)
 
     # Saving and export.
 
