@@ -1,4 +1,4 @@
-"""Benchmark: fused CUDA Gibbs sweeps against PyTorch unfused sweeps and the cuBLAS floor.
+"""Benchmark: CUDA Gibbs sweeps (fused and tiled paths) against PyTorch unfused sweeps and the cuBLAS floor.
 
 For the GPU machine (CUDA, PyTorch, kgen_ops.native built with CUDA, no
 TensorFlow). Imports neither TensorFlow nor kgen: only `kgen_ops.native`
@@ -11,13 +11,17 @@ k block-Gibbs sweeps of a binary RBM on B chains, float32, for
 
     h0_prob = p(h | v0);  k times: h ~ p(h | v), v ~ p(v | h);  h ~ p(h | v_k)
 
-- fused: `native.gibbs_sweeps(..., device="cuda")`, one kernel for all k
-  sweeps. Each call also allocates device buffers, copies v, W and the biases
-  to the device and the five outputs back (pageable NumPy memory). Reported
-  twice: "total" (the call's wall time) and "net" = total minus the measured
-  copy time (the same byte counts copied with PyTorch from pageable NumPy
-  arrays, timed with synchronisation). cudaMalloc/cudaFree of the call stay in
-  "net", so "net" is an upper bound on the kernel time.
+- native: `native.gibbs_sweeps(..., device="cuda")` with algorithm="auto",
+  which takes the fused path (one kernel for all k sweeps, a block per chain)
+  for B <= 256 and the tiled path (one tiled matrix-product launch per
+  half-sweep, sigmoid, Philox and draw in its epilogue) otherwise; the row's
+  "path" says which (`native.gibbs_cuda_algorithm`). Each call also allocates
+  device buffers, copies v, W and the biases to the device and the five
+  outputs back (pageable NumPy memory). Reported twice: "total" (the call's
+  wall time) and "net" = total minus the measured copy time (the same byte
+  counts copied with PyTorch from pageable NumPy arrays, timed with
+  synchronisation). cudaMalloc/cudaFree of the call stay in "net", so "net" is
+  an upper bound on the kernel time.
 - torch: the same sweeps unfused in PyTorch on the device (matmul, sigmoid,
   torch.bernoulli in a Python loop), data resident on the device, timed with
   CUDA events after synchronisation.
@@ -26,10 +30,16 @@ k block-Gibbs sweeps of a binary RBM on B chains, float32, for
   events; the sum is the cuBLAS matrix-product floor. (Default PyTorch fp32:
   TF32 off, the same arithmetic as the kernel.)
 
-Targets: fused >= 3x faster than torch at B <= 256 (speed-up = torch / fused);
-fused >= 60% of the floor at B = 4096 (efficiency = floor / fused).
+Targets: native >= 3x faster than torch at B <= 256 (speed-up = torch /
+native; the fused path); native >= 60% of the floor at B = 4096 (share of the
+floor = floor / native; the tiled path, which does the dense products).
 The fused kernel adds only the rows of W picked by active units, so it can
 beat the dense floor; reported as measured.
+
+Crossover: for each (V, H), B in {64, 256, 1024, 4096} and k = 10, the native
+call forced to each path (algorithm="fused" and "tiled"), net times side by
+side, so that the batch at which "auto" switches (kGibbsFusedMaxBatch in
+cc/gibbs/gibbs_launch.h, 256, not yet measured) can be set from figures.
 
 Every case: one warm-up call per method, then the median of `--repeats` timed
 calls (fewer, at least 3, when one call takes over a second).
@@ -59,6 +69,8 @@ import torch
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "gibbs_gpu.json"
 TARGETS = {"speedup_vs_torch_at_batch_le_256": 3.0, "fraction_of_floor_at_batch_4096": 0.6}
+CROSSOVER_BATCHES = [64, 256, 1024, 4096]
+CROSSOVER_K = 10
 
 
 def load_native():
@@ -161,44 +173,97 @@ def copy_seconds(arrays_in, shapes_out, device, timer, repeats):
     return timer.median(transfers, repeats)[0]
 
 
-def run_case(visible, hidden, batch, k, device, repeats):
-    timer = Timer(device)
+def make_problem(visible, hidden, batch, k):
     rng = np.random.default_rng([visible, hidden, batch, k])
     w = (0.01 * rng.standard_normal((visible, hidden))).astype(np.float32)
     b_vis = np.zeros(visible, np.float32)
     b_hid = np.zeros(hidden, np.float32)
     v0 = (rng.random((batch, visible)) < 0.2).astype(np.float32)  # ~ MNIST's share of active pixels
+    return v0, w, b_vis, b_hid
 
-    fused_total, fused_times = wall_median(
-        lambda: native.gibbs_sweeps(v0, w, b_vis, b_hid, k, [1, 2], device=device),
+
+def time_native(problem, k, device, repeats, algorithm="auto"):
+    """Median wall time of one native call (copies included) and its windows."""
+    v0, w, b_vis, b_hid = problem
+    return wall_median(
+        lambda: native.gibbs_sweeps(v0, w, b_vis, b_hid, k, [1, 2], device=device, algorithm=algorithm),
         repeats,
         torch.cuda.synchronize if device == "cuda" else (lambda: None),
     )
-    copies = copy_seconds(
+
+
+def native_copy_seconds(problem, device, timer, repeats):
+    v0, w, b_vis, b_hid = problem
+    batch, visible = v0.shape
+    hidden = w.shape[1]
+    return copy_seconds(
         [v0, w, b_vis, b_hid], [(batch, visible), (batch, hidden), (batch, visible), (batch, hidden), (batch, hidden)],
         device, timer, repeats,
     )
+
+
+def floor_seconds(problem, k, device, timer, repeats):
+    """cuBLAS time of the (2k + 1) dense products of the sweeps, each shape timed alone."""
+    v0, w, _, _ = problem
+    tv0, tw = torch.from_numpy(v0).to(device), torch.from_numpy(w).to(device)
+    generator = torch.Generator(device=device).manual_seed(1)
+    h = (torch.rand(v0.shape[0], w.shape[1], device=device, generator=generator) < 0.5).float()
+    v_w, _ = timer.median(lambda: tv0 @ tw, max(repeats, 20))
+    h_wt, _ = timer.median(lambda: h @ tw.T, max(repeats, 20))
+    return (k + 1) * v_w + k * h_wt
+
+
+def auto_path(batch, visible, hidden, device):
+    return native.gibbs_cuda_algorithm(batch, visible, hidden) if device == "cuda" else "cpu"
+
+
+def run_case(visible, hidden, batch, k, device, repeats):
+    timer = Timer(device)
+    problem = make_problem(visible, hidden, batch, k)
+    v0, w, b_vis, b_hid = problem
+
+    native_total, native_times = time_native(problem, k, device, repeats)
+    copies = native_copy_seconds(problem, device, timer, repeats)
 
     tv0, tw = torch.from_numpy(v0).to(device), torch.from_numpy(w).to(device)
     tb_vis, tb_hid = torch.from_numpy(b_vis).to(device), torch.from_numpy(b_hid).to(device)
     generator = torch.Generator(device=device).manual_seed(0)
     unfused, _ = timer.median(lambda: torch_sweeps(tv0, tw, tb_vis, tb_hid, k, generator), repeats)
+    floor = floor_seconds(problem, k, device, timer, repeats)
 
-    h = (torch.rand(batch, hidden, device=device, generator=generator) < 0.5).float()
-    v_w, _ = timer.median(lambda: tv0 @ tw, max(repeats, 20))
-    h_wt, _ = timer.median(lambda: h @ tw.T, max(repeats, 20))
-    floor = (k + 1) * v_w + k * h_wt
-
-    net = max(fused_total - copies, 1e-12)
+    net = max(native_total - copies, 1e-12)
     return {
-        "V": visible, "H": hidden, "B": batch, "k": k,
-        "fused_total_s": fused_total, "fused_copies_s": copies, "fused_net_s": net,
-        "fused_total_windows": fused_times,
+        "V": visible, "H": hidden, "B": batch, "k": k, "path": auto_path(batch, visible, hidden, device),
+        "native_total_s": native_total, "native_copies_s": copies, "native_net_s": net,
+        "native_total_windows": native_times,
         "torch_unfused_s": unfused, "floor_s": floor,
         "floor_gflops": 2.0 * batch * visible * hidden * (2 * k + 1) / floor / 1e9,
-        "speedup_vs_torch_total": unfused / fused_total, "speedup_vs_torch_net": unfused / net,
-        "fraction_of_floor_total": floor / fused_total, "fraction_of_floor_net": floor / net,
+        "speedup_vs_torch_total": unfused / native_total, "speedup_vs_torch_net": unfused / net,
+        "fraction_of_floor_total": floor / native_total, "fraction_of_floor_net": floor / net,
     }
+
+
+def run_crossover_case(visible, hidden, batch, k, repeats):
+    """Both CUDA paths forced on one problem: net seconds and share of the floor of each."""
+    timer = Timer("cuda")
+    problem = make_problem(visible, hidden, batch, k)
+    copies = native_copy_seconds(problem, "cuda", timer, repeats)
+    floor = floor_seconds(problem, k, "cuda", timer, repeats)
+    row = {"V": visible, "H": hidden, "B": batch, "k": k, "auto_path": auto_path(batch, visible, hidden, "cuda"),
+           "copies_s": copies, "floor_s": floor}
+    for algorithm in ("fused", "tiled"):
+        try:
+            total, _ = time_native(problem, k, "cuda", repeats, algorithm=algorithm)
+        except RuntimeError as error:  # fused: V + H past shared memory
+            row[f"{algorithm}_error"] = str(error)
+            continue
+        net = max(total - copies, 1e-12)
+        row[f"{algorithm}_total_s"] = total
+        row[f"{algorithm}_net_s"] = net
+        row[f"{algorithm}_fraction_of_floor_net"] = floor / net
+    if "fused_net_s" in row and "tiled_net_s" in row:
+        row["faster"] = "fused" if row["fused_net_s"] < row["tiled_net_s"] else "tiled"
+    return row
 
 
 # ---------------------------------------------------------------------------
@@ -224,9 +289,10 @@ def machine(device):
 
 def format_table(rows):
     lines = [
-        "Fused CUDA Gibbs sweeps (native, float32) vs PyTorch unfused and the cuBLAS floor; median seconds per call",
-        f"{'V':>5} {'H':>5} {'B':>5} {'k':>4} | {'fused':>9} {'copies':>9} {'net':>9} | {'torch':>9} {'floor':>9} |"
-        f" {'vs torch':>8} {'(net)':>7} | {'%floor':>6} {'(net)':>6} | target",
+        "CUDA Gibbs sweeps (native, float32, algorithm='auto') vs PyTorch unfused and the cuBLAS floor;"
+        " median seconds per call",
+        f"{'V':>5} {'H':>5} {'B':>5} {'k':>4} {'path':>5} | {'native':>9} {'copies':>9} {'net':>9} |"
+        f" {'torch':>9} {'floor':>9} | {'vs torch':>8} {'(net)':>7} | {'%floor':>6} {'(net)':>6} | target",
     ]
     for r in rows:
         if r["B"] <= 256:
@@ -238,13 +304,37 @@ def format_table(rows):
         else:
             target = ""
         lines.append(
-            f"{r['V']:>5} {r['H']:>5} {r['B']:>5} {r['k']:>4} | {r['fused_total_s']:9.5f} {r['fused_copies_s']:9.5f}"
-            f" {r['fused_net_s']:9.5f} | {r['torch_unfused_s']:9.5f} {r['floor_s']:9.5f} |"
-            f" {r['speedup_vs_torch_total']:7.2f}x {r['speedup_vs_torch_net']:6.2f}x |"
+            f"{r['V']:>5} {r['H']:>5} {r['B']:>5} {r['k']:>4} {r['path']:>5} | {r['native_total_s']:9.5f}"
+            f" {r['native_copies_s']:9.5f} {r['native_net_s']:9.5f} | {r['torch_unfused_s']:9.5f}"
+            f" {r['floor_s']:9.5f} | {r['speedup_vs_torch_total']:7.2f}x {r['speedup_vs_torch_net']:6.2f}x |"
             f" {100 * r['fraction_of_floor_total']:5.0f}% {100 * r['fraction_of_floor_net']:5.0f}% | {target}"
         )
-    lines.append("net = fused total - measured host<->device copy time (targets judged on net; total also shown).")
+    lines.append("net = native total - measured host<->device copy time (targets judged on net; total also shown).")
     return "\n".join(lines)
+
+
+def format_crossover(rows):
+    def cell(row, algorithm):
+        if f"{algorithm}_net_s" not in row:
+            return f"{'n/a':>9} {'':>6}"
+        return f"{row[f'{algorithm}_net_s']:9.5f} {100 * row[f'{algorithm}_fraction_of_floor_net']:5.0f}%"
+
+    lines = [
+        f"Crossover: each CUDA path forced, k = {CROSSOVER_K}; net seconds per call and share of the cuBLAS floor",
+        f"{'V':>5} {'H':>5} {'B':>5} | {'fused':>9} {'%floor':>6} | {'tiled':>9} {'%floor':>6} | faster | auto",
+    ]
+    for r in rows:
+        lines.append(
+            f"{r['V']:>5} {r['H']:>5} {r['B']:>5} | {cell(r, 'fused')} | {cell(r, 'tiled')} |"
+            f" {r.get('faster', 'n/a'):>6} | {r['auto_path']}"
+        )
+    lines.append("auto = the path algorithm='auto' takes (fused for B <= 256 when V + H fits in shared memory).")
+    return "\n".join(lines)
+
+
+def floor_share_at_batch_4096(rows):
+    """Share of the cuBLAS floor (net) of every B = 4096 row: the tiled path's target."""
+    return {f"V={r['V']} H={r['H']} k={r['k']}": r["fraction_of_floor_net"] for r in rows if r["B"] == 4096}
 
 
 def main():
@@ -262,10 +352,13 @@ def main():
             sys.exit("kgen_ops.native was built without CUDA or sees no device")
     if args.device == "cpu":  # a dry run of every code path at toy sizes
         sizes, batches, ks = [(20, 12), (33, 17)], [4, 16], [1, 3]
+        crossover_batches = []  # the CPU kernel has one path
     elif args.quick:
         sizes, batches, ks = [(784, 500)], [64, 4096], [1, 10]
+        crossover_batches = [256, 4096]
     else:
         sizes, batches, ks = [(784, 500), (4096, 4096)], [64, 256, 4096], [1, 10, 100]
+        crossover_batches = CROSSOVER_BATCHES
 
     warm = torch.ones(64, 64, device=args.device)  # first-use set-up (context, cuBLAS handle) out of the timings
     torch.bernoulli(torch.sigmoid(warm @ warm) * 0.5)
@@ -275,18 +368,31 @@ def main():
             for k in ks:
                 row = run_case(visible, hidden, batch, k, args.device, args.repeats)
                 rows.append(row)
-                print(f"  V={visible} H={hidden} B={batch} k={k}: fused {row['fused_total_s']:.5f}s, "
+                print(f"  V={visible} H={hidden} B={batch} k={k} ({row['path']}): native {row['native_total_s']:.5f}s, "
                       f"torch {row['torch_unfused_s']:.5f}s, floor {row['floor_s']:.5f}s", flush=True)
+    crossover = []
+    for visible, hidden in sizes:
+        for batch in crossover_batches:
+            row = run_crossover_case(visible, hidden, batch, CROSSOVER_K, args.repeats)
+            crossover.append(row)
+            print(f"  crossover V={visible} H={hidden} B={batch}: fused {row.get('fused_net_s', 'n/a')}, "
+                  f"tiled {row.get('tiled_net_s', 'n/a')} (net s)", flush=True)
 
     table = format_table(rows)
     print(table)
+    crossover_table = format_crossover(crossover) if crossover else "Crossover: not run (dry run: the CPU kernel has one path)"
+    print(crossover_table)
     payload = {
-        "benchmark": "fused block-Gibbs sweeps on CUDA vs PyTorch unfused vs cuBLAS floor, float32",
+        "benchmark": "block-Gibbs sweeps on CUDA (fused and tiled paths) vs PyTorch unfused vs cuBLAS floor, float32",
         "dry_run": args.device == "cpu",
         "machine": machine(args.device),
         "targets": TARGETS,
+        "fused_max_batch_assumed": 256,
         "rows": rows,
+        "fraction_of_floor_at_batch_4096": floor_share_at_batch_4096(rows),
+        "crossover": crossover,
         "table": table,
+        "crossover_table": crossover_table,
     }
     output = pathlib.Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,19 @@ draw on), and excused chains must be rare. For a non-binary starting v (k = 0
 only), the FMA-contracted CUDA sums may move p further; there a hidden state
 may differ only where u lies between the CPU and the CUDA probability (give or
 take NEAR_TIE), which is exactly when two comparisons of one u can disagree.
+
+The two CUDA paths (`algorithm="fused"`, one launch for all sweeps, and
+`algorithm="tiled"`, a tiled matrix product per half-sweep; see
+cc/gibbs/gibbs_tiled.cu) both sum the bias and then the active rows in
+increasing order, so the rule above holds for each, and for 0/1 states and
+finite weights they must give identical outputs. The rule is stronger than a
+share of agreeing states: every chain without a near-tie agrees exactly. A
+bare share (e.g. 99.99% of the states) is asserted only for k = 0, where draws
+are independent: for k > 0 one chain that meets a near-tie in its first sweep
+diverges from then on, and alone exceeds 0.01% of a small batch.
 """
 
+import functools
 import itertools
 
 import numpy as np
@@ -60,6 +71,24 @@ def assert_matches_reference(got, expected, prob_atol=1e-5):
 def assert_identical(a, b):
     for name in FIELDS:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+def assert_last_draws_use_own_probabilities(got, k, seed):
+    """The returned states are `u < p` for the returned probabilities, u at the layout's positions.
+
+    h is draw 2k of h_prob and (k > 0) v is draw 2k - 1 of v_prob: an exact
+    check of the Philox positions that does not depend on rounding, whatever
+    path computed p.
+    """
+    batch, hidden = got.h.shape
+    visible = got.v.shape[1]
+    u_h = reference.gibbs_uniforms(seed, 2 * k, batch, hidden)
+    np.testing.assert_array_equal(got.h, reference.bernoulli(got.h_prob, u_h), err_msg="h")
+    if k > 0:
+        u_v = reference.gibbs_uniforms(seed, 2 * k - 1, batch, visible)
+        np.testing.assert_array_equal(got.v, reference.bernoulli(got.v_prob, u_v), err_msg="v")
+    else:
+        np.testing.assert_array_equal(got.h_prob, got.h0_prob)
 
 
 # ---------------------------------------------------------------------------
@@ -183,7 +212,7 @@ def exact_joint_after_k_sweeps(v0, w, b_vis, b_hid, k):
     return law[:, None] * h_given_v
 
 
-def assert_frequencies_match_enumeration(device):
+def assert_frequencies_match_enumeration(device, **kwargs):
     # A 3-visible, 2-hidden RBM: 32 joint states. 40,000 chains from one start,
     # k = 3 sweeps, so the test checks the k-step law (not only the stationary one).
     rng = np.random.default_rng(9)
@@ -192,7 +221,7 @@ def assert_frequencies_match_enumeration(device):
     b_hid = rng.normal(0, 0.5, 2).astype(np.float32)
     v0 = np.array([1, 0, 1], np.float32)
     n, k = 40_000, 3
-    got = native.gibbs_sweeps(np.tile(v0, (n, 1)), w, b_vis, b_hid, k, [31337, 0], device=device)
+    got = native.gibbs_sweeps(np.tile(v0, (n, 1)), w, b_vis, b_hid, k, [31337, 0], device=device, **kwargs)
     codes = got.v @ np.array([4, 2, 1]) * 4 + got.h @ np.array([2, 1])
     counts = np.bincount(codes.astype(int), minlength=32)
     expected = exact_joint_after_k_sweeps(v0, w, b_vis, b_hid, k).reshape(-1) * n
@@ -238,6 +267,11 @@ def call_with(**changes):
         (dict(seed=[1, 2, 3]), ValueError, r"`seed` must be a pair of integers \(key, stream\)\. Received: seed=\[1, 2, 3\]"),
         (dict(device="tpu"), ValueError, r"`device` must be 'cpu' or 'cuda'\. Received: device='tpu'"),
         (dict(num_threads=-1), ValueError, r"`num_threads` must be >= 0"),
+        (dict(algorithm="cublas"), ValueError, r"`algorithm` must be 'auto', 'fused' or 'tiled'\. Received: algorithm='cublas'"),
+        (dict(algorithm="tiled"), ValueError, r"`algorithm` must be 'auto' when device='cpu' .*\. Received: algorithm='tiled'"),
+        (dict(algorithm="fused"), ValueError, r"`algorithm` must be 'auto' when device='cpu' .*\. Received: algorithm='fused'"),
+        # Checked before the device, so reported the same with or without CUDA.
+        (dict(device="cuda", algorithm="Tiled"), ValueError, r"`algorithm` must be 'auto', 'fused' or 'tiled'\. Received: algorithm='Tiled'"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(changes, error, match):
@@ -249,24 +283,53 @@ def test_bad_arguments_raise_clear_errors(changes, error, match):
 def test_cuda_without_a_device_says_why():
     with pytest.raises(RuntimeError, match=r"`device` is 'cuda' but"):
         call_with(device="cuda")
+    for algorithm in ("auto", "fused", "tiled"):
+        with pytest.raises(RuntimeError, match=r"`device` is 'cuda' but"):
+            call_with(device="cuda", algorithm=algorithm)
+    with pytest.raises(RuntimeError, match=r"`device` is 'cuda' but"):
+        native.gibbs_cuda_algorithm(4096, 784, 500)
+
+
+def test_cpu_algorithm_auto_is_the_default():
+    rng = np.random.default_rng(16)
+    problem = reference.random_problem(rng, 9, 14, 11, np.float32)
+    assert_identical(run(problem, 2, (3, 4), algorithm="auto"), run(problem, 2, (3, 4)))
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        (dict(dtype=np.int32), TypeError, r"`dtype` must be float32 or float64\. Received: dtype=int32"),
+        (dict(batch=-1), ValueError, r"`batch`, `visible` and `hidden` must be >= 0\. Received: batch=-1, visible=784, hidden=500"),
+    ],
+)
+def test_gibbs_cuda_algorithm_checks_its_arguments(args, error, match):
+    # Checked before the device, so these run without CUDA too.
+    with pytest.raises(error, match=match):
+        native.gibbs_cuda_algorithm(**{"batch": 4096, "visible": 784, "hidden": 500, **args})
 
 
 # ---------------------------------------------------------------------------
 # CUDA against CPU (GPU machine only)
 
 
-def assert_cuda_agrees_with_cpu(problem, k, seed):
+def assert_cuda_agrees_with_cpu(problem, k, seed, algorithm="auto", cpu=None, trace=None):
     """The rule of the module docstring, for a 0/1 starting v.
 
     A draw meets a near-tie with probability ~2 * NEAR_TIE ~ 1e-6 (float32), so
     a chain of V=784, H=500, k=10 (13,340 draws) is excused with probability
     ~1.3%; at least 90% of the chains must be compared, or the rule says nothing.
+    `cpu` and `trace` (the CPU result and the reference) may be passed in when
+    already computed.
     """
     dtype = problem[0].dtype
-    cpu = run(problem, k, seed)
-    cuda = run(problem, k, seed, device="cuda")
-    trace = reference.gibbs_sweeps(*problem, k, seed)
+    cpu = run(problem, k, seed) if cpu is None else cpu
+    cuda = run(problem, k, seed, device="cuda", algorithm=algorithm)
+    trace = reference.gibbs_sweeps(*problem, k, seed) if trace is None else trace
     assert_matches_reference(cpu, trace)  # ties the margins below to the CPU chains
+    assert_last_draws_use_own_probabilities(cuda, k, seed)
+    if k == 0:  # independent draws: a share of agreeing states means something
+        assert np.mean(cuda.h == cpu.h) >= 0.9999
     clean = trace.min_margin > near_tie(dtype)
     assert np.mean(clean) >= 0.9, f"{np.sum(~clean)} of {clean.size} chains met a near-tie"
     for name in STATE_FIELDS:
@@ -297,12 +360,13 @@ def test_cuda_equals_cpu_float64(batch, visible, hidden, k):
 
 
 @requires_cuda
+@pytest.mark.parametrize("algorithm", ["fused", "tiled"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cuda_equals_cpu_for_a_probability_start(dtype):
+def test_cuda_equals_cpu_for_a_probability_start(dtype, algorithm):
     rng = np.random.default_rng(12)
     problem = reference.random_problem(rng, 64, 784, 500, dtype, binary=False, scale=0.1)
     cpu = run(problem, 0, (4, 4))
-    cuda = run(problem, 0, (4, 4), device="cuda")
+    cuda = run(problem, 0, (4, 4), device="cuda", algorithm=algorithm)
     np.testing.assert_array_equal(cuda.v, problem[0])
     np.testing.assert_array_equal(cuda.v_prob, 0)
     for name in ("h_prob", "h0_prob"):
@@ -316,10 +380,11 @@ def test_cuda_equals_cpu_for_a_probability_start(dtype):
 
 @requires_cuda
 def test_cuda_large_batch_uses_the_grid_stride_loop():
-    # More chains than the 65,535 blocks of one launch: rows past the grid loop back.
+    # More chains than the 65,535 blocks of one launch: rows past the grid loop
+    # back. (algorithm="auto" would take the tiled path for this batch.)
     rng = np.random.default_rng(13)
     problem = reference.random_problem(rng, 70_000, 6, 5, np.float32)
-    assert_cuda_agrees_with_cpu(problem, 2, (1, 9))
+    assert_cuda_agrees_with_cpu(problem, 2, (1, 9), algorithm="fused")
 
 
 @requires_cuda
@@ -337,5 +402,116 @@ def test_cuda_nan_and_empty_sizes():
 
 
 @requires_cuda
-def test_cuda_chain_frequencies_match_exact_enumeration():
-    assert_frequencies_match_enumeration("cuda")
+@pytest.mark.parametrize("algorithm", ["fused", "tiled"])
+def test_cuda_chain_frequencies_match_exact_enumeration(algorithm):
+    assert_frequencies_match_enumeration("cuda", algorithm=algorithm)
+
+
+# ---------------------------------------------------------------------------
+# The two CUDA paths, forced (GPU machine only)
+
+# (B, V, H): sizes that are no multiple of the 64 x 64 tile nor of 4 (element
+# loads and stores, Philox blocks straddling runs of four), and MNIST sizes
+# (16-byte vector loads and stores) with a batch past the fused path's default.
+PATH_SHAPES = [(37, 50, 33), (300, 784, 500)]
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_case(batch, visible, hidden, k, dtype_name):
+    """(problem, CPU result, reference trace) of a 0/1 start, computed once for both paths."""
+    dtype = np.dtype(dtype_name).type
+    rng = np.random.default_rng([batch, visible, hidden, k, np.dtype(dtype).itemsize])
+    problem = reference.random_problem(rng, batch, visible, hidden, dtype, scale=0.1)
+    seed = (2024, -7)
+    return problem, run(problem, k, seed), reference.gibbs_sweeps(*problem, k, seed)
+
+
+@requires_cuda
+@pytest.mark.parametrize("algorithm", ["fused", "tiled"])
+@pytest.mark.parametrize("batch, visible, hidden", PATH_SHAPES)
+@pytest.mark.parametrize("k", [0, 1, 3])
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_cuda_path_equals_cpu(algorithm, batch, visible, hidden, k, dtype_name):
+    problem, cpu, trace = cpu_case(batch, visible, hidden, k, dtype_name)
+    assert_cuda_agrees_with_cpu(problem, k, (2024, -7), algorithm=algorithm, cpu=cpu, trace=trace)
+
+
+@requires_cuda
+@pytest.mark.parametrize("batch, visible, hidden, k", [(37, 50, 33, 3), (300, 784, 500, 3), (5, 1, 1, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cuda_tiled_equals_fused_exactly(batch, visible, hidden, k, dtype):
+    # Both paths start each sum at the bias and add the active rows in
+    # increasing order (the tiled one adds exact zeros for the inactive ones),
+    # with the same sigmoid and the same uniforms: identical outputs.
+    rng = np.random.default_rng([batch, visible, hidden, k, 7])
+    problem = reference.random_problem(rng, batch, visible, hidden, dtype, scale=0.1)
+    fused = run(problem, k, (8, 9), device="cuda", algorithm="fused")
+    assert_identical(run(problem, k, (8, 9), device="cuda", algorithm="tiled"), fused)
+
+
+@requires_cuda
+def test_cuda_tiled_runs_a_large_rbm():
+    # V = H = 1024 at batch 64: "auto" would take the fused path; forced tiled.
+    rng = np.random.default_rng(17)
+    problem = reference.random_problem(rng, 64, 1024, 1024, np.float32, scale=0.05)
+    assert_cuda_agrees_with_cpu(problem, 3, (99, 100), algorithm="tiled")
+
+
+@requires_cuda
+def test_cuda_tiled_with_the_large_tile_shape():
+    # 36 x 9 = 324 tiles of 128 x 128: at least two per SM on GPUs of up to 162
+    # SMs (H100, H200), so the launcher takes the 128 x 128 kernel; H = 1030 is
+    # no multiple of 4 (element stores). k = 0 against the CPU (independent
+    # draws; no reference trace at this size), k = 1 against the fused path.
+    rng = np.random.default_rng(18)
+    problem = reference.random_problem(rng, 4500, 1100, 1030, np.float32, scale=0.05)
+    assert native.gibbs_cuda_algorithm(4500, 1100, 1030) == "tiled"
+    cpu = run(problem, 0, (5, 5))
+    tiled = run(problem, 0, (5, 5), device="cuda")
+    assert_last_draws_use_own_probabilities(tiled, 0, (5, 5))
+    for name in PROB_FIELDS:
+        np.testing.assert_allclose(getattr(tiled, name), getattr(cpu, name), rtol=0, atol=1e-5, err_msg=name)
+    np.testing.assert_array_equal(tiled.v, problem[0])
+    assert np.mean(tiled.h == cpu.h) >= 0.9999
+    assert_identical(run(problem, 1, (5, 5), device="cuda"), run(problem, 1, (5, 5), device="cuda", algorithm="fused"))
+
+
+@requires_cuda
+@pytest.mark.parametrize("batch, visible, hidden", [(0, 5, 3), (4, 0, 3), (4, 5, 0)])
+@pytest.mark.parametrize("k", [0, 2])
+def test_cuda_tiled_empty_sizes(batch, visible, hidden, k):
+    # Empty layers launch nothing; a layer over an empty one is sigmoid(bias).
+    problem = reference.random_problem(np.random.default_rng(19), batch, visible, hidden, np.float32)
+    got = run(problem, k, (0, 0), device="cuda", algorithm="tiled")
+    assert_matches_reference(got, run(problem, k, (0, 0)))
+
+
+@requires_cuda
+def test_cuda_tiled_multiplies_inactive_units():
+    # The documented difference of the tiled path: a NaN column of W reaches
+    # p(v | h) through 0 * NaN although h_2 is never on, so every v_prob is NaN
+    # and v is 0; the CPU and fused kernels skip inactive units (finite v_prob).
+    v, w, b_vis, b_hid = reference.random_problem(np.random.default_rng(14), 4, 6, 5, np.float32)
+    v[:, 0] = 1
+    w[:, 2] = np.nan
+    got = native.gibbs_sweeps(v, w, b_vis, b_hid, 3, [1, 1], device="cuda", algorithm="tiled")
+    assert np.isnan(got.h0_prob[:, 2]).all()
+    np.testing.assert_array_equal(got.h[:, 2], 0)
+    assert np.isnan(got.v_prob).all()
+    np.testing.assert_array_equal(got.v, 0)
+
+
+@requires_cuda
+def test_gibbs_cuda_algorithm_reports_the_auto_path():
+    assert native.gibbs_cuda_algorithm(256, 784, 500) == "fused"
+    assert native.gibbs_cuda_algorithm(257, 784, 500) == "tiled"
+    assert native.gibbs_cuda_algorithm(4096, 784, 500, np.float64) == "tiled"
+    assert native.gibbs_cuda_algorithm(1, 10**6, 10**6) == "tiled"  # V + H past shared memory
+
+
+@requires_cuda
+def test_cuda_fused_refuses_states_past_shared_memory():
+    # 100,001 float32 states need 400 KB of shared memory per block (an H200 has 227 KB).
+    v, w, b_vis, b_hid = (np.zeros(s, np.float32) for s in [(1, 100_000), (100_000, 1), 100_000, 1])
+    with pytest.raises(RuntimeError, match=r"algorithm='fused' keeps V \+ H = 100001 units in shared memory"):
+        native.gibbs_sweeps(v, w, b_vis, b_hid, 0, [0, 0], device="cuda", algorithm="fused")

@@ -13,18 +13,50 @@
 #include "common/parallel_for.h"
 #include "gibbs/gibbs.h"
 #include "gibbs/gibbs_cpu.h"
-#if KGEN_WITH_CUDA
+// Declarations only (no CUDA header): GibbsCudaAlgorithm validates `algorithm`
+// in every build; the launchers are called only when KGEN_WITH_CUDA.
 #include "gibbs/gibbs_launch.h"
-#endif
 
 namespace kgen {
 namespace bindings {
 namespace {
 
+const char* algorithm_name(GibbsCudaAlgorithm algorithm) {
+  switch (algorithm) {
+    case GibbsCudaAlgorithm::kFused: return "fused";
+    case GibbsCudaAlgorithm::kTiled: return "tiled";
+    default: return "auto";
+  }
+}
+
+// `algorithm` as the launcher's enum. The CPU kernel has a single path, so on
+// device="cpu" only "auto" is accepted: a forced CUDA path there is a mistake
+// worth reporting, not a request to ignore.
+GibbsCudaAlgorithm checked_algorithm(const std::string& algorithm, const std::string& device) {
+  GibbsCudaAlgorithm parsed;
+  if (algorithm == "auto") {
+    parsed = GibbsCudaAlgorithm::kAuto;
+  } else if (algorithm == "fused") {
+    parsed = GibbsCudaAlgorithm::kFused;
+  } else if (algorithm == "tiled") {
+    parsed = GibbsCudaAlgorithm::kTiled;
+  } else {
+    throw py::value_error("`algorithm` must be 'auto', 'fused' or 'tiled'. Received: algorithm='" +
+                          algorithm + "'");
+  }
+  if (device == "cpu" && parsed != GibbsCudaAlgorithm::kAuto) {
+    throw py::value_error(
+        "`algorithm` must be 'auto' when device='cpu' ('fused' and 'tiled' choose between the "
+        "CUDA kernels; the CPU kernel has one path). Received: algorithm='" + algorithm + "'");
+  }
+  return parsed;
+}
+
 template <typename T>
 py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
                              const py::array& b_vis_in, const py::array& b_hid_in, int64_t k,
-                             const PhiloxSeed seed, Device device, int num_threads) {
+                             const PhiloxSeed seed, Device device, int num_threads,
+                             GibbsCudaAlgorithm algorithm) {
   const CArray<T> v = CArray<T>::ensure(v_in), w = CArray<T>::ensure(w_in);
   const CArray<T> b_vis = CArray<T>::ensure(b_vis_in), b_hid = CArray<T>::ensure(b_hid_in);
   const int64_t B = v.shape(0), V = w.shape(0), H = w.shape(1);
@@ -65,11 +97,11 @@ py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
       });
     } else {
 #if KGEN_WITH_CUDA
-      if (V + H > gibbs_cuda_max_units(sizeof(T))) {
-        throw std::runtime_error("gibbs_sweeps: the CUDA kernel keeps V + H = " +
+      if (algorithm == GibbsCudaAlgorithm::kFused && V + H > gibbs_cuda_max_units(sizeof(T))) {
+        throw std::runtime_error("gibbs_sweeps: algorithm='fused' keeps V + H = " +
                                  std::to_string(V + H) + " units in shared memory; at most " +
                                  std::to_string(gibbs_cuda_max_units(sizeof(T))) +
-                                 " fit for this dtype");
+                                 " fit for this dtype (use 'auto' or 'tiled')");
       }
       const size_t sizes_in[4] = {size_t(B * V), size_t(V * H), size_t(V), size_t(H)};
       const size_t sizes_out[5] = {size_t(B * V), size_t(B * H), size_t(B * V), size_t(B * H),
@@ -94,12 +126,14 @@ py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
       p.v_prob = static_cast<T*>(out[2]->get());
       p.h_prob = static_cast<T*>(out[3]->get());
       p.h0_prob = static_cast<T*>(out[4]->get());
-      check_cuda(launch_gibbs_sweeps(p, nullptr), "gibbs_sweeps launch");
+      check_cuda(launch_gibbs_sweeps(p, nullptr, algorithm), "gibbs_sweeps launch");
       check_cuda(cuda_synchronize(), "gibbs_sweeps kernel");
       for (int a = 0; a < 5; ++a) {
         check_cuda(cuda_copy_to_host(outputs[a], out[a]->get(), sizes_out[a] * sizeof(T)),
                    "cudaMemcpy");
       }
+#else
+      (void)algorithm;
 #endif
     }
   }
@@ -111,7 +145,7 @@ py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
 
 py::tuple gibbs_sweeps(const py::array& v, const py::array& w, const py::array& b_vis,
                        const py::array& b_hid, int64_t k, const std::vector<int64_t>& seed,
-                       const std::string& device, int num_threads) {
+                       const std::string& device, int num_threads, const std::string& algorithm) {
   const py::dtype dtype = w.dtype();
   const bool is_float = dtype.is(py::dtype::of<float>());
   const bool is_double = dtype.is(py::dtype::of<double>());
@@ -156,9 +190,35 @@ py::tuple gibbs_sweeps(const py::array& v, const py::array& w, const py::array& 
                           std::to_string(num_threads));
   }
   const PhiloxSeed philox_seed = checked_seed(seed);
+  // Before the device check, so a bad value is reported on machines without CUDA.
+  const GibbsCudaAlgorithm path = checked_algorithm(algorithm, device);
   const Device where = checked_device(device);
-  if (is_float) return gibbs_sweeps_typed<float>(v, w, b_vis, b_hid, k, philox_seed, where, num_threads);
-  return gibbs_sweeps_typed<double>(v, w, b_vis, b_hid, k, philox_seed, where, num_threads);
+  if (is_float) {
+    return gibbs_sweeps_typed<float>(v, w, b_vis, b_hid, k, philox_seed, where, num_threads, path);
+  }
+  return gibbs_sweeps_typed<double>(v, w, b_vis, b_hid, k, philox_seed, where, num_threads, path);
+}
+
+// The path algorithm="auto" takes on this device for these sizes.
+std::string gibbs_cuda_algorithm(int64_t batch, int64_t visible, int64_t hidden,
+                                 const py::object& dtype_like) {
+  const py::dtype dtype = py::dtype::from_args(dtype_like);
+  const bool is_float = dtype.is(py::dtype::of<float>());
+  if (!is_float && !dtype.is(py::dtype::of<double>())) {
+    throw py::type_error("`dtype` must be float32 or float64. Received: dtype=" +
+                         std::string(py::str(dtype)));
+  }
+  if (batch < 0 || visible < 0 || hidden < 0) {
+    throw py::value_error("`batch`, `visible` and `hidden` must be >= 0. Received: batch=" +
+                          std::to_string(batch) + ", visible=" + std::to_string(visible) +
+                          ", hidden=" + std::to_string(hidden));
+  }
+  checked_device("cuda");  // the answer depends on the device's shared memory
+#if KGEN_WITH_CUDA
+  return algorithm_name(gibbs_cuda_auto_algorithm(batch, visible, hidden, is_float ? 4 : 8));
+#else
+  return algorithm_name(GibbsCudaAlgorithm::kAuto);  // not reached: checked_device threw
+#endif
 }
 
 }  // namespace
@@ -176,7 +236,7 @@ void bind_gibbs(py::module_& m) {
       "The instruction set the CPU Gibbs kernel uses here: 'avx512', 'avx2' or 'baseline'.");
   m.def("gibbs_sweeps", &gibbs_sweeps, py::arg("v"), py::arg("w"), py::arg("b_vis"),
         py::arg("b_hid"), py::arg("k"), py::arg("seed"), py::arg("device") = "cpu",
-        py::arg("num_threads") = 0,
+        py::arg("num_threads") = 0, py::arg("algorithm") = "auto",
         R"doc(k fused block-Gibbs sweeps of a binary RBM on NumPy arrays.
 
 Same mathematics, random numbers and outputs as the TensorFlow op
@@ -190,10 +250,40 @@ Args:
   seed: pair of int64 (key, stream).
   device: "cpu" or "cuda".
   num_threads: CPU threads (0 = all cores); results do not depend on it.
+  algorithm: the CUDA path: "auto" (default), "fused" (all k sweeps in one
+    launch, a block per chain, V + H states in shared memory) or "tiled" (a
+    tiled matrix product per half-sweep, any size). "auto" takes "fused" when
+    V + H fits in shared memory and B <= 256, else "tiled"
+    (see `gibbs_cuda_algorithm`). On device="cpu" only "auto" is accepted
+    (the CPU kernel has one path). For 0/1 starting states and finite weights
+    both paths give identical outputs; against the CPU, probabilities agree to
+    a few ulps and states except where a uniform lands within that rounding of
+    its probability (cc/gibbs/gibbs_tiled.cu).
 
 Returns:
   GibbsSweepsResult(v, h, v_prob, h_prob, h0_prob), NumPy arrays of shapes
   [B, V], [B, H], [B, V], [B, H], [B, H].
+
+Raises:
+  ValueError: for an `algorithm` other than "auto", "fused" or "tiled", or
+    other than "auto" with device="cpu" (besides the shape and value checks).
+  RuntimeError: for device="cuda" without a usable CUDA build and device, or
+    algorithm="fused" when V + H does not fit in shared memory.
+)doc");
+  m.def("gibbs_cuda_algorithm", &gibbs_cuda_algorithm, py::arg("batch"), py::arg("visible"),
+        py::arg("hidden"), py::arg("dtype") = "float32",
+        R"doc(The CUDA path gibbs_sweeps(..., device="cuda", algorithm="auto") takes.
+
+"fused" when V + H states fit in this device's shared memory and
+batch <= 256, else "tiled". Needs a CUDA build and device (RuntimeError
+otherwise), since the shared memory per block is the device's.
+
+Args:
+  batch, visible, hidden: B, V, H.
+  dtype: float32 or float64 (anything numpy.dtype accepts).
+
+Returns:
+  "fused" or "tiled".
 )doc");
 }
 

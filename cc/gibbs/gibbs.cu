@@ -17,8 +17,14 @@
 // Launch: 256 threads per block (a multiple of 32), min(B, 65535) blocks,
 // (V + H) * sizeof(T) bytes of dynamic shared memory (opted in above 48 KB).
 //
-// Performance note: this is the simple correct kernel; the GPU benchmark and a
-// tensor-core path for large batches are follow-up work.
+// Path choice (launch_gibbs_sweeps): this kernel when V + H fits in shared
+// memory and B <= kGibbsFusedMaxBatch (gibbs/gibbs_launch.h), else the tiled
+// matrix-product path of gibbs/gibbs_tiled.cu, one launch per half-sweep; a
+// caller may force either. For 0/1 states and finite weights both compute the
+// same sums in the same order, so their outputs agree exactly.
+//
+// Performance note: this is the simple correct kernel; neither path has been
+// timed on a GPU yet (benchmarks/gibbs_gpu.py).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -119,13 +125,18 @@ __global__ void gibbs_sweeps_kernel(GibbsProblem<T> p) {
 // launchers
 
 template <typename T>
-int launch_gibbs(const GibbsProblem<T>& p, cudaStream_t stream) {
+int launch_gibbs(const GibbsProblem<T>& p, cudaStream_t stream, GibbsCudaAlgorithm algorithm) {
   if (p.batch == 0) return cudaSuccess;
-  const size_t shared_bytes = static_cast<size_t>(p.visible + p.hidden) * sizeof(T);
-  if (static_cast<int64_t>(p.visible + p.hidden) > gibbs_cuda_max_units(sizeof(T))) {
+  const GibbsCudaAlgorithm path =
+      algorithm == GibbsCudaAlgorithm::kAuto
+          ? gibbs_cuda_auto_algorithm(p.batch, p.visible, p.hidden, sizeof(T))
+          : algorithm;
+  if (path == GibbsCudaAlgorithm::kFused &&
+      static_cast<int64_t>(p.visible + p.hidden) > gibbs_cuda_max_units(sizeof(T))) {
     return cudaErrorInvalidValue;
   }
-  if (p.visible > 0 && p.hidden > 0) {
+  // W^T serves the p(v | h) products of both paths; k = 0 has none.
+  if (p.sweeps > 0 && p.visible > 0 && p.hidden > 0) {
     const dim3 tile_threads(kTransposeTile, 8);
     const dim3 tile_grid(static_cast<unsigned>((p.hidden + kTransposeTile - 1) / kTransposeTile),
                          static_cast<unsigned>((p.visible + kTransposeTile - 1) / kTransposeTile));
@@ -134,6 +145,9 @@ int launch_gibbs(const GibbsProblem<T>& p, cudaStream_t stream) {
     const cudaError_t transpose_error = cudaGetLastError();
     if (transpose_error != cudaSuccess) return transpose_error;
   }
+  if (path == GibbsCudaAlgorithm::kTiled) return launch_gibbs_tiled(p, stream);
+
+  const size_t shared_bytes = static_cast<size_t>(p.visible + p.hidden) * sizeof(T);
   if (shared_bytes > 48 * 1024) {
     const cudaError_t error = cudaFuncSetAttribute(
         gibbs_sweeps_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -156,11 +170,20 @@ int64_t gibbs_cuda_max_units(int element_size) {
   return static_cast<int64_t>(optin_bytes) / element_size;
 }
 
-int launch_gibbs_sweeps(const GibbsProblem<float>& problem, cudaStream_t stream) {
-  return launch_gibbs(problem, stream);
+GibbsCudaAlgorithm gibbs_cuda_auto_algorithm(int64_t batch, int64_t visible, int64_t hidden,
+                                             int element_size) {
+  return batch <= kGibbsFusedMaxBatch && visible + hidden <= gibbs_cuda_max_units(element_size)
+             ? GibbsCudaAlgorithm::kFused
+             : GibbsCudaAlgorithm::kTiled;
 }
-int launch_gibbs_sweeps(const GibbsProblem<double>& problem, cudaStream_t stream) {
-  return launch_gibbs(problem, stream);
+
+int launch_gibbs_sweeps(const GibbsProblem<float>& problem, cudaStream_t stream,
+                        GibbsCudaAlgorithm algorithm) {
+  return launch_gibbs(problem, stream, algorithm);
+}
+int launch_gibbs_sweeps(const GibbsProblem<double>& problem, cudaStream_t stream,
+                        GibbsCudaAlgorithm algorithm) {
+  return launch_gibbs(problem, stream, algorithm);
 }
 
 }  // namespace kgen

@@ -37,14 +37,19 @@ constexpr int64_t kGibbsMaxLayerElements = int64_t{1} << 34;
 // Largest k: draw indices 0 .. 2k must fit in 32 bits.
 constexpr int64_t kGibbsMaxSweeps = (int64_t{1} << 31) - 1;
 
-// The uniform in [0, 1) of draw `draw` at element `element` (see above).
-KGEN_HOST_DEVICE float gibbs_uniform(PhiloxSeed seed, uint32_t draw, uint64_t element) {
-  const PhiloxBlock counter{{static_cast<uint32_t>(element >> 2), draw,
+// The four words of draw `draw` for elements 4 * block .. 4 * block + 3 (see
+// above): kernels that draw runs of consecutive elements compute each block once.
+KGEN_HOST_DEVICE PhiloxBlock gibbs_block(PhiloxSeed seed, uint32_t draw, uint64_t block) {
+  const PhiloxBlock counter{{static_cast<uint32_t>(block), draw,
                              static_cast<uint32_t>(seed.stream),
                              static_cast<uint32_t>(seed.stream >> 32)}};
-  const PhiloxBlock words = philox4x32_10(counter, static_cast<uint32_t>(seed.key),
-                                          static_cast<uint32_t>(seed.key >> 32));
-  return uint32_to_unit_float(words.word[element & 3]);
+  return philox4x32_10(counter, static_cast<uint32_t>(seed.key),
+                       static_cast<uint32_t>(seed.key >> 32));
+}
+
+// The uniform in [0, 1) of draw `draw` at element `element` (see above).
+KGEN_HOST_DEVICE float gibbs_uniform(PhiloxSeed seed, uint32_t draw, uint64_t element) {
+  return uint32_to_unit_float(gibbs_block(seed, draw, element >> 2).word[element & 3]);
 }
 
 // Numerically stable logistic sigmoid: never evaluates exp of a large positive

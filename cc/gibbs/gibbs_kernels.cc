@@ -1,7 +1,7 @@
 // TensorFlow kernels of Kgen>GibbsSweeps: every shape is validated before any
 // memory is touched, then the CPU kernel (gibbs/gibbs_cpu.h) runs on
-// TensorFlow's intra-op pool, or the CUDA launcher (gibbs/gibbs.cu) on the
-// op's GPU stream.
+// TensorFlow's intra-op pool, or the CUDA launcher (gibbs/gibbs.cu, which
+// picks the fused or the tiled path) on the op's GPU stream.
 #include <algorithm>
 #include <cstdint>
 
@@ -130,12 +130,10 @@ struct GibbsRun<CpuDevice, T> {
 #if KGEN_WITH_CUDA
 template <typename T>
 struct GibbsRun<GpuDevice, T> {
+  // The launcher picks the path (GibbsCudaAlgorithm::kAuto): the single-launch
+  // kernel for small batches whose V + H states fit in shared memory, the tiled
+  // matrix products otherwise, so every size runs.
   void operator()(OpKernelContext* ctx, GibbsProblem<T> problem) {
-    const int64_t units = problem.visible + problem.hidden;
-    OP_REQUIRES(ctx, units <= gibbs_cuda_max_units(sizeof(T)),
-                Invalid(absl::StrCat("the GPU kernel keeps V + H = ", units,
-                                     " units in shared memory, at most ",
-                                     gibbs_cuda_max_units(sizeof(T)), " fit for this dtype")));
     auto* stream = ctx->op_device_context()->stream();
     OP_REQUIRES(ctx, stream != nullptr, absl::InternalError("GibbsSweeps: no GPU stream"));
     Tensor w_t;  // filled with W^T by the launcher
