@@ -43,6 +43,7 @@ Writes benchmarks/results/gibbs_cpu.json.
 """
 
 import argparse
+import gc
 import os
 import pathlib
 import statistics
@@ -266,7 +267,14 @@ class ProductFloor:
 
 
 def time_epochs(methods, epochs):
-    """Warm-up epoch each, then `epochs` rounds, each method one epoch per round in turn."""
+    """Warm-up epoch each, then `epochs` rounds, each method one epoch per round in turn.
+
+    Python's garbage collector runs before each timed epoch and is paused
+    during it, for every method alike: otherwise its full collections of
+    the heap that TensorFlow, Keras and scikit-learn built (millions of
+    objects) land at random in some epochs (`perf` on a loop like the kgen
+    row's put 6-9% of its samples in `gc_collect_main`).
+    """
     for method in methods.values():
         getattr(method, "prepare", lambda: None)()
         method.epoch()
@@ -277,9 +285,14 @@ def time_epochs(methods, epochs):
             order.reverse()  # no method always runs right after the same neighbour
         for name, method in order:
             getattr(method, "prepare", lambda: None)()
-            start = time.perf_counter()
-            method.epoch()
-            times[name].append(time.perf_counter() - start)
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                method.epoch()
+                times[name].append(time.perf_counter() - start)
+            finally:
+                gc.enable()
     return times
 
 

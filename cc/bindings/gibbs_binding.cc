@@ -233,7 +233,7 @@ void bind_gibbs(py::module_& m) {
           default: return "baseline";
         }
       },
-      "The instruction set the CPU Gibbs kernel uses here: 'avx512', 'avx2' or 'baseline'.");
+      "The instruction set the CPU Gibbs kernel uses here: 'avx512', 'avx2' or 'baseline' (the best this CPU runs, or a lower one set by the environment variable KGEN_CPU_ISA before the first call).");
   m.def("gibbs_sweeps", &gibbs_sweeps, py::arg("v"), py::arg("w"), py::arg("b_vis"),
         py::arg("b_hid"), py::arg("k"), py::arg("seed"), py::arg("device") = "cpu",
         py::arg("num_threads") = 0, py::arg("algorithm") = "auto",

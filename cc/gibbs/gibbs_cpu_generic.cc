@@ -1,4 +1,7 @@
 // The CPU Gibbs kernel for the x86-64 baseline (any CPU); see gibbs_cpu_impl.h.
+#include <cstdlib>
+#include <cstring>
+
 #include "gibbs/gibbs_cpu_impl.h"
 
 namespace kgen {
@@ -6,14 +9,24 @@ namespace kgen {
 template struct GibbsCpuKernel<float, CpuIsa::kGeneric>;
 template struct GibbsCpuKernel<double, CpuIsa::kGeneric>;
 
+// The best build this CPU runs, or a lower one named by the environment
+// variable KGEN_CPU_ISA ("avx2" or "baseline"; read once, for tests and
+// debugging): never a build the CPU cannot run.
 CpuIsa gibbs_cpu_isa() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   static const CpuIsa isa = [] {
+    CpuIsa best = CpuIsa::kGeneric;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
-      return CpuIsa::kAvx512;
+      best = CpuIsa::kAvx512;
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      best = CpuIsa::kAvx2;
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CpuIsa::kAvx2;
-    return CpuIsa::kGeneric;
+    const char* requested = std::getenv("KGEN_CPU_ISA");
+    if (requested != nullptr) {
+      if (std::strcmp(requested, "baseline") == 0) return CpuIsa::kGeneric;
+      if (std::strcmp(requested, "avx2") == 0 && best != CpuIsa::kGeneric) return CpuIsa::kAvx2;
+    }
+    return best;
   }();
   return isa;
 #else

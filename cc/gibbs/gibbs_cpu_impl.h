@@ -33,6 +33,10 @@
 #include <cstring>
 #include <utility>
 
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "gibbs/gibbs.h"
 #include "gibbs/gibbs_cpu.h"
 #include "philox/philox.h"
@@ -287,6 +291,127 @@ struct GibbsCpuImpl {
     for (; j < n; ++j) out[j] = sigmoid_scalar(x[j]);
   }
 
+  // The 4 words of the kLanes = 8 Philox-4x32-10 blocks with counters
+  // (block0 + l, draw, s_lo, s_hi), l < 8, and key (key0, key1), written to
+  // out[4 l .. 4 l + 3] (philox.h's philox4x32_10, eight at a time). With
+  // AVX-512 or AVX2 the eight blocks are the 64-bit lanes of vector registers:
+  // one vpmuludq gives each lane's 32 x 32 -> 64-bit product, its high half a
+  // shift away; only the low 32 bits of a lane are meaningful (the mul reads
+  // only those, and the output keeps only those), so no masking is needed.
+  static void philox_blocks(uint32_t block0, uint32_t draw, uint32_t s_lo, uint32_t s_hi,
+                            uint32_t key0, uint32_t key1, uint32_t* out) {
+#if defined(__AVX512F__)
+    if constexpr (kIsa == CpuIsa::kAvx512) {
+      __m512i c0 = _mm512_add_epi64(_mm512_set1_epi64(block0),
+                                    _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+      __m512i c1 = _mm512_set1_epi64(draw);
+      __m512i c2 = _mm512_set1_epi64(s_lo);
+      __m512i c3 = _mm512_set1_epi64(s_hi);
+      const __m512i m0 = _mm512_set1_epi64(kPhiloxM0);
+      const __m512i m1 = _mm512_set1_epi64(kPhiloxM1);
+      uint32_t k0 = key0, k1 = key1;
+      for (int round = 0; round < 10; ++round) {
+        if (round > 0) {
+          k0 += kPhiloxW0;
+          k1 += kPhiloxW1;
+        }
+        const __m512i product0 = _mm512_mul_epu32(c0, m0);
+        const __m512i product1 = _mm512_mul_epu32(c2, m1);
+        const __m512i next0 = _mm512_xor_si512(
+            _mm512_xor_si512(_mm512_srli_epi64(product1, 32), c1), _mm512_set1_epi64(k0));
+        const __m512i next2 = _mm512_xor_si512(
+            _mm512_xor_si512(_mm512_srli_epi64(product0, 32), c3), _mm512_set1_epi64(k1));
+        c1 = product1;
+        c3 = product0;
+        c0 = next0;
+        c2 = next2;
+      }
+      // Interleave: word w of block l goes to out[4 l + w].
+      alignas(64) uint32_t w[4][8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(w[0]), _mm512_cvtepi64_epi32(c0));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(w[1]), _mm512_cvtepi64_epi32(c1));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(w[2]), _mm512_cvtepi64_epi32(c2));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(w[3]), _mm512_cvtepi64_epi32(c3));
+      for (int l = 0; l < kLanes; ++l) {
+        out[4 * l + 0] = w[0][l];
+        out[4 * l + 1] = w[1][l];
+        out[4 * l + 2] = w[2][l];
+        out[4 * l + 3] = w[3][l];
+      }
+      return;
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (kIsa == CpuIsa::kAvx2) {
+      // Two registers of four 64-bit lanes: blocks 0-3 and 4-7.
+      for (int half = 0; half < 2; ++half) {
+        __m256i c0 = _mm256_add_epi64(_mm256_set1_epi64x(block0 + 4u * half),
+                                      _mm256_set_epi64x(3, 2, 1, 0));
+        __m256i c1 = _mm256_set1_epi64x(draw);
+        __m256i c2 = _mm256_set1_epi64x(s_lo);
+        __m256i c3 = _mm256_set1_epi64x(s_hi);
+        const __m256i m0 = _mm256_set1_epi64x(kPhiloxM0);
+        const __m256i m1 = _mm256_set1_epi64x(kPhiloxM1);
+        uint32_t k0 = key0, k1 = key1;
+        for (int round = 0; round < 10; ++round) {
+          if (round > 0) {
+            k0 += kPhiloxW0;
+            k1 += kPhiloxW1;
+          }
+          const __m256i product0 = _mm256_mul_epu32(c0, m0);
+          const __m256i product1 = _mm256_mul_epu32(c2, m1);
+          const __m256i next0 = _mm256_xor_si256(
+              _mm256_xor_si256(_mm256_srli_epi64(product1, 32), c1), _mm256_set1_epi64x(k0));
+          const __m256i next2 = _mm256_xor_si256(
+              _mm256_xor_si256(_mm256_srli_epi64(product0, 32), c3), _mm256_set1_epi64x(k1));
+          c1 = product1;
+          c3 = product0;
+          c0 = next0;
+          c2 = next2;
+        }
+        alignas(32) uint64_t w[4][4];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(w[0]), c0);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(w[1]), c1);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(w[2]), c2);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(w[3]), c3);
+        for (int l = 0; l < 4; ++l) {
+          for (int q = 0; q < 4; ++q) out[16 * half + 4 * l + q] = static_cast<uint32_t>(w[q][l]);
+        }
+      }
+      return;
+    }
+#endif
+    uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      c0[l] = block0 + static_cast<uint32_t>(l);
+      c1[l] = draw;
+      c2[l] = s_lo;
+      c3[l] = s_hi;
+    }
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        key0 += kPhiloxW0;
+        key1 += kPhiloxW1;
+      }
+      for (int l = 0; l < kLanes; ++l) {
+        const uint64_t product0 = static_cast<uint64_t>(kPhiloxM0) * c0[l];
+        const uint64_t product1 = static_cast<uint64_t>(kPhiloxM1) * c2[l];
+        const uint32_t next0 = static_cast<uint32_t>(product1 >> 32) ^ c1[l] ^ key0;
+        const uint32_t next2 = static_cast<uint32_t>(product0 >> 32) ^ c3[l] ^ key1;
+        c1[l] = static_cast<uint32_t>(product1);
+        c3[l] = static_cast<uint32_t>(product0);
+        c0[l] = next0;
+        c2[l] = next2;
+      }
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      out[4 * l + 0] = c0[l];
+      out[4 * l + 1] = c1[l];
+      out[4 * l + 2] = c2[l];
+      out[4 * l + 3] = c3[l];
+    }
+  }
+
   // u[0:n] = the uniforms of draw `draw` at elements first .. first + n - 1
   // (gibbs/gibbs.h), Philox evaluated kLanes blocks at a time. `words` is
   // scratch of at least n + 4 * kLanes + 8 entries (GibbsCpuWorkspace::words).
@@ -296,38 +421,11 @@ struct GibbsCpuImpl {
     const int64_t num_blocks = static_cast<int64_t>(((first + n + 3) >> 2) - first_block);
     const uint32_t s_lo = static_cast<uint32_t>(seed.stream);
     const uint32_t s_hi = static_cast<uint32_t>(seed.stream >> 32);
+    const uint32_t key0 = static_cast<uint32_t>(seed.key);
+    const uint32_t key1 = static_cast<uint32_t>(seed.key >> 32);
     for (int64_t b0 = 0; b0 < num_blocks; b0 += kLanes) {
-      uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
-      for (int l = 0; l < kLanes; ++l) {
-        c0[l] = static_cast<uint32_t>(first_block + b0 + l);
-        c1[l] = draw;
-        c2[l] = s_lo;
-        c3[l] = s_hi;
-      }
-      uint32_t key0 = static_cast<uint32_t>(seed.key), key1 = static_cast<uint32_t>(seed.key >> 32);
-      for (int round = 0; round < 10; ++round) {
-        if (round > 0) {
-          key0 += kPhiloxW0;
-          key1 += kPhiloxW1;
-        }
-        for (int l = 0; l < kLanes; ++l) {
-          const uint64_t product0 = static_cast<uint64_t>(kPhiloxM0) * c0[l];
-          const uint64_t product1 = static_cast<uint64_t>(kPhiloxM1) * c2[l];
-          const uint32_t next0 = static_cast<uint32_t>(product1 >> 32) ^ c1[l] ^ key0;
-          const uint32_t next2 = static_cast<uint32_t>(product0 >> 32) ^ c3[l] ^ key1;
-          c1[l] = static_cast<uint32_t>(product1);
-          c3[l] = static_cast<uint32_t>(product0);
-          c0[l] = next0;
-          c2[l] = next2;
-        }
-      }
-      for (int l = 0; l < kLanes; ++l) {
-        uint32_t* out = words + 4 * (b0 + l);
-        out[0] = c0[l];
-        out[1] = c1[l];
-        out[2] = c2[l];
-        out[3] = c3[l];
-      }
+      philox_blocks(static_cast<uint32_t>(first_block + b0), draw, s_lo, s_hi, key0, key1,
+                    words + 4 * b0);
     }
     const uint32_t* start = words + (first & 3);
     // Word -> [0, 1): the top 24 bits times 2^-24 (philox.h's uint32_to_unit_float).
