@@ -41,8 +41,18 @@ window's speed counts the steps after its first execution
 speed-up, the median of the per-window ratios of steps per second
 (kgen / reference); the target is at least 1.2.
 
-The matrix-product floor of DCGAN is not given: the step is dominated by
-convolutions, whose NumPy equivalent is not a meaningful floor.
+The arithmetic floor of a DCGAN step: every convolution, transposed
+convolution and dense layer of the step written as the matrix product it
+is (im2col: a 4 x 4 convolution of stride 2 from `C_in` to `C_out` channels
+is an `(output pixels, 16 C_in) x (16 C_in, C_out)` product; a transposed
+one the same with input pixels), forward and backward as the step needs
+them (`step_gemm_shapes`), each timed alone in NumPy on this machine and
+summed. No implementation with this arithmetic in float32 can beat it by
+much: it leaves out the im2col copies, the batch normalisation and the
+optimizer. The table gives each model's share of it (above 100% means
+TensorFlow's oneDNN convolutions run faster than NumPy's BLAS on these
+shapes). WGAN-GP has no floor row (its gradient penalty differentiates
+through the critic's gradient, whose products are not listed here).
 
 ## Usage
 
@@ -219,6 +229,63 @@ def clone(network):
     return copy
 
 
+# ## The arithmetic floor of one DCGAN step
+
+
+def dcgan_layers(batch_size):
+    """`(name, m, k, n, needs_input_gradient)` of each layer's forward product.
+
+    The discriminator: conv 28x28x1 -> 14x14xF, conv -> 7x7x2F, dense 1;
+    the generator: dense 128 -> 7x7x2F, transposed convs -> 14x14xF ->
+    28x28x1 (4 x 4 kernels, stride 2). A transposed convolution is the
+    input-gradient of a convolution: one `(input pixels, C_in) x (C_in,
+    16 C_out)` product followed by a col2im sum.
+    """
+    f, b = FILTERS, batch_size
+    discriminator = [
+        ("d_conv1", b * 14 * 14, 16 * 1, f),
+        ("d_conv2", b * 7 * 7, 16 * f, 2 * f),
+        ("d_logit", b, 7 * 7 * 2 * f, 1),
+    ]
+    generator = [
+        ("g_dense", b, LATENT_DIM, 7 * 7 * 2 * f),
+        ("g_deconv1", b * 7 * 7, 2 * f, 16 * f),
+        ("g_deconv2", b * 14 * 14, f, 16 * 1),
+    ]
+    return discriminator, generator
+
+
+def step_gemm_shapes(batch_size):
+    """The `(m, k, n)` matrix products of one DCGAN training step.
+
+    Discriminator step: the generator forward on a noise batch (no
+    gradient), then forward and backward through the discriminator for the
+    real and the generated batch: per layer `y = a W`, `dW = a^T dy` and,
+    except for the first layer (its input needs no gradient), `da = dy
+    W^T`. Generator step: generator and discriminator forward, the
+    discriminator's input-gradients only (its weights are not updated),
+    the generator's weight gradients and input-gradients (not for `z`).
+    """
+    discriminator, generator = dcgan_layers(batch_size)
+
+    def forward(layers):
+        return [(m, k, n) for _, m, k, n in layers]
+
+    def weight_grads(layers):
+        return [(k, m, n) for _, m, k, n in layers]
+
+    def input_grads(layers, first=True):
+        return [(m, n, k) for i, (_, m, k, n) in enumerate(layers) if first or i > 0]
+
+    d_pass = forward(discriminator) + weight_grads(discriminator) + input_grads(discriminator, first=False)
+    d_step = forward(generator) + 2 * d_pass
+    g_step = (
+        forward(generator) + forward(discriminator) + input_grads(discriminator)
+        + weight_grads(generator) + input_grads(generator, first=False)
+    )
+    return d_step + g_step
+
+
 # ## The models
 
 
@@ -354,6 +421,7 @@ def main():
         print(f"{which}: fit batch {fit_batch_size}, {WINDOW_STEPS[which]} steps per window", flush=True)
         records = train_interleaved(models, x_train, fit_batch_size, WINDOW_STEPS[which], args)
         speed, speedups = summarize(records)
+        floor = _common.gemm_floor(step_gemm_shapes(args.batch_size)) if which == "dcgan" else None
         results[which] = {
             "fit_batch_size": fit_batch_size,
             "window_steps": WINDOW_STEPS[which],
@@ -363,6 +431,7 @@ def main():
             },
             "steps_per_second": speed,
             "speedup_over_reference": speedups,
+            "gemm_floor": floor,
             "losses_per_window": {n: {k: r[k] for k in ("d_loss", "g_loss")} for n, r in records.items()},
         }
     train_seconds = time.perf_counter() - start
@@ -441,6 +510,19 @@ def print_table(payload):
                 f"{len(speedup['windows'])} paired windows, range {min(speedup['windows']):.2f}-"
                 f"{max(speedup['windows']):.2f}; ratio of medians {speedup['of_medians']:.2f}x){target}"
             )
+    for which, result in payload["results"].items():
+        floor = result.get("gemm_floor")
+        if floor is None:
+            continue
+        shares = ", ".join(
+            f"{name} {speed['median'] / floor['steps_per_second']:.0%}"
+            for name, speed in result["steps_per_second"].items()
+        )
+        print(
+            f"{which} arithmetic floor: {floor['steps_per_second']:.1f} steps/s "
+            f"({floor['flops_per_step'] / 1e9:.2f} GFLOP per step at NumPy's "
+            f"{floor['gflops_per_second']:.0f} GFLOP/s on these shapes); share of it: {shares}"
+        )
     print(f"train {payload['train_seconds']:.0f} s")
 
 

@@ -175,28 +175,6 @@ def step_matmul_shapes(batch_size):
     return shapes
 
 
-def matmul_floor(batch_size, repeats=50):
-    """Seconds per step if the step did nothing but its products at NumPy's speed.
-
-    Each shape is timed on its own (best of `repeats`), NumPy's BLAS with its
-    default threads, in this process and on this machine.
-    """
-    rng = np.random.default_rng(0)
-    total, flops = 0.0, 0
-    for m, k, n in step_matmul_shapes(batch_size):
-        a = rng.random((m, k), dtype=np.float32)
-        b = rng.random((k, n), dtype=np.float32)
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            np.matmul(a, b)
-            best = min(best, time.perf_counter() - start)
-        total += best
-        flops += 2 * m * k * n
-    return {"seconds_per_step": total, "steps_per_second": 1.0 / total, "flops_per_step": flops,
-            "gflops_per_second": flops / total / 1e9}
-
-
 # ## kgen's VAE
 
 
@@ -326,7 +304,7 @@ def main():
     reference.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     models["reference"] = reference
 
-    floor = matmul_floor(args.batch_size)
+    floor = _common.gemm_floor(step_matmul_shapes(args.batch_size), repeats=50)
     start = time.perf_counter()
     records = train_interleaved(models, x_train, args)
     train_seconds = time.perf_counter() - start
