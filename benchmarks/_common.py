@@ -85,31 +85,47 @@ def write_json(path, payload):
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
-def gemm_floor(shapes, repeats=30):
+def gemm_floor(shapes, repeats=30, with_tensorflow=False):
     """Seconds per step if a step did nothing but the `(m, k, n)` products `shapes`.
 
     Each distinct shape is timed alone (best of `repeats`), NumPy's BLAS with
     its default threads, in this process and on this machine, and the step's
     products summed: the speed the step would have at NumPy's matrix-product
-    rate for its shapes.
+    rate for its shapes. With `with_tensorflow`, `tf.matmul` (in a
+    `tf.function`, result fetched) is timed too and each shape counts at the
+    faster of the two.
 
     Returns:
         A dict: `seconds_per_step`, `steps_per_second`, `flops_per_step`
-        (2 m k n summed) and `gflops_per_second` (the rate over the step).
+        (2 m k n summed), `gflops_per_second` (the rate over the step) and
+        `engines` (the libraries timed).
     """
+    import tensorflow as tf  # noqa: PLC0415 (only the GAN benchmark asks for it)
+
+    @tf.function(autograph=False)
+    def tf_matmul(a, b):
+        return tf.matmul(a, b)
+
     rng = np.random.default_rng(0)
     best_of = {}
     for shape in sorted(set(shapes)):
         m, k, n = shape
         a = rng.random((m, k), dtype=np.float32)
         b = rng.random((k, n), dtype=np.float32)
+        calls = [lambda: np.matmul(a, b)]
+        if with_tensorflow:
+            a_tf, b_tf = tf.constant(a), tf.constant(b)
+            tf_matmul(a_tf, b_tf).numpy()  # trace
+            calls.append(lambda: tf_matmul(a_tf, b_tf).numpy())
         best = float("inf")
         for _ in range(repeats):
-            start = time.perf_counter()
-            np.matmul(a, b)
-            best = min(best, time.perf_counter() - start)
+            for call in calls:
+                start = time.perf_counter()
+                call()
+                best = min(best, time.perf_counter() - start)
         best_of[shape] = best
     total = sum(best_of[shape] for shape in shapes)
     flops = sum(2 * m * k * n for m, k, n in shapes)
     return {"seconds_per_step": total, "steps_per_second": 1.0 / total, "flops_per_step": flops,
-            "gflops_per_second": flops / total / 1e9}
+            "gflops_per_second": flops / total / 1e9,
+            "engines": ["numpy"] + (["tensorflow"] if with_tensorflow else [])}

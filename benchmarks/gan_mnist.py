@@ -46,12 +46,13 @@ convolution and dense layer of the step written as the matrix product it
 is (im2col: a 4 x 4 convolution of stride 2 from `C_in` to `C_out` channels
 is an `(output pixels, 16 C_in) x (16 C_in, C_out)` product; a transposed
 one the same with input pixels), forward and backward as the step needs
-them (`step_gemm_shapes`), each timed alone in NumPy on this machine and
-summed. No implementation with this arithmetic in float32 can beat it by
-much: it leaves out the im2col copies, the batch normalisation and the
+them (`step_gemm_shapes`), each timed alone in NumPy and in TensorFlow
+(`tf.matmul`) on this machine, the faster counted, and summed. An
+implementation with this arithmetic in float32 can beat it only by running
+its convolutions faster than both libraries multiply matrices of the same
+shapes: it leaves out the im2col copies, the batch normalisation and the
 optimizer. The table gives each model's share of it (above 100% means
-TensorFlow's oneDNN convolutions run faster than NumPy's BLAS on these
-shapes). WGAN-GP has no floor row (its gradient penalty differentiates
+TensorFlow's oneDNN convolutions beat the matrix products of these shapes). WGAN-GP has no floor row (its gradient penalty differentiates
 through the critic's gradient, whose products are not listed here).
 
 ## Usage
@@ -421,7 +422,7 @@ def main():
         print(f"{which}: fit batch {fit_batch_size}, {WINDOW_STEPS[which]} steps per window", flush=True)
         records = train_interleaved(models, x_train, fit_batch_size, WINDOW_STEPS[which], args)
         speed, speedups = summarize(records)
-        floor = _common.gemm_floor(step_gemm_shapes(args.batch_size)) if which == "dcgan" else None
+        floor = _common.gemm_floor(step_gemm_shapes(args.batch_size), with_tensorflow=True) if which == "dcgan" else None
         results[which] = {
             "fit_batch_size": fit_batch_size,
             "window_steps": WINDOW_STEPS[which],
@@ -520,8 +521,9 @@ def print_table(payload):
         )
         print(
             f"{which} arithmetic floor: {floor['steps_per_second']:.1f} steps/s "
-            f"({floor['flops_per_step'] / 1e9:.2f} GFLOP per step at NumPy's "
-            f"{floor['gflops_per_second']:.0f} GFLOP/s on these shapes); share of it: {shares}"
+            f"({floor['flops_per_step'] / 1e9:.2f} GFLOP per step at "
+            f"{floor['gflops_per_second']:.0f} GFLOP/s, each product at the faster of "
+            f"{' and '.join(floor['engines'])} for its shape); share of it: {shares}"
         )
     print(f"train {payload['train_seconds']:.0f} s")
 
