@@ -31,6 +31,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #if defined(__AVX2__) || defined(__AVX512F__)
@@ -291,93 +292,79 @@ struct GibbsCpuImpl {
     for (; j < n; ++j) out[j] = sigmoid_scalar(x[j]);
   }
 
+#if defined(__AVX2__) || defined(__AVX512F__)
+  // 64-bit lanes of a vector register, one Philox block per lane (only the
+  // low 32 bits of a lane are meaningful: the multiply reads only those and
+  // the output keeps only those, so no masking is needed).
+  typedef uint64_t U64x4 __attribute__((vector_size(32)));
+  typedef uint64_t U64x8 __attribute__((vector_size(64)));
+  template <int kWidth>
+  using U64Vec = typename std::conditional<kWidth == 8, U64x8, U64x4>::type;
+
+  // Each lane's 32 x 32 -> 64-bit product of the low halves (vpmuludq).
+  static U64x4 multiply_low_halves(U64x4 a, U64x4 b) {
+    return reinterpret_cast<U64x4>(
+        _mm256_mul_epu32(reinterpret_cast<__m256i>(a), reinterpret_cast<__m256i>(b)));
+  }
+#if defined(__AVX512F__)
+  static U64x8 multiply_low_halves(U64x8 a, U64x8 b) {
+    return reinterpret_cast<U64x8>(
+        _mm512_mul_epu32(reinterpret_cast<__m512i>(a), reinterpret_cast<__m512i>(b)));
+  }
+#endif
+
+  // philox_blocks for kWidth blocks (block0 + l, l < kWidth) at once.
+  template <int kWidth>
+  static void philox_vector_blocks(uint32_t block0, uint32_t draw, uint32_t s_lo, uint32_t s_hi,
+                                   uint32_t key0, uint32_t key1, uint32_t* out) {
+    using V = U64Vec<kWidth>;
+    V c0, c1, c2, c3;
+    for (int l = 0; l < kWidth; ++l) {
+      c0[l] = block0 + static_cast<uint32_t>(l);
+      c1[l] = draw;
+      c2[l] = s_lo;
+      c3[l] = s_hi;
+    }
+    const V m0 = V{} + kPhiloxM0, m1 = V{} + kPhiloxM1;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        key0 += kPhiloxW0;
+        key1 += kPhiloxW1;
+      }
+      const V product0 = multiply_low_halves(c0, m0);
+      const V product1 = multiply_low_halves(c2, m1);
+      const V next0 = (product1 >> 32) ^ c1 ^ key0;
+      const V next2 = (product0 >> 32) ^ c3 ^ key1;
+      c1 = product1;
+      c3 = product0;
+      c0 = next0;
+      c2 = next2;
+    }
+    for (int l = 0; l < kWidth; ++l) {
+      out[4 * l + 0] = static_cast<uint32_t>(c0[l]);
+      out[4 * l + 1] = static_cast<uint32_t>(c1[l]);
+      out[4 * l + 2] = static_cast<uint32_t>(c2[l]);
+      out[4 * l + 3] = static_cast<uint32_t>(c3[l]);
+    }
+  }
+#endif
+
   // The 4 words of the kLanes = 8 Philox-4x32-10 blocks with counters
   // (block0 + l, draw, s_lo, s_hi), l < 8, and key (key0, key1), written to
-  // out[4 l .. 4 l + 3] (philox.h's philox4x32_10, eight at a time). With
-  // AVX-512 or AVX2 the eight blocks are the 64-bit lanes of vector registers:
-  // one vpmuludq gives each lane's 32 x 32 -> 64-bit product, its high half a
-  // shift away; only the low 32 bits of a lane are meaningful (the mul reads
-  // only those, and the output keeps only those), so no masking is needed.
+  // out[4 l .. 4 l + 3] (philox.h's philox4x32_10, eight at a time): with
+  // AVX-512 in one register of 8 lanes, with AVX2 in two of 4, else scalar.
   static void philox_blocks(uint32_t block0, uint32_t draw, uint32_t s_lo, uint32_t s_hi,
                             uint32_t key0, uint32_t key1, uint32_t* out) {
 #if defined(__AVX512F__)
     if constexpr (kIsa == CpuIsa::kAvx512) {
-      __m512i c0 = _mm512_add_epi64(_mm512_set1_epi64(block0),
-                                    _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
-      __m512i c1 = _mm512_set1_epi64(draw);
-      __m512i c2 = _mm512_set1_epi64(s_lo);
-      __m512i c3 = _mm512_set1_epi64(s_hi);
-      const __m512i m0 = _mm512_set1_epi64(kPhiloxM0);
-      const __m512i m1 = _mm512_set1_epi64(kPhiloxM1);
-      uint32_t k0 = key0, k1 = key1;
-      for (int round = 0; round < 10; ++round) {
-        if (round > 0) {
-          k0 += kPhiloxW0;
-          k1 += kPhiloxW1;
-        }
-        const __m512i product0 = _mm512_mul_epu32(c0, m0);
-        const __m512i product1 = _mm512_mul_epu32(c2, m1);
-        const __m512i next0 = _mm512_xor_si512(
-            _mm512_xor_si512(_mm512_srli_epi64(product1, 32), c1), _mm512_set1_epi64(k0));
-        const __m512i next2 = _mm512_xor_si512(
-            _mm512_xor_si512(_mm512_srli_epi64(product0, 32), c3), _mm512_set1_epi64(k1));
-        c1 = product1;
-        c3 = product0;
-        c0 = next0;
-        c2 = next2;
-      }
-      // Interleave: word w of block l goes to out[4 l + w].
-      alignas(64) uint32_t w[4][8];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(w[0]), _mm512_cvtepi64_epi32(c0));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(w[1]), _mm512_cvtepi64_epi32(c1));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(w[2]), _mm512_cvtepi64_epi32(c2));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(w[3]), _mm512_cvtepi64_epi32(c3));
-      for (int l = 0; l < kLanes; ++l) {
-        out[4 * l + 0] = w[0][l];
-        out[4 * l + 1] = w[1][l];
-        out[4 * l + 2] = w[2][l];
-        out[4 * l + 3] = w[3][l];
-      }
+      philox_vector_blocks<8>(block0, draw, s_lo, s_hi, key0, key1, out);
       return;
     }
 #endif
 #if defined(__AVX2__)
     if constexpr (kIsa == CpuIsa::kAvx2) {
-      // Two registers of four 64-bit lanes: blocks 0-3 and 4-7.
-      for (int half = 0; half < 2; ++half) {
-        __m256i c0 = _mm256_add_epi64(_mm256_set1_epi64x(block0 + 4u * half),
-                                      _mm256_set_epi64x(3, 2, 1, 0));
-        __m256i c1 = _mm256_set1_epi64x(draw);
-        __m256i c2 = _mm256_set1_epi64x(s_lo);
-        __m256i c3 = _mm256_set1_epi64x(s_hi);
-        const __m256i m0 = _mm256_set1_epi64x(kPhiloxM0);
-        const __m256i m1 = _mm256_set1_epi64x(kPhiloxM1);
-        uint32_t k0 = key0, k1 = key1;
-        for (int round = 0; round < 10; ++round) {
-          if (round > 0) {
-            k0 += kPhiloxW0;
-            k1 += kPhiloxW1;
-          }
-          const __m256i product0 = _mm256_mul_epu32(c0, m0);
-          const __m256i product1 = _mm256_mul_epu32(c2, m1);
-          const __m256i next0 = _mm256_xor_si256(
-              _mm256_xor_si256(_mm256_srli_epi64(product1, 32), c1), _mm256_set1_epi64x(k0));
-          const __m256i next2 = _mm256_xor_si256(
-              _mm256_xor_si256(_mm256_srli_epi64(product0, 32), c3), _mm256_set1_epi64x(k1));
-          c1 = product1;
-          c3 = product0;
-          c0 = next0;
-          c2 = next2;
-        }
-        alignas(32) uint64_t w[4][4];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(w[0]), c0);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(w[1]), c1);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(w[2]), c2);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(w[3]), c3);
-        for (int l = 0; l < 4; ++l) {
-          for (int q = 0; q < 4; ++q) out[16 * half + 4 * l + q] = static_cast<uint32_t>(w[q][l]);
-        }
-      }
+      philox_vector_blocks<4>(block0, draw, s_lo, s_hi, key0, key1, out);
+      philox_vector_blocks<4>(block0 + 4u, draw, s_lo, s_hi, key0, key1, out + 16);
       return;
     }
 #endif
