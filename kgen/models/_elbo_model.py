@@ -35,6 +35,18 @@ class ELBOModel(_model.Model):
     metric updates by its share of the global batch (`_replicas.Share`), so
     the gradients and metrics are those of the whole batch on one device.
 
+    A subclass defines two methods:
+
+    - `_standardize_x(x)`: `x` as a float tensor `(batch_size,
+      *example_shape)`, its shape checked;
+    - `_step_loss_terms(x, share, training)`: the terms of a training
+      (`training=True`) or test step on this replica's rows `x` (from
+      `_standardize_x`), drawing its noise for the global batch and keeping
+      this replica's rows with `share.rows` (`share` is the step's
+      `_replicas.Share`). Returns `(loss, reconstruction, kl)`: `loss` the
+      scalar mean of `reconstruction + beta * kl`, the two others per
+      example, shape `(batch_size,)`, in nats.
+
     Attributes:
         loss_tracker, reconstruction_tracker, kl_tracker: the
             `keras.metrics.Mean` trackers named `"loss"`, `"reconstruction"`
@@ -51,27 +63,6 @@ class ELBOModel(_model.Model):
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
-
-    def _standardize_x(self, x):
-        """`x` as a float tensor `(batch_size, *example_shape)`, its shape checked."""
-        raise NotImplementedError
-
-    def _step_loss_terms(self, x, share, training):
-        """The terms of a training or test step on this replica's rows `x`.
-
-        Args:
-            x: float tensor `(batch_size, *example_shape)`, from `_standardize_x`.
-            share: the `_replicas.Share` of this replica's rows: noise is
-                drawn for the global batch and `share.rows` keeps this
-                replica's.
-            training: `True` in `train_step`, `False` in `test_step`.
-
-        Returns:
-            `(loss, reconstruction, kl)`: `loss` the scalar mean of
-            `reconstruction + beta * kl`, the two others per example,
-            shape `(batch_size,)`, in nats.
-        """
-        raise NotImplementedError
 
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
