@@ -17,9 +17,12 @@ the step's noise for this replica's rows of the global batch).
 
 import keras
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from kgen.models import _model
 from kgen.models import _replicas
+
+tfd = tfp.distributions
 
 
 class ELBOModel(_model.Model):
@@ -35,7 +38,8 @@ class ELBOModel(_model.Model):
     metric updates by its share of the global batch (`_replicas.Share`), so
     the gradients and metrics are those of the whole batch on one device.
 
-    A subclass defines two methods:
+    The prior is the standard normal over the subclass's `latent_dim`
+    units. A subclass defines two methods:
 
     - `_standardize_x(x)`: `x` as a float tensor `(batch_size,
       *example_shape)`, its shape checked;
@@ -63,6 +67,19 @@ class ELBOModel(_model.Model):
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def prior(self):
+        """`p(z) = N(0, I)` over `latent_dim` units (DRAW: of every step's `z_t`).
+
+        Returns:
+            A TFP distribution with batch shape `()` and event shape
+            `(latent_dim,)`.
+        """
+        zeros = keras.ops.zeros((self.latent_dim,), dtype=self.compute_dtype)
+        return tfd.Independent(
+            tfd.Normal(loc=zeros, scale=keras.ops.ones_like(zeros)),
+            reinterpreted_batch_ndims=1,
+        )
 
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)

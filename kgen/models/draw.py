@@ -369,15 +369,7 @@ class DRAW(_elbo_model.ELBOModel):
             **kwargs,
         )
 
-    # The model's distributions.
-
-    def prior(self):
-        """`p(z_t) = N(0, I)` of every step: event shape `(latent_dim,)`."""
-        zeros = keras.ops.zeros((self.latent_dim,), dtype=self.compute_dtype)
-        return tfd.Independent(
-            tfd.Normal(loc=zeros, scale=keras.ops.ones_like(zeros)),
-            reinterpreted_batch_ndims=1,
-        )
+    # The model's distributions (the prior is `ELBOModel.prior`).
 
     def likelihood(self, canvas):
         """`p(x | c_T)`: independent Bernoulli with logits `canvas` `(n, H, W, C)`."""

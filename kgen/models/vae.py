@@ -264,15 +264,7 @@ class VAE(_elbo_model.ELBOModel):
             **kwargs,
         )
 
-    # The model's distributions.
-
-    def prior(self):
-        """`p(z) = N(0, I)`: batch shape `()`, event shape `(latent_dim,)`."""
-        zeros = keras.ops.zeros((self.latent_dim,), dtype=self.compute_dtype)
-        return tfd.Independent(
-            tfd.Normal(loc=zeros, scale=keras.ops.ones_like(zeros)),
-            reinterpreted_batch_ndims=1,
-        )
+    # The model's distributions (the prior is `ELBOModel.prior`).
 
     def encode(self, x, training=None):
         """Returns the approximate posterior `q(z|x)`.
