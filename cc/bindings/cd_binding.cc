@@ -50,14 +50,9 @@ py::tuple cd_statistics_typed(const py::array& v_pos_in, const py::array& h_pos_
     }
     if (V > 0 && H > 0) {
       if (device == Device::kCpu) {
-        const int64_t Hp = gibbs_cpu_padded(H);
-        std::vector<T> hidden_rows(static_cast<size_t>((B + M) * Hp));
-        parallel_for(B + M, num_threads, 64, [&](int64_t begin, int64_t end) {
-          gibbs_stack_hidden_cpu(p.h_pos, p.h_neg, B, H, Hp, hidden_rows.data(), begin, end);
-        });
-        const CdCpuLayout<T> layout{hidden_rows.data(), Hp};
-        parallel_for(V, num_threads, 16, [&p, &layout](int64_t begin, int64_t end) {
-          cd_rows_cpu(p, layout, begin, end);
+        // As the TensorFlow kernel: h_pos and h_neg read in place.
+        parallel_for(V, num_threads, 16, [&p](int64_t begin, int64_t end) {
+          cd_rows_cpu(p, begin, end);
         });
       } else {
 #if KGEN_WITH_CUDA

@@ -83,17 +83,23 @@ py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
       p.v_prob = outputs[2];
       p.h_prob = outputs[3];
       p.h0_prob = outputs[4];
-      const int64_t Vp = gibbs_cpu_padded(V), Hp = gibbs_cpu_padded(H);
-      std::vector<T> w_rows(static_cast<size_t>(V * Hp)), w_t_rows(static_cast<size_t>(H * Vp));
-      parallel_for(V, num_threads, 64, [&](int64_t begin, int64_t end) {
-        gibbs_pad_w_cpu(p.w, V, H, Hp, w_rows.data(), begin, end);
-      });
-      parallel_for(H, num_threads, 64, [&](int64_t begin, int64_t end) {
-        gibbs_pad_w_t_cpu(p.w, V, H, Vp, w_t_rows.data(), begin, end);
-      });
-      const GibbsCpuLayout<T> layout{w_rows.data(), w_t_rows.data(), Hp, Vp};
-      parallel_for(B, num_threads, 1, [&p, &layout](int64_t begin, int64_t end) {
-        gibbs_rows_cpu(p, layout, begin, end);
+      // As the TensorFlow kernel (gibbs/gibbs_kernels.cc): W read in place,
+      // W^T made only for k > 0, the chains in a few large ranges.
+      GibbsCpuLayout<T> layout{p.w, nullptr, H, V};
+      std::vector<T> w_t;
+      if (k > 0) {
+        w_t.resize(static_cast<size_t>(V * H));
+        // In units of 32 rows of W^T, a whole number of the transpose's blocks.
+        parallel_for((H + 31) / 32, num_threads, 1, [&](int64_t begin, int64_t end) {
+          gibbs_transpose_w_cpu(p.w, V, H, w_t.data(), V, 32 * begin, std::min(H, 32 * end));
+        });
+        layout.w_t_rows = w_t.data();
+      }
+      const int64_t parts = gibbs_cpu_parts(B, resolve_num_threads(num_threads));
+      parallel_for(parts, num_threads, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t part = begin; part < end; ++part) {
+          gibbs_rows_cpu(p, layout, B * part / parts, B * (part + 1) / parts);
+        }
       });
     } else {
 #if KGEN_WITH_CUDA

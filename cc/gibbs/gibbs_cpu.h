@@ -26,16 +26,6 @@ namespace kgen {
 // own symbols, so code built with AVX2 never stands in for the baseline build.
 enum class CpuIsa { kGeneric, kAvx2, kAvx512 };
 
-// A row length rounded up to a multiple of 128 elements, for callers that
-// keep padded copies (the pybind11 binding). The kernels take any row stride
-// >= the row length and read W and h in place: for 784 x 500, aligned rows
-// saved less time in the sums than the copy cost.
-constexpr int64_t kGibbsCpuRowAlign = 128;
-
-inline int64_t gibbs_cpu_padded(int64_t n) {
-  return (n + kGibbsCpuRowAlign - 1) / kGibbsCpuRowAlign * kGibbsCpuRowAlign;
-}
-
 // Read-only inputs of the CPU Gibbs kernel, built once per call by the caller.
 template <typename T>
 struct GibbsCpuLayout {
@@ -204,47 +194,6 @@ void cd_rows_cpu(const CdProblem<T>& problem, int64_t begin, int64_t end) {
   cd_rows_cpu(problem, CdCpuRows<T>{problem.h_pos, problem.h_neg, problem.hidden}, begin, end);
 }
 
-// A copy of h_pos stacked over h_neg with rows zero-padded to `hidden_padded`:
-// the kernel reads h_pos and h_neg in place (cd_rows_cpu without a layout),
-// but it also takes this copy (CdCpuLayout).
-template <typename T>
-struct CdCpuLayout {
-  const T* hidden_rows;     // [B + M, hidden_padded]
-  int64_t hidden_padded;    // >= H
-};
-
-template <typename T>
-void cd_rows_cpu(const CdProblem<T>& problem, const CdCpuLayout<T>& layout, int64_t begin,
-                 int64_t end) {
-  const T* h_neg = layout.hidden_rows + problem.batch_pos * layout.hidden_padded;
-  cd_rows_cpu(problem, CdCpuRows<T>{layout.hidden_rows, h_neg, layout.hidden_padded}, begin, end);
-}
-
-// Rows [begin, end) of layout.hidden_rows: h_pos (rows 0 .. B-1) then h_neg
-// (rows B .. B+M-1), each zero-padded to `hidden_padded`.
-template <typename T>
-void gibbs_stack_hidden_cpu(const T* h_pos, const T* h_neg, int64_t batch_pos, int64_t hidden,
-                            int64_t hidden_padded, T* hidden_rows, int64_t begin, int64_t end) {
-  for (int64_t r = begin; r < end; ++r) {
-    const T* source = r < batch_pos ? h_pos + r * hidden : h_neg + (r - batch_pos) * hidden;
-    T* target = hidden_rows + r * hidden_padded;
-    for (int64_t j = 0; j < hidden; ++j) target[j] = source[j];
-    for (int64_t j = hidden; j < hidden_padded; ++j) target[j] = T(0);
-  }
-}
-
-// Rows [begin, end) of a copy of W with rows zero-padded to `hidden_padded`
-// (the kernel also reads W in place, with stride H).
-template <typename T>
-void gibbs_pad_w_cpu(const T* w, int64_t visible, int64_t hidden, int64_t hidden_padded,
-                     T* w_rows, int64_t begin, int64_t end) {
-  (void)visible;
-  for (int64_t i = begin; i < end; ++i) {
-    for (int64_t j = 0; j < hidden; ++j) w_rows[i * hidden_padded + j] = w[i * hidden + j];
-    for (int64_t j = hidden; j < hidden_padded; ++j) w_rows[i * hidden_padded + j] = T(0);
-  }
-}
-
 // Rows [begin, end) of W^T (row stride `stride` >= V) from W [V, H], by
 // register-blocked tiles: the CPU kernel for the best ISA here.
 template <typename T>
@@ -259,16 +208,6 @@ void gibbs_transpose_w_cpu(const T* w, int64_t visible, int64_t hidden, T* w_t, 
       break;
     default:
       GibbsCpuKernel<T, CpuIsa::kGeneric>::transpose(w, visible, hidden, w_t, stride, begin, end);
-  }
-}
-
-// Rows [begin, end) of W^T with rows zero-padded to `visible_padded` >= V.
-template <typename T>
-void gibbs_pad_w_t_cpu(const T* w, int64_t visible, int64_t hidden, int64_t visible_padded,
-                       T* w_t_rows, int64_t begin, int64_t end) {
-  gibbs_transpose_w_cpu(w, visible, hidden, w_t_rows, visible_padded, begin, end);
-  for (int64_t j = begin; j < end; ++j) {
-    for (int64_t i = visible; i < visible_padded; ++i) w_t_rows[j * visible_padded + i] = T(0);
   }
 }
 
