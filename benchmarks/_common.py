@@ -100,12 +100,10 @@ def gemm_floor(shapes, repeats=30, with_tensorflow=False):
         (2 m k n summed), `gflops_per_second` (the rate over the step) and
         `engines` (the libraries timed).
     """
-    import tensorflow as tf  # noqa: PLC0415 (only the GAN benchmark asks for it)
+    if with_tensorflow:
+        import tensorflow as tf  # noqa: PLC0415 (only the GAN benchmark asks for it)
 
-    @tf.function(autograph=False)
-    def tf_matmul(a, b):
-        return tf.matmul(a, b)
-
+        tf_matmul = tf.function(tf.matmul, autograph=False)
     rng = np.random.default_rng(0)
     best_of = {}
     for shape in sorted(set(shapes)):
