@@ -3,7 +3,9 @@
 - TensorFlow ops (need TensorFlow and the built `_kgen_ops.so`):
   `philox_uniform(shape, seed)`, `philox_bits(shape, seed)`,
   `gibbs_sweeps(v, w, b_vis, b_hid, k, seed)` (fused RBM block-Gibbs sweeps),
-  `cd_statistics(v_pos, h_pos, v_neg, h_neg)` (sparse CD statistics).
+  `cd_statistics(v_pos, h_pos, v_neg, h_neg)` (sparse CD statistics),
+  `cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None)` (a whole
+  CD-k / PCD-k SGD step on the variables, in place, in one CPU kernel).
 - `kgen_ops.native`: the same kernels on NumPy arrays through pybind11, with
   `device="cpu"|"cuda"`; needs no TensorFlow.
 - `kgen_ops.philox_reference`: a NumPy reference of the Philox stream.
@@ -23,6 +25,7 @@ from kgen_ops._loader import build_info, library_path, op_library_loaded  # noqa
 
 if _importlib_util.find_spec("tensorflow") is not None:
     from kgen_ops.cd_statistics import CdStatistics, cd_statistics  # noqa: E402,F401
+    from kgen_ops.cd_update import cd_update  # noqa: E402,F401
     from kgen_ops.gibbs import GibbsSweepsGradientError, GibbsSweepsResult, gibbs_sweeps  # noqa: E402,F401
     from kgen_ops.philox import philox_bits, philox_uniform  # noqa: E402,F401
 

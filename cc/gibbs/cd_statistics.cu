@@ -28,9 +28,9 @@ __global__ void cd_weight_statistics_kernel(CdProblem<T> p) {
   const int64_t i = blockIdx.y;
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= p.hidden) return;
-  const T positive_weight = T(1) / static_cast<T>(p.batch_pos);
-  const T negative_weight = -T(1) / static_cast<T>(p.batch_neg);
-  T acc = T(0);
+  const T positive_weight = p.scale / static_cast<T>(p.batch_pos);
+  const T negative_weight = -p.scale / static_cast<T>(p.batch_neg);
+  T acc = p.accumulate ? p.grad_w[i * p.hidden + j] : T(0);
   for (int64_t b = 0; b < p.batch_pos; ++b) {
     const T x = p.v_pos[b * p.visible + i];
     if (x != T(0)) acc += (x * positive_weight) * p.h_pos[b * p.hidden + j];

@@ -28,7 +28,13 @@ struct CdProblem {
   int64_t batch_neg;   // M >= 1
   int64_t visible;     // V
   int64_t hidden;      // H
-  T* grad_w;           // [V, H] out
+  T* grad_w;           // [V, H] out (in and out when `accumulate`)
+  // grad_w = (accumulate ? grad_w : 0) + scale * (the statistics above), the
+  // sum starting from the old value and adding the rows scaled by
+  // scale * v / B and -scale * v / M: with scale = the learning rate and
+  // accumulate, one SGD ascent step on W in place (kgen_ops.cd_update).
+  T scale = T(1);
+  bool accumulate = false;
 };
 
 }  // namespace kgen

@@ -81,7 +81,7 @@ struct GibbsProblem {
   int64_t sweeps;     // k >= 0
   PhiloxSeed seed;
   T* v;               // [B, V] out: v_k
-  T* h;               // [B, H] out: h ~ p(h | v_k)
+  T* h;               // [B, H] out: h ~ p(h | v_k); CPU kernel only: null skips that draw
   T* v_prob;          // [B, V] out: p(v | h_{k-1}), zeros for k = 0
   T* h_prob;          // [B, H] out: p(h | v_k)
   T* h0_prob;         // [B, H] out: p(h | v_0)

@@ -64,6 +64,7 @@ struct CdCpuWorkspace {
   int32_t* index;   // [kCdCpuColumnBlock, B + M] per column, the rows of h with a nonzero v_i
   T* scale;         // [kCdCpuColumnBlock, B + M] their weights v_i / B or -v_i / M
   int64_t* counts;  // [2 * kCdCpuColumnBlock] per column, how many positive and negative rows
+  T* row;           // [H] one row of the sums, when they accumulate into grad_w
 };
 
 // Where the CD kernel reads the rows of h_pos and h_neg.
@@ -165,17 +166,21 @@ void gibbs_rows_cpu(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& lay
   }
 }
 
-// Rows [begin, end) of grad_w = v_pos^T h_pos / B - v_neg^T h_neg / M, reading
+// Rows [begin, end) of grad_w = v_pos^T h_pos / B - v_neg^T h_neg / M (times
+// `scale`, added to grad_w when `accumulate`: gibbs/cd_statistics.h), reading
 // h_pos and h_neg where `rows` says: the CPU kernel for the best ISA here.
 template <typename T>
 void cd_rows_cpu(const CdProblem<T>& problem, const CdCpuRows<T>& rows, int64_t begin,
                  int64_t end) {
   const int64_t lists = kCdCpuColumnBlock * (problem.batch_pos + problem.batch_neg);
-  GibbsCpuScratch scratch(lists * (4 + sizeof(T)) + 2 * kCdCpuColumnBlock * 8 + 3 * 64);
+  const int64_t row = problem.accumulate ? problem.hidden : 0;
+  GibbsCpuScratch scratch(lists * (4 + sizeof(T)) + 2 * kCdCpuColumnBlock * 8 +
+                          row * sizeof(T) + 4 * 64);
   CdCpuWorkspace<T> workspace{};
   workspace.index = scratch.take<int32_t>(lists);
   workspace.scale = scratch.take<T>(lists);
   workspace.counts = scratch.take<int64_t>(2 * kCdCpuColumnBlock);
+  workspace.row = scratch.take<T>(row);
   switch (gibbs_cpu_isa()) {
     case CpuIsa::kAvx512:
       GibbsCpuKernel<T, CpuIsa::kAvx512>::cd_rows(problem, rows, begin, end, workspace);

@@ -555,7 +555,8 @@ struct GibbsCpuImpl {
         sigmoid(activation + r * act_stride, H, p.h_prob + (first + r) * H);
       }
     }
-    // h ~ p(h | v_k).
+    // h ~ p(h | v_k), unless the caller needs no h (CdUpdate).
+    if (p.h == nullptr) return;
     for (int64_t r = 0; r < chains; ++r) {
       const uint64_t b = static_cast<uint64_t>(first + r);
       uniforms(p.seed, static_cast<uint32_t>(2 * p.sweeps), b * H, H, u, words);
@@ -578,8 +579,8 @@ void GibbsCpuKernel<T, kIsa>::cd_rows(const CdProblem<T>& p, const CdCpuRows<T>&
   using Impl = GibbsCpuImpl<T, kIsa>;
   const int64_t B = p.batch_pos, M = p.batch_neg, V = p.visible, H = p.hidden;
   const int64_t capacity = B + M;  // list entries per column: positive rows, then negative
-  const T positive_weight = T(1) / static_cast<T>(B);
-  const T negative_weight = -T(1) / static_cast<T>(M);
+  const T positive_weight = p.scale / static_cast<T>(B);
+  const T negative_weight = -p.scale / static_cast<T>(M);
   int64_t* positive_counts = workspace.counts;
   int64_t* negative_counts = workspace.counts + kCdCpuColumnBlock;
   for (int64_t i0 = begin; i0 < end; i0 += kCdCpuColumnBlock) {
@@ -609,7 +610,17 @@ void GibbsCpuKernel<T, kIsa>::cd_rows(const CdProblem<T>& p, const CdCpuRows<T>&
           {index, scale, positive_counts[t], rows.h_pos, rows.stride},
           {index + B, scale + B, negative_counts[t], rows.h_neg, rows.stride}};
       T* grad_row = p.grad_w + (i0 + t) * H;
-      for (int64_t c = 0; c < H; c += Impl::kChunk) Impl::sum_chunk(lists, 2, nullptr, H, c, grad_row);
+      if (p.accumulate) {
+        // The old row is the sums' starting value. They go to a scratch row
+        // first: a short last chunk overlaps the one before it (sum_chunk),
+        // so summing in place would add that overlap twice.
+        for (int64_t c = 0; c < H; c += Impl::kChunk) {
+          Impl::sum_chunk(lists, 2, grad_row, H, c, workspace.row);
+        }
+        std::memcpy(grad_row, workspace.row, sizeof(T) * H);
+      } else {
+        for (int64_t c = 0; c < H; c += Impl::kChunk) Impl::sum_chunk(lists, 2, nullptr, H, c, grad_row);
+      }
     }
   }
 }

@@ -1,7 +1,8 @@
 // TensorFlow kernels of Kgen>GibbsSweeps: every shape is validated before any
 // memory is touched, then the CPU kernel (gibbs/gibbs_cpu.h) runs on
-// TensorFlow's intra-op pool, or the CUDA launcher (gibbs/gibbs.cu, which
-// picks the fused or the tiled path) on the op's GPU stream.
+// TensorFlow's intra-op pool (gibbs/gibbs_cpu_tensorflow.h), or the CUDA
+// launcher (gibbs/gibbs.cu, which picks the fused or the tiled path) on the
+// op's GPU stream.
 #include <algorithm>
 #include <cstdint>
 
@@ -11,10 +12,9 @@
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/framework/types.h"
-#include "tensorflow/core/util/work_sharder.h"
 
 #include "gibbs/gibbs.h"
-#include "gibbs/gibbs_cpu.h"
+#include "gibbs/gibbs_cpu_tensorflow.h"
 #if KGEN_WITH_CUDA
 #include "gibbs/gibbs_launch.h"
 #include "xla/stream_executor/stream.h"
@@ -85,46 +85,9 @@ absl::Status ValidateInputs(OpKernelContext* ctx, int64_t* batch, int64_t* visib
 template <typename Device, typename T>
 struct GibbsRun;
 
-// Runs fn(part) for part = 0 .. parts - 1 on the intra-op pool, one part per
-// task: a cost per unit this large makes Shard give every part its own block.
-template <typename Fn>
-void RunParts(OpKernelContext* ctx, int64_t parts, Fn fn) {
-  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-  ::tensorflow::Shard(workers->num_threads, workers->workers, parts, int64_t{1} << 40,
-                      [&fn](int64_t begin, int64_t end) {
-                        for (int64_t part = begin; part < end; ++part) fn(part);
-                      });
-}
-
 template <typename T>
 struct GibbsRun<CpuDevice, T> {
-  void operator()(OpKernelContext* ctx, GibbsProblem<T> problem) {
-    const int64_t V = problem.visible, H = problem.hidden, B = problem.batch;
-    const int64_t threads = ctx->device()->tensorflow_cpu_worker_threads()->num_threads;
-    // The kernel reads W in place; W^T (the p(v | h) sums) only exists for k > 0.
-    GibbsCpuLayout<T> layout{problem.w, nullptr, H, V};
-    Tensor w_t;
-    if (problem.sweeps > 0) {
-      OP_REQUIRES_OK(ctx, ctx->allocate_temp(::tensorflow::DataTypeToEnum<T>::value,
-                                             TensorShape({H, V}), &w_t));
-      T* w_t_data = w_t.flat<T>().data();
-      // In units of 32 rows of W^T, a whole number of the transpose's blocks.
-      auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-      ::tensorflow::Shard(workers->num_threads, workers->workers, (H + 31) / 32, 32 * V,
-                          [&](int64_t begin, int64_t end) {
-                            gibbs_transpose_w_cpu(problem.w, V, H, w_t_data, V, 32 * begin,
-                                                  std::min(H, 32 * end));
-                          });
-      layout.w_t_rows = w_t_data;
-    }
-    // A few large ranges of chains (gibbs_cpu_parts), not TensorFlow's cost-based
-    // split: the more chains in a range, the more share each slice of W loaded
-    // into L2 (see gibbs_cpu_impl.h).
-    const int64_t parts = gibbs_cpu_parts(B, threads);
-    RunParts(ctx, parts, [&](int64_t part) {
-      gibbs_rows_cpu(problem, layout, B * part / parts, B * (part + 1) / parts);
-    });
-  }
+  void operator()(OpKernelContext* ctx, GibbsProblem<T> problem) { run_gibbs_cpu(ctx, problem); }
 };
 
 #if KGEN_WITH_CUDA
