@@ -3,7 +3,7 @@ Title: Calling the compiled Gibbs sampler directly
 Author: kgen
 Date created: 2026/11/21
 Last modified: 2026/11/21
-Description: Run k fused block-Gibbs sweeps of an RBM from TensorFlow and from NumPy, and check that both give the same chains.
+Description: Run k fused block-Gibbs sweeps of an RBM from TensorFlow and from NumPy, check that both give the same chains, and take a whole CD-k step in one op.
 """
 
 """
@@ -83,6 +83,37 @@ again = kgen_ops.native.gibbs_sweeps(v0, w, b_vis, b_hid, k, seed)
 other = kgen_ops.native.gibbs_sweeps(v0, w, b_vis, b_hid, k, (seed[0], seed[1] + 1))
 print("same seed, same states:", np.array_equal(again[0], from_numpy[0]))
 print(f"another stream, states differ in {np.mean(other[0] != from_numpy[0]):.1%} of the units")
+
+"""
+## A whole CD-k training step in one op
+
+`kgen_ops.cd_update(v, w, b_vis, b_hid, k, seed, learning_rate)` is one step
+of contrastive divergence with plain SGD on `tf.Variable`s: the `k` sweeps
+above from the data `v`, then
+
+```
+W     += lr * (v^T p(h | v) / B - v_k^T p(h | v_k) / B)
+b_vis += lr * mean(v - v_k)
+b_hid += lr * mean(p(h | v) - p(h | v_k))
+```
+
+with the statistics added into `W` in place by the same kernel (pass
+`chains=` for persistent CD). It returns `v_k`, the very chain of
+`gibbs_sweeps` with the same seed; the update equals the three separate ops
+up to float rounding.
+"""
+
+learning_rate = 0.05
+variables = [tf.Variable(x) for x in (w, b_vis, b_hid)]
+v_k = kgen_ops.cd_update(v0, *variables, k, seed, learning_rate)
+statistics = kgen_ops.cd_statistics(v0, from_tf.h0_prob, from_tf.v, from_tf.h_prob)
+same_chain = np.array_equal(v_k.numpy(), from_tf.v.numpy())
+print("cd_update chain equal to gibbs_sweeps:", same_chain)
+assert same_chain
+for name, variable, start, step in zip(("w", "b_vis", "b_hid"), variables, (w, b_vis, b_hid), statistics):
+    error = np.max(np.abs(variable.numpy() - (start + learning_rate * step.numpy())))
+    print(f"{name:6s} updated in place, max |difference| to the unfused ops: {error:.1e}")
+    assert error < 1e-5
 
 """
 ## On the GPU

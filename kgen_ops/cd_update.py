@@ -99,7 +99,7 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
         return _unfused_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains)
     library = _loader.load_op_library()
     return library.kgen_cd_update(
-        w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle, v_data=v, chains=chains,
+        w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle, v=v, chains=chains,
         k=k, seed=seed, learning_rate=learning_rate,
     )
 

@@ -9,8 +9,8 @@
 //    that the earlier reads keep their values (what PrepareToUpdateVariable
 //    does for TensorFlow's training ops).
 // 3. Sample: the Gibbs CPU kernel from `chains` (gibbs/gibbs_cpu_tensorflow.h);
-//    p(h | v_data) is its h0_prob when `chains` is `v_data` itself (CD-k),
-//    else a k = 0 run on v_data.
+//    p(h | v) is its h0_prob when `chains` is `v` itself (CD-k),
+//    else a k = 0 run on v.
 // 4. Update: the CD-statistics CPU kernel with scale = learning_rate adds the
 //    weight statistics into W row by row (CdProblem::accumulate), and each
 //    worker updates the biases of its own columns.
@@ -86,7 +86,7 @@ absl::Status ValidateVariables(Var* const (&vars)[3], int64_t* visible, int64_t*
     if (t.dtype() != dtype) {
       return Invalid(absl::StrCat("variable `", kVariableNames[i], "` holds ",
                                   ::tensorflow::DataTypeString(t.dtype()), ", expected ",
-                                  ::tensorflow::DataTypeString(dtype), " (the dtype of v_data)"));
+                                  ::tensorflow::DataTypeString(dtype), " (the dtype of v)"));
     }
   }
   const Tensor& w = *vars[0]->tensor();
@@ -107,12 +107,12 @@ absl::Status ValidateVariables(Var* const (&vars)[3], int64_t* visible, int64_t*
 }
 
 absl::Status ValidateInputs(OpKernelContext* ctx, int64_t visible, int64_t hidden) {
-  const Tensor& v_data = ctx->input(3);
+  const Tensor& v = ctx->input(3);
   const Tensor& chains = ctx->input(4);
   const Tensor& k = ctx->input(5);
   const Tensor& seed = ctx->input(6);
   const Tensor& learning_rate = ctx->input(7);
-  const struct { const char* name; const Tensor& tensor; } layers[2] = {{"v_data", v_data},
+  const struct { const char* name; const Tensor& tensor; } layers[2] = {{"v", v},
                                                                          {"chains", chains}};
   for (const auto& layer : layers) {
     if (layer.tensor.dims() != 2 || layer.tensor.dim_size(1) != visible) {
@@ -231,9 +231,9 @@ class CdUpdateOp : public OpKernel {
     int64_t V = 0, H = 0;
     OP_REQUIRES_OK(ctx, ValidateVariables<T>(vars, &V, &H));
     OP_REQUIRES_OK(ctx, ValidateInputs(ctx, V, H));
-    const Tensor& v_data = ctx->input(3);
+    const Tensor& v = ctx->input(3);
     const Tensor& chains = ctx->input(4);
-    const int64_t B = v_data.dim_size(0), M = chains.dim_size(0);
+    const int64_t B = v.dim_size(0), M = chains.dim_size(0);
     const int64_t sweeps = ctx->input(5).scalar<int32_t>()();
     const auto seed_values = ctx->input(6).flat<int64_t>();
     const PhiloxSeed seed{static_cast<uint64_t>(seed_values(0)), static_cast<uint64_t>(seed_values(1))};
@@ -251,18 +251,18 @@ class CdUpdateOp : public OpKernel {
     GibbsProblem<T> chain;
     OP_REQUIRES_OK(ctx, Sample<T>(ctx, chains.flat<T>().data(), M, V, H, w, b_vis, b_hid, sweeps,
                                   seed, v_out->flat<T>().data(), chain_temps, &chain));
-    // Positive phase: p(h | v_data), the chain's h0_prob for CD-k.
+    // Positive phase: p(h | v), the chain's h0_prob for CD-k.
     const T* h_pos = chain.h0_prob;
     Tensor data_temps[5];
-    if (chains.flat<T>().data() != v_data.flat<T>().data() || M != B) {
+    if (chains.flat<T>().data() != v.flat<T>().data() || M != B) {
       GibbsProblem<T> data;
-      OP_REQUIRES_OK(ctx, Sample<T>(ctx, v_data.flat<T>().data(), B, V, H, w, b_vis, b_hid, 0,
+      OP_REQUIRES_OK(ctx, Sample<T>(ctx, v.flat<T>().data(), B, V, H, w, b_vis, b_hid, 0,
                                     seed, nullptr, data_temps, &data));
       h_pos = data.h0_prob;
     }
 
     CdProblem<T> update{};
-    update.v_pos = v_data.flat<T>().data();
+    update.v_pos = v.flat<T>().data();
     update.h_pos = h_pos;
     update.v_neg = chain.v;
     update.h_neg = chain.h_prob;

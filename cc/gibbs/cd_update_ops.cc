@@ -14,24 +14,24 @@ REGISTER_OP("Kgen>CdUpdate")
     .Input("w: resource")
     .Input("b_vis: resource")
     .Input("b_hid: resource")
-    .Input("v_data: T")
+    .Input("v: T")
     .Input("chains: T")
     .Input("k: int32")
     .Input("seed: int64")
     .Input("learning_rate: T")
-    .Output("v: T")
+    .Output("v_k: T")
     .Attr("T: {float, double}")
     .SetIsStateful()  // writes the variables; fresh seeds every call
     .SetShapeFn([](InferenceContext* c) {
-      ShapeHandle v_data, chains, k, seed, learning_rate;
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(3), 2, &v_data));
+      ShapeHandle v, chains, k, seed, learning_rate;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(3), 2, &v));
       TF_RETURN_IF_ERROR(c->WithRank(c->input(4), 2, &chains));
       TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 0, &k));
       TF_RETURN_IF_ERROR(c->WithRank(c->input(6), 1, &seed));
       TF_RETURN_IF_ERROR(c->WithRank(c->input(7), 0, &learning_rate));
       DimensionHandle unused, visible;
       TF_RETURN_IF_ERROR(c->WithValue(c->Dim(seed, 0), 2, &unused));
-      TF_RETURN_IF_ERROR(c->Merge(c->Dim(v_data, 1), c->Dim(chains, 1), &visible));
+      TF_RETURN_IF_ERROR(c->Merge(c->Dim(v, 1), c->Dim(chains, 1), &visible));
       c->set_output(0, c->Matrix(c->Dim(chains, 0), visible));
       return absl::OkStatus();
     })
@@ -39,9 +39,9 @@ REGISTER_OP("Kgen>CdUpdate")
 One contrastive-divergence step of SGD on a binary RBM, in place: k block-Gibbs
 sweeps from `chains` (Kgen>GibbsSweeps, same seed layout), then
 
-  W     += learning_rate * (v_data^T p(h|v_data) / B - v_k^T p(h|v_k) / M)
-  b_vis += learning_rate * (mean(v_data, 0) - mean(v_k, 0))
-  b_hid += learning_rate * (mean(p(h|v_data), 0) - mean(p(h|v_k), 0))
+  W     += learning_rate * (v^T p(h|v) / B - v_k^T p(h|v_k) / M)
+  b_vis += learning_rate * (mean(v, 0) - mean(v_k, 0))
+  b_hid += learning_rate * (mean(p(h|v), 0) - mean(p(h|v_k), 0))
 
 with the variables locked for the whole step. CD-k passes the data as
 `chains`; PCD-k passes the persistent chains.
@@ -49,12 +49,12 @@ with the variables locked for the whole step. CD-k passes the data as
 w: resource of a [V, H] variable of type T.
 b_vis: resource of a [V] variable.
 b_hid: resource of a [H] variable.
-v_data: [B, V] the data (positive phase), B >= 1.
+v: [B, V] the data (positive phase), B >= 1.
 chains: [M, V] where the chains start (negative phase), M >= 1.
 k: scalar >= 0, number of sweeps.
 seed: int64[2], (key, stream).
 learning_rate: scalar step size.
-v: [M, V] the chains' visible states after the k sweeps.
+v_k: [M, V] the chains' visible states after the k sweeps.
 )doc");
 
 }  // namespace kgen
