@@ -11,9 +11,11 @@ hidden units, batch 100, on the 6,000 training digits of the shared MNIST subset
     W += lr / B (v0^T h0_prob - vk^T hk_prob);  b_vis += lr mean(v0 - vk);
     b_hid += lr mean(h0_prob - hk_prob)
 
-- kgen: `kgen_ops.gibbs_sweeps` + `kgen_ops.cd_statistics` (the sparse CD
-  statistics) + the SGD update, all in one `tf.function` per batch; and `kgen.models.RBM(...).fit` (Keras `fit`, SGD, its
-  own metrics included).
+- kgen: `kgen_ops.cd_update`, the whole step (k sweeps, the sparse CD
+  statistics added into W in place, the bias updates) as one op, in one
+  `tf.function` per batch. Extra rows: the same step as three kinds of op
+  (`kgen_ops.gibbs_sweeps` + `kgen_ops.cd_statistics` + `assign_add`), and
+  `kgen.models.RBM(...).fit` (Keras `fit`, SGD, its own metrics included).
 - (a) the same CD-k written in stock TensorFlow ops (matmul, sigmoid,
   `tf.random.stateless_uniform` compared with p) in one `tf.function` per batch.
 - (b) scikit-learn's `BernoulliRBM` (PCD-1: k = 1 only), one epoch through
@@ -67,6 +69,7 @@ VISIBLE, HIDDEN, BATCH = 784, 500, 100
 LEARNING_RATE = 0.05
 RESULTS = _common.REPO_ROOT / "benchmarks" / "results" / "gibbs_cpu.json"
 TARGETS = {"vs_tf_stock": 1.5, "vs_sklearn": 2.5, "x_floor": 1.25}
+SETTLE_SECONDS = 0.25  # idle time before each timed epoch (see time_epochs)
 
 
 def initial_parameters(seed=0):
@@ -83,6 +86,13 @@ def initial_parameters(seed=0):
 # kgen: the fused op, the CD statistics and SGD in one tf.function
 
 
+# The tf.function rows call their function's concrete function (traced once
+# for a [100, 784] batch and a seed): a tf.function call's Python-side
+# argument handling cost about 0.1 ms per call here, the same for every row.
+BATCH_SPEC = tf.TensorSpec([BATCH, VISIBLE], tf.float32)
+SEED_SPEC = tf.TensorSpec([2], tf.int64)
+
+
 class _CDLoop:
     """One CD-k update per batch in a `tf.function`; subclasses define `step`."""
 
@@ -92,18 +102,27 @@ class _CDLoop:
         self.batches = [tf.constant(b) for b in np.split(data, len(data) // BATCH)]
         self.k = k
         self.step_count = 0
+        self.traced_step = self.step.get_concrete_function(BATCH_SPEC, SEED_SPEC)
 
     def epoch(self):
         for v0 in self.batches:
             self.step_count += 1
-            self.step(v0, tf.constant([1234, self.step_count], tf.int64))
+            self.traced_step(v0, tf.constant([1234, self.step_count], tf.int64))
         self.w.numpy()  # wait for the last update
 
 
 class FusedCD(_CDLoop):
-    name = "kgen op + CD stats + SGD (tf.function)"
+    name = "kgen cd_update op (tf.function)"
 
     @tf.function(jit_compile=False)  # XLA has no kernel for the custom op
+    def step(self, v0, seed):
+        kgen_ops.cd_update(v0, self.w, self.b_vis, self.b_hid, self.k, seed, LEARNING_RATE)
+
+
+class SamplerStatisticsCD(_CDLoop):
+    name = "extra: gibbs_sweeps + cd_statistics + SGD"
+
+    @tf.function(jit_compile=False)
     def step(self, v0, seed):
         chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.k, seed)
         statistics = kgen_ops.cd_statistics(v0, chain.h0_prob, chain.v, chain.h_prob)
@@ -208,6 +227,7 @@ class TensorFlowOpSampler:
         self.batches = [tf.constant(b) for b in np.split(data, len(data) // BATCH)]
         self.k = k
         self.model = model  # its variables: the parameters as trained so far
+        self.traced_sample = self.sample.get_concrete_function(BATCH_SPEC, SEED_SPEC)
 
     @tf.function(jit_compile=False)
     def sample(self, v0, seed):
@@ -215,7 +235,7 @@ class TensorFlowOpSampler:
 
     def epoch(self):
         for step, v0 in enumerate(self.batches):
-            h = self.sample(v0, tf.constant([7, step], tf.int64))
+            h = self.traced_sample(v0, tf.constant([7, step], tf.int64))
         h.numpy()
 
 
@@ -274,6 +294,12 @@ def time_epochs(methods, epochs):
     the heap that TensorFlow, Keras and scikit-learn built (millions of
     objects) land at random in some epochs (`perf` on a loop like the kgen
     row's put 6-9% of its samples in `gc_collect_main`).
+
+    Each timed epoch then starts after a pause of SETTLE_SECONDS, so that
+    the worker threads of the method before it have gone to sleep: after a
+    call, OpenBLAS's threads (NumPy, scikit-learn) busy-wait for up to
+    2^28 cycles (about 0.1 s here) and Eigen's (TensorFlow) spin a while
+    too, taking a core from whichever method runs next.
     """
     for method in methods.values():
         getattr(method, "prepare", lambda: None)()
@@ -286,6 +312,7 @@ def time_epochs(methods, epochs):
         for name, method in order:
             getattr(method, "prepare", lambda: None)()
             gc.collect()
+            time.sleep(SETTLE_SECONDS)
             gc.disable()
             try:
                 start = time.perf_counter()
@@ -316,6 +343,7 @@ def main():
         methods = {
             "kgen": FusedCD(data, k),
             "tf_stock": StockTensorFlowCD(data, k),
+            "kgen_unfused": SamplerStatisticsCD(data, k),
             "kgen_rbm_fit": KerasRBMFit(data, k),
         }
         if k == 1:
