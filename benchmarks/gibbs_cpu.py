@@ -33,13 +33,16 @@ is reported as measured.
 
 Every method runs a warm-up epoch (tracing, caches), then `--epochs` timed
 epochs; the methods take turns epoch by epoch so that they see the same machine
-load, and the table gives the median epoch time. Ratios are the result, not
+load, and the table gives the median epoch time. Each timed epoch starts
+after 0.25 s idle (other methods' BLAS threads asleep; see `time_epochs`),
+and the `tf.function` rows call their traced concrete functions. Ratios are the result, not
 seconds: "speed-up" = reference time / kgen time (targets: >= 1.5 against (a),
 >= 2.5 against (b)); "x floor" = kgen time / floor time (target <= 1.25).
 
 ## Usage
 
-    PYTHONPATH=. python benchmarks/gibbs_cpu.py              # ~3 min on 2 cores
+    PYTHONPATH=. python benchmarks/gibbs_cpu.py              # ~1.5 min on 2 cores
+    PYTHONPATH=. python benchmarks/gibbs_cpu.py --epochs 10  # RESULTS.md's run, ~3 min
     PYTHONPATH=. python benchmarks/gibbs_cpu.py --quick      # smoke run
 Writes benchmarks/results/gibbs_cpu.json.
 """
