@@ -189,6 +189,25 @@ def test_learning_rate_as_a_tensor_equals_a_python_float():
     assert np.abs(values(*a)[0] - w).max() > 1e-3
 
 
+@pytest.mark.parametrize("chains", [None, 5], ids=["CD", "PCD"])
+def test_unfused_fallback_for_gpu_variables_equals_the_fused_op(chains):
+    # The path `cd_update` takes for variables on a GPU (no GPU here: called
+    # directly on CPU variables). Tolerance as in test 1.
+    from kgen_ops.cd_update import _unfused_update
+
+    v, w, b_vis, b_hid, start = make_problem(np.random.default_rng(22), 6, 10, 7, np.float32, chains=chains)
+    fused, unfused = variables(w, b_vis, b_hid), variables(w, b_vis, b_hid)
+    v_fused = kgen_ops.cd_update(v, *fused, 2, [5, 6], 0.1, chains=start)
+    v_tensor = tf.constant(v)
+    chain_start = v_tensor if start is None else tf.constant(start)
+    v_unfused = _unfused_update(
+        v_tensor, *unfused, tf.constant(2), tf.constant([5, 6], tf.int64), tf.constant(0.1), chain_start
+    )
+    np.testing.assert_array_equal(v_fused.numpy(), v_unfused.numpy())
+    assert_close(values(*unfused), values(*fused), 1e-6)
+    assert np.abs(values(*unfused)[0] - w).max() > 1e-3
+
+
 # ---------------------------------------------------------------------------
 # 4. Copy-on-write of earlier reads
 
