@@ -105,8 +105,8 @@ class RBM(_model.Model):
     of the batch with W), and the optimizer's update is separate ops. For
     plain SGD with no metrics, `kgen_ops.cd_update(v, model.w, model.b_vis,
     model.b_hid, k, seed, learning_rate)` runs a whole CD-k step as one CPU
-    op on these same variables (2.7x to 3.1x faster per epoch than `fit` at
-    k = 1 in three runs of `benchmarks/gibbs_cpu.py`; see
+    op on these same variables (2.4x to 3.1x faster per epoch than `fit` at
+    k = 1 in four runs of `benchmarks/gibbs_cpu.py`; see
     `benchmarks/RESULTS.md`).
 
     Randomness, all explicit: the Gibbs sweeps of each update, and the flipped
