@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from kgen_ops import _loader
 from kgen_ops.cd_statistics import cd_statistics
-from kgen_ops.gibbs import gibbs_sweeps
+from kgen_ops.gibbs import _same_dtype_as_w, gibbs_sweeps
 
 _OP_NAME = "Kgen>CdUpdate"
 
@@ -80,18 +80,8 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
                 f"`{name}` must have the dtype of `w` ({dtype.name}). "
                 f"Received: {name}.dtype={variable.dtype.name}"
             )
-    tensors = {}
-    for name, value in (("v", v), ("chains", chains)):
-        if value is None:
-            continue
-        tensor = tf.convert_to_tensor(value) if hasattr(value, "dtype") else tf.convert_to_tensor(value, dtype=dtype)
-        if tensor.dtype != dtype:
-            raise TypeError(
-                f"`{name}` must have the dtype of `w` ({dtype.name}). Received: {name}.dtype={tensor.dtype.name}"
-            )
-        tensors[name] = tensor
-    v = tensors["v"]
-    chains = tensors.get("chains", v)
+    v = _same_dtype_as_w("v", v, dtype)
+    chains = v if chains is None else _same_dtype_as_w("chains", chains, dtype)
     k = tf.convert_to_tensor(k, dtype=tf.int32)
     seed = tf.convert_to_tensor(seed, dtype=tf.int64)
     learning_rate = tf.convert_to_tensor(learning_rate, dtype=dtype)

@@ -56,13 +56,7 @@ def gibbs_calls(draw):
     """Shapes near the valid set [B, V], [V, H], [V], [H], with random faults."""
     batch, visible, hidden = draw(dims), draw(dims), draw(dims)
     shapes_ok = {"v": (batch, visible), "w": (visible, hidden), "b_vis": (visible,), "b_hid": (hidden,)}
-    arrays = {}
-    dtype = draw(dtypes) if draw(st.integers(0, 3)) == 0 else draw(st.sampled_from(FLOAT_DTYPES))
-    for name, shape in shapes_ok.items():
-        if draw(st.integers(0, 19)) == 0:
-            shape = draw(shapes)  # a wrong rank or size, most of the time
-        this_dtype = draw(dtypes) if draw(st.integers(0, 29)) == 0 else dtype
-        arrays[name] = _array(draw, shape, this_dtype)
+    arrays = _faulty_arrays(draw, shapes_ok)
     k = draw(st.integers(-1, 4))
     seed = draw(seeds)
     return "gibbs", arrays, k, seed
@@ -78,13 +72,7 @@ def cd_calls(draw):
         "v_neg": (chains, visible),
         "h_neg": (chains, hidden),
     }
-    dtype = draw(dtypes) if draw(st.integers(0, 3)) == 0 else draw(st.sampled_from(FLOAT_DTYPES))
-    arrays = {}
-    for name, shape in shapes_ok.items():
-        if draw(st.integers(0, 19)) == 0:
-            shape = draw(shapes)
-        this_dtype = draw(dtypes) if draw(st.integers(0, 29)) == 0 else dtype
-        arrays[name] = _array(draw, shape, this_dtype)
+    arrays = _faulty_arrays(draw, shapes_ok)
     return "cd", arrays, None, None
 
 
@@ -95,13 +83,7 @@ def update_calls(draw):
     shapes_ok = {"v": (batch, visible), "w": (visible, hidden), "b_vis": (visible,), "b_hid": (hidden,)}
     if draw(st.booleans()):
         shapes_ok["chains"] = (chains, visible)
-    dtype = draw(dtypes) if draw(st.integers(0, 3)) == 0 else draw(st.sampled_from(FLOAT_DTYPES))
-    arrays = {}
-    for name, shape in shapes_ok.items():
-        if draw(st.integers(0, 19)) == 0:
-            shape = draw(shapes)
-        this_dtype = draw(dtypes) if draw(st.integers(0, 29)) == 0 else dtype
-        arrays[name] = _array(draw, shape, this_dtype)
+    arrays = _faulty_arrays(draw, shapes_ok)
     return "update", arrays, draw(st.integers(-1, 4)), draw(seeds)
 
 
@@ -115,6 +97,19 @@ def philox_calls(draw):
         )
     )
     return "philox", {"shape": shape}, None, draw(seeds)
+
+
+def _faulty_arrays(draw, shapes_ok):
+    """Arrays of the given valid shapes, of one float dtype (sometimes another),
+    each now and then of a wrong shape (1 in 20) or dtype (1 in 30)."""
+    dtype = draw(dtypes) if draw(st.integers(0, 3)) == 0 else draw(st.sampled_from(FLOAT_DTYPES))
+    arrays = {}
+    for name, shape in shapes_ok.items():
+        if draw(st.integers(0, 19)) == 0:
+            shape = draw(shapes)  # a wrong rank or size, most of the time
+        this_dtype = draw(dtypes) if draw(st.integers(0, 29)) == 0 else dtype
+        arrays[name] = _array(draw, shape, this_dtype)
+    return arrays
 
 
 def _array(draw, shape, dtype):
