@@ -1,4 +1,27 @@
-"""The base class of kgen's models: the Keras hooks and the input check they share.
+"""The base class of kgen's models: the contract every model follows.
+
+A kgen model is one module under `kgen/models/`, its tests, its example and
+one row of `kgen.registry`. This base gives it:
+
+- **Compile defaults** as documented class attributes,
+  `default_jit_compile` and `default_steps_per_execution`: `compile`'s
+  `jit_compile=None` and `steps_per_execution=None` mean them, and under a
+  `tf.distribute` strategy with several replicas both fall back to what
+  Keras 3 can run there (`_replicas.compile_options`). Each model states
+  its choice and the benchmark behind it.
+- **Seeds**: `_init_seed(seed)` checks the seed once and turns it into the
+  model's `keras.random.SeedGenerator` (`self.seed_generator`), the source
+  of all the model's noise unless a method gets its own `seed`; weights are
+  seeded by `_seeding`.
+- **Export**: `export(path, overwrite=False)` writes a SavedModel of the
+  signatures the model returns from `_export_signatures()` (stock
+  TensorFlow ops only), atomically, with `serving_default` aliased to
+  `serving_default_signature` (`kgen.export.export_model`).
+- **Protocols**: a model inherits the `kgen.models._protocols` classes that
+  say what it offers (`Sampler`, `LowerBoundModel`, ...); the CLI and
+  `kgen.evaluation` ask those, not `hasattr`.
+
+and the Keras hooks they all need:
 
 - `compile_from_config`: Keras skips it for models that override `compile`
   (all of kgen's do, for their defaults), so a reloaded `.keras` model would
@@ -15,11 +38,123 @@
 import keras
 import tensorflow as tf
 
+from kgen import _validation
 from kgen.models import _replicas
 
 
 class Model(keras.Model):
-    """`keras.Model` with the reload, multi-worker and input-check code kgen's models share."""
+    """`keras.Model` with the contract of kgen's models (see the module docstring).
+
+    Class attributes (a subclass overrides them, saying why):
+        default_jit_compile: what `compile(jit_compile=None)` means: Keras'
+            `"auto"` (XLA with a GPU, not on the CPU), `True` or `False`.
+        default_steps_per_execution: what `compile(steps_per_execution=None)`
+            means: 8 by default (Keras: 1), so `fit` runs 8 steps per call of
+            its compiled function, amortising Keras' per-step Python work
+            (callbacks then see every 8th batch; pass 1 for Keras' behaviour).
+        serving_default_signature: the name of the export signature that is
+            also exported as `serving_default`.
+        sample_value_range: `(low, high)`, the range of `sample`'s values.
+
+    A subclass defines `_export_signatures()`: a dict of signature name ->
+    `tf.function` with an input signature, each returning a dict of named
+    output tensors and using stock TensorFlow ops only (TF Serving cannot
+    load kgen's custom ops); its docstring lists the signatures' inputs and
+    outputs with shapes.
+    """
+
+    default_jit_compile = "auto"
+    default_steps_per_execution = 8
+    serving_default_signature = None
+    sample_value_range = (0.0, 1.0)
+
+    def _init_seed(self, seed):
+        """Checks `seed` (None or an int) and makes the model's `SeedGenerator` of it.
+
+        Sets `self.seed` (a Python int or None, saved in the config) and
+        `self.seed_generator`. Returns `self.seed`.
+        """
+        self.seed = _validation.seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        return self.seed
+
+    def _seed_generator_for(self, seed):
+        """The model's `SeedGenerator` for `seed=None`, else a fresh one of `seed` (checked)."""
+        if seed is None:
+            return self.seed_generator
+        return keras.random.SeedGenerator(_validation.seed(seed))
+
+    def _compile_options(self, jit_compile=None, steps_per_execution=None):
+        """`(jit_compile, steps_per_execution)`: `None` means the class default; strategy checked."""
+        return _replicas.compile_options(
+            self,
+            jit_compile,
+            steps_per_execution,
+            default_jit=self.default_jit_compile,
+            default_steps=self.default_steps_per_execution,
+        )
+
+    def _default_optimizer(self):
+        """The optimizer `compile(optimizer=None)` makes: Keras' `Adam()` unless overridden."""
+        return keras.optimizers.Adam()
+
+    def compile(self, optimizer=None, jit_compile=None, steps_per_execution=None, **kwargs):
+        """Configures training as `keras.Model.compile`, with the model's defaults.
+
+        Args:
+            optimizer: an optimizer instance, name or config; `None` means
+                the model's default (`_default_optimizer`, made inside the
+                model's strategy scope).
+            jit_compile: `None` means the class's `default_jit_compile`.
+            steps_per_execution: `None` means the class's
+                `default_steps_per_execution`.
+            **kwargs: other `keras.Model.compile` arguments (no `loss`: the
+                loss is the model's).
+
+        Under a `tf.distribute` strategy with several replicas (model
+        created and compiled inside `strategy.scope()`) XLA is off and
+        `steps_per_execution` is 1; asking for either falls back with a
+        warning, since Keras 3 cannot run them there (`_replicas`).
+        """
+        if optimizer is None:
+            # Made here, the optimizer belongs to the model's strategy.
+            with self.distribute_strategy.scope():
+                optimizer = self._default_optimizer()
+        jit_compile, steps_per_execution = self._compile_options(jit_compile, steps_per_execution)
+        super().compile(
+            optimizer=optimizer,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            **kwargs,
+        )
+
+    def export(self, path, overwrite=False):
+        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
+
+        The signatures are those of the model's `_export_signatures` (see
+        its docstring for names, inputs and outputs); the one named by
+        `serving_default_signature` is also `serving_default`. The write is
+        atomic (`kgen.export.export_model`): `path` is either absent or a
+        complete SavedModel. Check an export with
+        `kgen.serving.check_serving`.
+
+        Args:
+            path: the SavedModel folder to create (for TF Serving, ending in
+                a version number, e.g. `exports/vae/1`).
+            overwrite: whether to replace an existing export at `path`.
+
+        Returns:
+            The absolute path written, as a `str`.
+        """
+        from kgen.export import export_model
+
+        return export_model(
+            self,
+            path,
+            signatures=self._export_signatures(),
+            serving_default=self.serving_default_signature,
+            overwrite=overwrite,
+        )
 
     def compile_from_config(self, config):
         """Recompiles a loaded model as it was compiled when saved, optimizer state included."""
