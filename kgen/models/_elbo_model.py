@@ -15,17 +15,21 @@ shape of its examples) and `_step_loss_terms` (its model, and how it draws
 the step's noise for this replica's rows of the global batch).
 """
 
+import math
+
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from kgen import _validation
 from kgen.models import _model
+from kgen.models import _protocols
 from kgen.models import _replicas
 
 tfd = tfp.distributions
 
 
-class ELBOModel(_model.Model):
+class ELBOModel(_model.Model, _protocols.LowerBoundModel):
     """`kgen.models._model.Model` trained on the negative ELBO, with its three metrics.
 
     Metrics, in this order, each in nats per example averaged over the
@@ -39,7 +43,7 @@ class ELBOModel(_model.Model):
     the gradients and metrics are those of the whole batch on one device.
 
     The prior is the standard normal over the subclass's `latent_dim`
-    units. A subclass defines two methods:
+    units. A subclass defines three methods:
 
     - `_standardize_x(x)`: `x` as a float tensor `(batch_size,
       *example_shape)`, its shape checked;
@@ -49,7 +53,10 @@ class ELBOModel(_model.Model):
       this replica's rows with `share.rows` (`share` is the step's
       `_replicas.Share`). Returns `(loss, reconstruction, kl)`: `loss` the
       scalar mean of `reconstruction + beta * kl`, the two others per
-      example, shape `(batch_size,)`, in nats.
+      example, shape `(batch_size,)`, in nats;
+    - `_log_importance_weights(x, num_samples)`: `log w_k = log p(x, z_k) -
+      log q(z_k | x)` for `K = num_samples` draws `z_k ~ q(z | x)`, shape
+      `(K, batch_size)`, for `log_likelihood`.
 
     Attributes:
         loss_tracker, reconstruction_tracker, kl_tracker: the
@@ -80,6 +87,49 @@ class ELBOModel(_model.Model):
             tfd.Normal(loc=zeros, scale=keras.ops.ones_like(zeros)),
             reinterpreted_batch_ndims=1,
         )
+
+    def log_likelihood(self, x, num_samples=1000, batch_size=100, chunk_size=100):
+        """Per-example importance-weighted estimate of `log p(x)`, in nats.
+
+        The IWAE bound (Burda et al., arXiv 1509.00519) with `K = num_samples`
+        draws `z_k` from the model's posterior `q(z | x)` (DRAW: of the
+        whole sequence `z_1..z_T`):
+
+        ```
+        log p(x) >= L_K(x) = E[ log (1/K) sum_k w_k ],
+        log w_k = log p(x | z_k) + log p(z_k) - log q(z_k | x)
+        ```
+
+        `L_1` is the ELBO, `L_K` grows with `K` and tends to `log p(x)`. The
+        mean is taken in log space with log-sum-exp, accumulated over chunks
+        of `chunk_size` draws, so memory does not grow with `K`. The noise
+        comes from the model's `SeedGenerator`.
+
+        Args:
+            x: array of shape `(num_examples, *example_shape)`.
+            num_samples: int >= 1, `K`.
+            batch_size: int >= 1, examples per step.
+            chunk_size: int >= 1, draws per step. One step runs the model on
+                `batch_size * chunk_size` copies of the examples.
+
+        Returns:
+            A tensor of shape `(num_examples,)`.
+        """
+        num_samples = _validation.positive_int("num_samples", num_samples)
+        batch_size = _validation.positive_int("batch_size", batch_size)
+        chunk_size = _validation.positive_int("chunk_size", chunk_size)
+        x = self._standardize_x(x)
+        log_weights = tf.function(self._log_importance_weights, reduce_retracing=True)
+        results = []
+        for start in range(0, x.shape[0], batch_size):
+            x_batch = x[start : start + batch_size]
+            total = None
+            for k_start in range(0, num_samples, chunk_size):
+                k = min(chunk_size, num_samples - k_start)
+                chunk = keras.ops.logsumexp(log_weights(x_batch, k), axis=0)
+                total = chunk if total is None else keras.ops.logaddexp(total, chunk)
+            results.append(total - math.log(num_samples))
+        return keras.ops.concatenate(results, axis=0)
 
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)

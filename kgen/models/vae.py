@@ -21,13 +21,13 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from kgen.export import export_model
+from kgen import _validation
 from kgen.layers import IndependentBernoulli
 from kgen.layers import IndependentGaussian
 from kgen.layers import IndependentNormal
 from kgen.models import _elbo_model
 from kgen.models import _networks
-from kgen.models import _replicas
+from kgen.models import _protocols
 
 tfd = tfp.distributions
 
@@ -35,12 +35,8 @@ _ARCHITECTURES = ("dense", "conv")
 _LIKELIHOODS = ("bernoulli", "gaussian")
 
 
-def _is_positive_int(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
 @keras.saving.register_keras_serializable(package="kgen")
-class VAE(_elbo_model.ELBOModel):
+class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
     """Variational autoencoder trained by maximising the ELBO.
 
     Mathematical details:
@@ -127,6 +123,13 @@ class VAE(_elbo_model.ELBOModel):
         Higgins et al., "beta-VAE", ICLR 2017.
     """
 
+    # XLA on every device, the CPU included (Keras' "auto" uses it only with
+    # a GPU): it fuses the sampling, the log-probabilities, the KL and the
+    # update around the matrix products (benchmarks/vae_mnist.py, in
+    # benchmarks/RESULTS.md). Under several replicas it is off (`_replicas`).
+    default_jit_compile = True
+    serving_default_signature = "reconstruct"
+
     def __init__(
         self,
         input_shape,
@@ -142,41 +145,13 @@ class VAE(_elbo_model.ELBOModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        try:
-            shape = tuple(input_shape)
-        except TypeError:
-            shape = ()
-        if not shape or not all(_is_positive_int(d) for d in shape):
-            raise ValueError(
-                "`input_shape` must be a non-empty tuple of positive ints. "
-                f"Received: input_shape={input_shape!r}"
-            )
-        if not _is_positive_int(latent_dim):
-            raise ValueError(
-                f"`latent_dim` must be an int >= 1. Received: latent_dim={latent_dim!r}"
-            )
-        if architecture not in _ARCHITECTURES:
-            raise ValueError(
-                f"`architecture` must be one of {_ARCHITECTURES}. "
-                f"Received: architecture={architecture!r}"
-            )
-        if likelihood not in _LIKELIHOODS:
-            raise ValueError(
-                f"`likelihood` must be one of {_LIKELIHOODS}. "
-                f"Received: likelihood={likelihood!r}"
-            )
-        if isinstance(beta, bool) or not (
-            isinstance(beta, (int, float)) and beta >= 0
-        ):
-            raise ValueError(f"`beta` must be a float >= 0. Received: beta={beta!r}")
-        units = tuple(hidden_units)
-        if not all(_is_positive_int(u) for u in units):
-            raise ValueError(
-                "`hidden_units` must be a tuple of positive ints. "
-                f"Received: hidden_units={hidden_units!r}"
-            )
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
+        shape = _validation.shape("input_shape", input_shape)
+        latent_dim = _validation.positive_int("latent_dim", latent_dim)
+        _validation.choice("architecture", architecture, _ARCHITECTURES)
+        _validation.choice("likelihood", likelihood, _LIKELIHOODS)
+        beta = _validation.non_negative_number("beta", beta)
+        units = _validation.positive_ints("hidden_units", hidden_units, allow_empty=True)
+        seed = self._init_seed(seed)
         for name, network in (("encoder", encoder), ("decoder", decoder)):
             if network is not None and not isinstance(network, keras.layers.Layer):
                 raise ValueError(
@@ -191,8 +166,6 @@ class VAE(_elbo_model.ELBOModel):
         self.beta = float(beta)
         self.hidden_units = units
         self.analytic_kl = bool(analytic_kl)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
 
         if likelihood == "bernoulli":
             likelihood_layer = IndependentBernoulli(shape, name="likelihood")
@@ -225,44 +198,6 @@ class VAE(_elbo_model.ELBOModel):
         self.posterior_layer.build((None, 2 * latent_dim))
         self.likelihood_layer.build((None, params_size))
         self.built = True
-
-    def compile(self, optimizer="adam", jit_compile=None, steps_per_execution=None, **kwargs):
-        """Configures training as `keras.Model.compile`, with faster defaults.
-
-        Two defaults differ from Keras', both for speed, neither for the
-        mathematics:
-
-        - `jit_compile=None` means `True` on one device: the train and test
-          steps are compiled with XLA on every device, the CPU included
-          (Keras' `"auto"` turns XLA on only with a GPU). XLA fuses the
-          sampling, the log-probabilities, the KL and the optimizer's update
-          around the matrix products.
-        - `steps_per_execution=None` means 8 on one device: `fit` runs 8
-          steps per call of its compiled function, which amortises Keras'
-          per-step Python work (callbacks then see every 8th batch;
-          epoch-level callbacks and the progress bar are unaffected in
-          substance).
-
-        Under a `tf.distribute` strategy with several replicas (model
-        created and compiled inside `strategy.scope()`) both mean `False`
-        and 1, and asking for XLA or more steps per execution falls back to
-        them with a warning: Keras 3 cannot run either there (see
-        `kgen/models/_replicas.py`).
-
-        `benchmarks/vae_mnist.py` measures both against a plain Keras VAE.
-        Pass `jit_compile=False` (or `"auto"`) and `steps_per_execution=1`
-        for Keras' behaviour, e.g. with custom layers XLA cannot compile or
-        with callbacks that must see every batch.
-        """
-        jit_compile, steps_per_execution = _replicas.compile_options(
-            self, jit_compile, steps_per_execution, default_jit=True
-        )
-        super().compile(
-            optimizer=optimizer,
-            jit_compile=jit_compile,
-            steps_per_execution=steps_per_execution,
-            **kwargs,
-        )
 
     # The model's distributions (the prior is `ELBOModel.prior`).
 
@@ -326,14 +261,8 @@ class VAE(_elbo_model.ELBOModel):
         Returns:
             A tensor of shape `(num_samples, *input_shape)`.
         """
-        if not _is_positive_int(num_samples):
-            raise ValueError(
-                "`num_samples` must be an int >= 1. "
-                f"Received: num_samples={num_samples!r}"
-            )
-        seed_generator = (
-            self.seed_generator if seed is None else keras.random.SeedGenerator(seed)
-        )
+        num_samples = _validation.positive_int("num_samples", num_samples)
+        seed_generator = self._seed_generator_for(seed)
         z = keras.random.normal(
             (num_samples, self.latent_dim),
             dtype=self.compute_dtype,
@@ -362,8 +291,7 @@ class VAE(_elbo_model.ELBOModel):
         Returns:
             A tensor of shape `(steps, *input_shape)`.
         """
-        if not (_is_positive_int(steps) and steps >= 2):
-            raise ValueError(f"`steps` must be an int >= 2. Received: steps={steps!r}")
+        steps = _validation.integer("steps", steps, minimum=2)
         ends = [
             keras.ops.reshape(
                 keras.ops.convert_to_tensor(x, dtype=self.compute_dtype),
@@ -393,54 +321,11 @@ class VAE(_elbo_model.ELBOModel):
         reconstruction, kl = self._elbo_terms(self._standardize_x(x))
         return -(reconstruction + kl)
 
-    def log_likelihood(self, x, num_samples=1000, batch_size=100, chunk_size=100):
-        """Per-example importance-weighted estimate of `log p(x)`, in nats.
-
-        The IWAE bound (Burda et al., arXiv 1509.00519) with `K = num_samples`:
-
-        ```
-        log p(x) >= L_K(x) = E[ log (1/K) sum_k p(x, z_k) / q(z_k|x) ],
-        z_1..z_K ~ q(z|x)
-        ```
-
-        `L_1` is the ELBO, `L_K` grows with `K` and tends to `log p(x)`. The
-        average is taken in log space with log-sum-exp, accumulated over
-        chunks of `chunk_size` samples, so memory does not grow with `K`.
-
-        Args:
-            x: array of shape `(num_examples, *input_shape)`.
-            num_samples: int >= 1, `K`.
-            batch_size: int >= 1, examples per step.
-            chunk_size: int >= 1, importance samples per step. One step holds
-                about `batch_size * chunk_size * prod(input_shape)` floats.
-
-        Returns:
-            A tensor of shape `(num_examples,)`.
-        """
-        for name, value in (
-            ("num_samples", num_samples),
-            ("batch_size", batch_size),
-            ("chunk_size", chunk_size),
-        ):
-            if not _is_positive_int(value):
-                raise ValueError(
-                    f"`{name}` must be an int >= 1. Received: {name}={value!r}"
-                )
-        x = self._standardize_x(x)
-        log_weights = tf.function(self._log_importance_weights, reduce_retracing=True)
-        results = []
-        for start in range(0, x.shape[0], batch_size):
-            x_batch = x[start : start + batch_size]
-            total = None
-            for k_start in range(0, num_samples, chunk_size):
-                k = min(chunk_size, num_samples - k_start)
-                chunk = keras.ops.logsumexp(log_weights(x_batch, k), axis=0)
-                total = chunk if total is None else keras.ops.logaddexp(total, chunk)
-            results.append(total - math.log(num_samples))
-        return keras.ops.concatenate(results, axis=0)
-
     def _log_importance_weights(self, x, num_samples):
-        """`log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)`: shape `(K, batch)`."""
+        """`log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)`, `z_k ~ q(z|x)`: shape `(K, batch)`.
+
+        The importance weights of `ELBOModel.log_likelihood` (IWAE).
+        """
         posterior = self.encode(x)
         z = self._reparameterized_sample(posterior, num_samples)  # (K, B, latent)
         # The decoder sees K * B examples: sample k of example b is row k * B + b,
@@ -533,10 +418,8 @@ class VAE(_elbo_model.ELBOModel):
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
 
-    def export(self, path, overwrite=False):
-        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
-
-        Signatures (inputs -> dict of outputs):
+    def _export_signatures(self):
+        """The SavedModel's signatures (inputs -> dict of outputs), for `export`.
 
         - `encode`: `x` float32 `(None, *input_shape)` ->
           `mean`, `stddev`: float32 `(None, latent_dim)`, of `q(z|x)`.
@@ -549,14 +432,6 @@ class VAE(_elbo_model.ELBOModel):
         - `reconstruct` (also `serving_default`): `x` float32
           `(None, *input_shape)` -> `reconstruction`: float32
           `(None, *input_shape)`, as `VAE.reconstruct`.
-
-        Args:
-            path: the SavedModel folder to create (for TF Serving, ending in
-                a version number, e.g. `exports/vae/1`).
-            overwrite: whether to replace an existing export at `path`.
-
-        Returns:
-            The absolute path written, as a `str`.
         """
         x_spec = tf.TensorSpec((None, *self.input_shape), tf.float32, name="x")
 
@@ -585,18 +460,7 @@ class VAE(_elbo_model.ELBOModel):
         def reconstruct(x):
             return {"reconstruction": self.reconstruct(x)}
 
-        return export_model(
-            self,
-            path,
-            signatures={
-                "encode": encode,
-                "decode": decode,
-                "sample": sample,
-                "reconstruct": reconstruct,
-            },
-            serving_default="reconstruct",
-            overwrite=overwrite,
-        )
+        return {"encode": encode, "decode": decode, "sample": sample, "reconstruct": reconstruct}
 
 
 def _check_output_size(name, network, input_shape, size):
