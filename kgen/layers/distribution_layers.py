@@ -91,7 +91,8 @@ class IndependentNormal(_DistributionLayer):
     zero so that `log_prob` stays finite on data the model fits exactly.
 
     Args:
-        event_shape: int or tuple of ints, the shape of one draw `x`.
+        event_shape: int or tuple of ints (NumPy integers and 0-d integer
+            arrays or tensors too, as TFP takes them), the shape of one draw `x`.
         epsilon: float >= 0, the smallest possible scale.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
@@ -153,7 +154,8 @@ class IndependentBernoulli(_DistributionLayer):
     [0, 1] (the usual, if not normalised, likelihood for MNIST-like images).
 
     Args:
-        event_shape: int or tuple of ints, the shape of one draw `x`.
+        event_shape: int or tuple of ints (NumPy integers and 0-d integer
+            arrays or tensors too, as TFP takes them), the shape of one draw `x`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Input shape:
@@ -192,7 +194,8 @@ class IndependentGaussian(_DistributionLayer):
     `IndependentNormal` when the network should predict the scales.
 
     Args:
-        event_shape: int or tuple of ints, the shape of one draw `x`.
+        event_shape: int or tuple of ints (NumPy integers and 0-d integer
+            arrays or tensors too, as TFP takes them), the shape of one draw `x`.
         scale: positive float, or `"learned"`.
         initial_scale: positive float, the starting value of a learned scale.
         epsilon: float >= 0, the smallest possible learned scale.
