@@ -11,8 +11,10 @@ integer) and every refusal reads the same:
 
 Each function returns the value converted to a plain Python type (an
 `int`, a `float`, a tuple of ints), so the caller stores what it checked,
-and raises `ValueError` otherwise. The module imports NumPy only: the CLI
-uses it before TensorFlow is loaded.
+and raises `ValueError` otherwise. `as_int` and `as_number` convert
+without raising, for callers that accept something else too (a number or
+`"learned"`); `fail` raises the common message for such checks. The module
+imports NumPy only: the CLI uses it before TensorFlow is loaded.
 """
 
 import math
@@ -21,23 +23,36 @@ import numbers
 import numpy as np
 
 
-def _fail(name, expectation, value):
+def fail(name, expectation, value):
+    """Raises the project's one message for a check the functions below do not cover.
+
+    E.g. `fail("scale", 'a positive number or "learned"', scale)` raises
+    "`scale` must be a positive number or "learned". Received: scale=...".
+
+    Raises:
+        ValueError: always.
+    """
     raise ValueError(f"`{name}` must be {expectation}. Received: {name}={value!r}")
 
 
 def _as_scalar(value):
-    """`value` as a NumPy scalar if it is a number or a 0-d array or tensor, else None."""
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (numbers.Number, np.generic)):
-        return value
-    if getattr(value, "shape", None) is not None and tuple(value.shape) == ():
+    """`value` as a number if it is one or a 0-d array or tensor holding one, else None.
+
+    Booleans, dates and time spans (NumPy's `timedelta64` is an integer
+    subtype) are not numbers here.
+    """
+    scalar = value
+    if not isinstance(value, (numbers.Number, np.generic)):
         try:
+            if tuple(value.shape) != ():
+                return None
             array = np.asarray(value)  # an eager tensor or a 0-d array
-        except Exception:  # a symbolic tensor has no value to check
+        except Exception:  # no shape, an unknown rank, or a symbolic tensor's missing value
             return None
-        return array[()] if array.shape == () else None
-    return None
+        scalar = array[()] if array.shape == () else None
+    if isinstance(scalar, (bool, np.bool_, np.datetime64, np.timedelta64)):
+        return None
+    return scalar
 
 
 def as_int(value):
@@ -47,7 +62,7 @@ def as_int(value):
     (`4.0`): a count written as a float is more often a mistake than not.
     """
     scalar = _as_scalar(value)
-    if scalar is None or isinstance(scalar, (bool, np.bool_)):
+    if scalar is None:
         return None
     if isinstance(scalar, numbers.Integral) or (
         isinstance(scalar, np.generic) and np.issubdtype(scalar.dtype, np.integer)
@@ -82,7 +97,7 @@ def integer(name, value, minimum=None, maximum=None):
     if result is None or (minimum is not None and result < minimum) or (
         maximum is not None and result > maximum
     ):
-        _fail(name, expectation, value)
+        fail(name, expectation, value)
     return result
 
 
@@ -103,7 +118,7 @@ def optional_int(name, value, minimum=None):
     result = as_int(value)
     if result is None or (minimum is not None and result < minimum):
         bound = "" if minimum is None else f" >= {minimum}"
-        _fail(name, f"None or an int{bound}", value)
+        fail(name, f"None or an int{bound}", value)
     return result
 
 
@@ -113,22 +128,34 @@ def seed(value, name="seed"):
         return None
     result = as_int(value)
     if result is None:
-        _fail(name, "None or an int", value)
+        fail(name, "None or an int", value)
     return result
 
 
+def _as_ints(values):
+    """`values` as a tuple of ints if it is a sequence or 1-d array of integers, else None."""
+    if isinstance(values, (tuple, list)):
+        items = values
+    else:
+        try:
+            if len(tuple(values.shape)) != 1:
+                return None
+            items = list(np.asarray(values))  # a 1-d array or eager tensor
+        except Exception:  # no shape, an unknown rank, or a symbolic tensor
+            return None
+    converted = tuple(as_int(v) for v in items)
+    return None if None in converted else converted
+
+
 def positive_ints(name, values, allow_empty=False):
-    """A sequence of integers >= 1 (layer widths, a shape), as a tuple of ints."""
-    result = None
-    if isinstance(values, (tuple, list)) or (
-        isinstance(values, np.ndarray) and values.ndim == 1
-    ):
-        converted = tuple(as_int(v) for v in values)
-        if all(v is not None and v >= 1 for v in converted) and (converted or allow_empty):
-            result = converted
-    if result is None:
+    """A sequence of integers >= 1 (layer widths, a shape), as a tuple of ints.
+
+    A tuple, a list, a 1-d integer array or a 1-d integer tensor.
+    """
+    result = _as_ints(values)
+    if result is None or any(v < 1 for v in result) or not (result or allow_empty):
         kind = "a tuple of ints >= 1" if allow_empty else "a non-empty tuple of ints >= 1"
-        _fail(name, kind, values)
+        fail(name, kind, values)
     return result
 
 
@@ -137,41 +164,68 @@ def shape(name, value, rank=None):
 
     Args:
         name: the argument's name.
-        value: a tuple or list of sizes (NumPy integers accepted).
+        value: a tuple, a list or a 1-d integer array of sizes (NumPy
+            integers accepted).
         rank: an int or a tuple of allowed ranks, or None for any rank >= 1.
 
     Returns:
         The shape as a tuple of Python ints.
     """
     ranks = (rank,) if isinstance(rank, int) else rank
-    result = None
-    if isinstance(value, (tuple, list)):
-        converted = tuple(as_int(v) for v in value)
-        if converted and all(v is not None and v >= 1 for v in converted):
-            if ranks is None or len(converted) in ranks:
-                result = converted
-    if result is None:
+    result = _as_ints(value)
+    if (
+        not result
+        or any(v < 1 for v in result)
+        or (ranks is not None and len(result) not in ranks)
+    ):
         if ranks is None:
             expectation = "a non-empty tuple of ints >= 1"
         else:
             words = " or ".join(str(r) for r in ranks)
             expectation = f"a tuple of {words} ints >= 1"
-        _fail(name, expectation, value)
+        fail(name, expectation, value)
     return result
 
 
 def event_size_or_shape(name, value):
-    """An event size or shape: an integer >= 1 becomes `(n,)`; a shape stays a tuple."""
+    """An event size or shape: an integer >= 1 becomes `(n,)`; a shape stays a tuple.
+
+    As `tfp.distributions` accepts them: a Python or NumPy integer, a 0-d
+    integer array or tensor (e.g. `np.prod((28, 28))`), or a tuple, list or
+    1-d integer array of sizes.
+    """
     size = as_int(value)
-    if size is not None:
-        if size < 1:
-            _fail(name, "a positive int or a non-empty tuple of positive ints", value)
-        return (size,)
-    if isinstance(value, (tuple, list)):
-        converted = tuple(as_int(v) for v in value)
-        if converted and all(v is not None and v >= 1 for v in converted):
-            return converted
-    _fail(name, "a positive int or a non-empty tuple of positive ints", value)
+    result = (size,) if size is not None else _as_ints(value)
+    if not result or any(v < 1 for v in result):
+        fail(name, "a positive int or a non-empty tuple of positive ints", value)
+    return result
+
+
+def as_number(value):
+    """`value` as a finite Python float if it is a real number (or a 0-d array or tensor of one), else None.
+
+    Booleans, complex numbers, NaN and infinities are not accepted.
+    """
+    scalar = _as_scalar(value)
+    if scalar is None or not (
+        isinstance(scalar, numbers.Real)
+        or (isinstance(scalar, np.generic) and np.issubdtype(scalar.dtype, np.number)
+            and not np.issubdtype(scalar.dtype, np.complexfloating))
+    ):
+        return None
+    try:
+        result = float(scalar)
+    except OverflowError:  # an int beyond the float range
+        return None
+    return result if math.isfinite(result) else None
+
+
+def _in_range(value, minimum, maximum, exclusive_minimum, exclusive_maximum):
+    if minimum is not None and (value <= minimum if exclusive_minimum else value < minimum):
+        return False
+    if maximum is not None and (value >= maximum if exclusive_maximum else value > maximum):
+        return False
+    return True
 
 
 def number(name, value, minimum=None, maximum=None, exclusive_minimum=False,
@@ -187,22 +241,22 @@ def number(name, value, minimum=None, maximum=None, exclusive_minimum=False,
     Returns:
         `value` as a Python `float`.
     """
-    scalar = _as_scalar(value)
-    result = None
-    if scalar is not None and (
-        isinstance(scalar, numbers.Real)
-        or (isinstance(scalar, np.generic) and np.issubdtype(scalar.dtype, np.number)
-            and not np.issubdtype(scalar.dtype, np.complexfloating))
-    ):
-        result = float(scalar)
-        if not math.isfinite(result):
-            result = None
-        elif minimum is not None and (result <= minimum if exclusive_minimum else result < minimum):
-            result = None
-        elif maximum is not None and (result >= maximum if exclusive_maximum else result > maximum):
-            result = None
-    if result is None:
-        _fail(name, _range_words(minimum, maximum, exclusive_minimum, exclusive_maximum), value)
+    bounds = (minimum, maximum, exclusive_minimum, exclusive_maximum)
+    result = as_number(value)
+    if result is None or not _in_range(result, *bounds):
+        fail(name, _range_words(*bounds), value)
+    return result
+
+
+def optional_number(name, value, minimum=None, maximum=None, exclusive_minimum=False,
+                    exclusive_maximum=False):
+    """None, or a number as `number` checks it ("None or a positive number")."""
+    if value is None:
+        return None
+    bounds = (minimum, maximum, exclusive_minimum, exclusive_maximum)
+    result = as_number(value)
+    if result is None or not _in_range(result, *bounds):
+        fail(name, f"None or {_range_words(*bounds)}", value)
     return result
 
 
@@ -235,15 +289,51 @@ def probability(name, value):
     return number(name, value, minimum=0.0, maximum=1.0)
 
 
+def interval(name, value):
+    """A pair `(low, high)` of finite numbers with `low < high` (axis limits, a value range).
+
+    Returns:
+        `(low, high)` as two Python floats.
+    """
+    result = None
+    if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1):
+        if len(value) == 2:
+            low, high = (as_number(v) for v in value)
+            if low is not None and high is not None and low < high:
+                result = (low, high)
+    if result is None:
+        fail(name, "a pair (low, high) of finite numbers with low < high", value)
+    return result
+
+
 def choice(name, value, choices):
-    """One of `choices` (compared with ==); returns `value`."""
-    if not any(isinstance(value, type(c)) and value == c for c in choices):
-        _fail(name, f"one of {tuple(choices)!r}", value)
-    return value
+    """One of `choices`; returns the matching choice itself.
+
+    Strings and other values match by type and `==`; an integer choice
+    matches any integer `as_int` accepts (so `np.int64(2)` among `(1, 2)`
+    returns `2`), a bool choice only a bool, None only None. A None among the
+    choices reads "None or one of (...)" in the message.
+    """
+    for option in choices:
+        if option is None:
+            matched = value is None
+        elif isinstance(option, bool):
+            matched = isinstance(value, (bool, np.bool_)) and bool(value) == option
+        elif isinstance(option, numbers.Integral):
+            matched = as_int(value) == option
+        else:
+            matched = isinstance(value, type(option)) and value == option
+        if matched:
+            return option
+    others = tuple(option for option in choices if option is not None)
+    expectation = f"one of {others!r}"
+    if len(others) < len(choices):
+        expectation = f"None or {expectation}"
+    fail(name, expectation, value)
 
 
 def boolean(name, value):
     """A bool (NumPy's included), as a Python `bool`."""
     if not isinstance(value, (bool, np.bool_)):
-        _fail(name, "a bool", value)
+        fail(name, "a bool", value)
     return bool(value)

@@ -18,6 +18,7 @@ import tensorflow as tf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from kgen import _validation
 from kgen import diagnostics
 from kgen import plotting
 from kgen.checkpointing import AtomicBackupAndRestore  # noqa: F401  (re-exported)
@@ -105,35 +106,17 @@ class GenerativePictures(keras.callbacks.Callback):
         value_range=(0.0, 1.0),
     ):
         super().__init__()
-        for name, value in (
-            ("num_samples", num_samples),
-            ("every", every),
-            ("num_reconstructions", num_reconstructions),
-            ("manifold_size", manifold_size),
-            ("scale", 1 if scale is None else scale),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-        if curves not in _CURVES:
-            raise ValueError(f"`curves` must be one of {_CURVES}. Received: curves={curves!r}")
-        try:
-            low, high = (float(v) for v in value_range)
-        except (TypeError, ValueError):
-            low = high = float("nan")
-        if not low < high:
-            raise ValueError(
-                f"`value_range` must be a pair (low, high) with low < high. Received: value_range={value_range!r}"
-            )
-        self.value_range = (low, high)
+        self.num_samples = _validation.positive_int("num_samples", num_samples)
+        self.seed = _validation.seed(seed)
+        self.every = _validation.positive_int("every", every)
+        num_reconstructions = _validation.positive_int("num_reconstructions", num_reconstructions)
+        self.manifold_size = _validation.positive_int("manifold_size", manifold_size)
+        self.scale = _validation.optional_int("scale", scale, minimum=1)
+        self.curves = _validation.choice("curves", curves, _CURVES)
+        self.value_range = _validation.interval("value_range", value_range)
         self.out_dir = os.fspath(out_dir)
         self.x_val = None if x_val is None else np.asarray(x_val)[:num_reconstructions]
-        self.num_samples = int(num_samples)
-        self.seed = seed
-        self.every = int(every)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
-        self.manifold_size = int(manifold_size)
-        self.scale = scale
-        self.curves = curves
         self.history = {}
         self._writer = None
 
@@ -300,10 +283,10 @@ class ModeCoverageCallback(keras.callbacks.Callback):
             raise ValueError(
                 f"`centers` must be a non-empty array of shape [K, 2]. Received: centers.shape={centers.shape}"
             )
-        if not (np.isscalar(std) and np.isfinite(std) and std > 0):
-            raise ValueError(f"`std` must be a positive float. Received: std={std!r}")
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-            raise ValueError(f"`num_samples` must be a positive integer. Received: num_samples={num_samples!r}")
+        std = _validation.positive_number("std", std)
+        num_samples = _validation.positive_int("num_samples", num_samples)
+        seed = _validation.seed(seed)
+        min_count = _validation.optional_number("min_count", min_count, minimum=0, exclusive_minimum=True)
         if real_points is None:
             rng = np.random.default_rng(seed)
             modes = rng.integers(len(centers), size=num_samples)
@@ -314,8 +297,8 @@ class ModeCoverageCallback(keras.callbacks.Callback):
                 f"`real_points` must have shape [N, 2]. Received: real_points.shape={real_points.shape}"
             )
         self.centers = centers
-        self.std = float(std)
-        self.num_samples = int(num_samples)
+        self.std = std
+        self.num_samples = num_samples
         self.seed = seed
         self.out_dir = None if out_dir is None else os.fspath(out_dir)
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)

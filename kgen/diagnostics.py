@@ -25,6 +25,8 @@ import typing
 
 import numpy as np
 
+from kgen import _validation
+
 _HIGH_QUALITY_STDS = 3.0
 _MIN_FRACTION_OF_EXPECTED = 0.2  # PacGAN's rule: 20 of the expected 100 per mode
 
@@ -96,13 +98,11 @@ def mode_coverage(samples, centers, std, min_count=None):
             f"`centers` must be a non-empty array of shape [K, {samples.shape[1]}] "
             f"(the dimension of `samples`). Received: centers.shape={centers.shape}"
         )
-    if not (np.isscalar(std) and np.isfinite(std) and std > 0):
-        raise ValueError(f"`std` must be a positive float. Received: std={std!r}")
+    std = _validation.positive_number("std", std)
+    min_count = _validation.optional_number("min_count", min_count, minimum=0, exclusive_minimum=True)
     num_samples, num_modes = samples.shape[0], centers.shape[0]
     if min_count is None:
         min_count = max(1.0, _MIN_FRACTION_OF_EXPECTED * num_samples / num_modes)
-    elif not (np.isscalar(min_count) and min_count > 0):
-        raise ValueError(f"`min_count` must be a positive number. Received: min_count={min_count!r}")
 
     # Squared distances [n, K]; comparing squares avoids a square root at the
     # boundary, so a point exactly 3 std away (e.g. 1.5 from a centre with

@@ -22,6 +22,8 @@ what is shared, what is per replica, and how to set up several hosts.
 
 import tensorflow as tf
 
+from kgen import _validation
+
 STRATEGIES = ("mirrored", "multiworker")
 
 
@@ -55,8 +57,7 @@ def make_strategy(name=None, devices=None):
         ValueError: for an unknown `name`, or `devices` with another
             strategy than `"mirrored"`.
     """
-    if name is not None and name not in STRATEGIES:
-        raise ValueError(f"`name` must be None or one of {STRATEGIES}. Received: name={name!r}")
+    name = _validation.choice("name", name, (None, *STRATEGIES))
     if devices is not None and name != "mirrored":
         raise ValueError(
             f"`devices` can only be given with name='mirrored'. Received: name={name!r}, devices={devices!r}"

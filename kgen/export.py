@@ -57,6 +57,8 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from kgen import _validation
+
 _SIGNATURE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SERVING_DEFAULT = "serving_default"
 
@@ -116,7 +118,8 @@ def export_model(model, path, signatures, serving_default=None, overwrite=False)
     loaded.signatures["predict"](x=tf.zeros([1, 3]))["y"]
     ```
     """
-    _validate(model, path, signatures, serving_default, overwrite)
+    _validate(model, path, signatures, serving_default)
+    overwrite = _validation.boolean("overwrite", overwrite)
     path = os.path.abspath(os.fspath(path))
     if serving_default is None and _SERVING_DEFAULT not in signatures:
         serving_default = next(iter(signatures))
@@ -139,7 +142,7 @@ def export_model(model, path, signatures, serving_default=None, overwrite=False)
     return path
 
 
-def _validate(model, path, signatures, serving_default, overwrite):
+def _validate(model, path, signatures, serving_default):
     if not isinstance(model, keras.layers.Layer):
         raise ValueError(
             "`model` must be a `keras.Layer` or `keras.Model`. "
@@ -183,15 +186,7 @@ def _validate(model, path, signatures, serving_default, overwrite):
                 f"has a {_SERVING_DEFAULT!r} entry. "
                 f"Received: serving_default={serving_default!r}"
             )
-        if serving_default not in signatures:
-            raise ValueError(
-                "`serving_default` must be None or one of "
-                f"{sorted(signatures)}. Received: serving_default={serving_default!r}"
-            )
-    if not isinstance(overwrite, bool):
-        raise ValueError(
-            f"`overwrite` must be a bool. Received: overwrite={overwrite!r}"
-        )
+        _validation.choice("serving_default", serving_default, (None, *sorted(signatures)))
 
 
 def _exists_error(path):

@@ -28,6 +28,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from kgen import _validation
+
 
 def image_grid(images, ncols=None, pad=1, pad_value=1.0, scale=1):
     """Tiles a batch of images into one picture.
@@ -65,8 +67,10 @@ def image_grid(images, ncols=None, pad=1, pad_value=1.0, scale=1):
             "`images` must be a non-empty array of shape [N, H, W, C] or "
             f"[N, H, W]. Received: images.shape={images.shape}"
         )
-    if not isinstance(scale, (int, np.integer)) or scale < 1:
-        raise ValueError(f"`scale` must be a positive integer. Received: scale={scale!r}")
+    scale = _validation.positive_int("scale", scale)
+    ncols = None if ncols is None else _validation.positive_int("ncols", ncols)
+    pad = _validation.non_negative_int("pad", pad)
+    pad_value = _validation.number("pad_value", pad_value, minimum=0, maximum=1)
     images = np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)
     n, height, width, channels = images.shape
     if channels not in (1, 3, 4):
@@ -76,11 +80,7 @@ def image_grid(images, ncols=None, pad=1, pad_value=1.0, scale=1):
         )
     if ncols is None:
         ncols = math.ceil(math.sqrt(n))
-    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"`ncols` must be a positive integer. Received: ncols={ncols!r}")
-    if not isinstance(pad, (int, np.integer)) or pad < 0:
-        raise ValueError(f"`pad` must be a non-negative integer. Received: pad={pad!r}")
-    ncols = int(min(ncols, n))
+    ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     grid = np.full(
         (nrows * height + (nrows - 1) * pad, ncols * width + (ncols - 1) * pad, channels),
@@ -120,7 +120,7 @@ def reconstruction_grid(originals, reconstructions, ncols=8, pad=1, scale=1):
             f"reconstructions.shape={reconstructions.shape}"
         )
     n = originals.shape[0]
-    ncols = int(min(ncols, n))
+    ncols = min(_validation.positive_int("ncols", ncols), n)
     nrows = math.ceil(n / ncols)
     blank = np.ones_like(originals[:1])
     tiles = []
@@ -148,11 +148,9 @@ def gaussian_quantile_grid(n=15, low=0.05, high=0.95):
         (top to bottom) has `z[1]` decreasing, column `j` has `z[0]`
         increasing.
     """
-    if not 0.0 < low < high < 1.0:
-        raise ValueError(
-            "`low` and `high` must satisfy 0 < low < high < 1. "
-            f"Received: low={low!r}, high={high!r}"
-        )
+    n = _validation.positive_int("n", n)
+    low = _validation.number("low", low, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
+    high = _validation.number("high", high, minimum=low, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
     normal = statistics.NormalDist()
     values = np.array([normal.inv_cdf(p) for p in np.linspace(low, high, n)])
     z0, z1 = np.meshgrid(values, values[::-1])
@@ -198,6 +196,7 @@ def scatter_image(points, title=None, size=4.0, dpi=100, limits=None):
     points = np.asarray(points, dtype=np.float32)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"`points` must have shape [N, 2]. Received: points.shape={points.shape}")
+    limits = None if limits is None else _validation.interval("limits", limits)
     figure = Figure(figsize=(size, size), dpi=dpi)
     canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -365,9 +364,9 @@ def save_canvas_gif(
     Returns:
         `path`.
     """
-    for name, value in (("frame_ms", frame_ms), ("final_ms", final_ms)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    frame_ms = _validation.positive_int("frame_ms", frame_ms)
+    final_ms = _validation.positive_int("final_ms", final_ms)
+    loop = _validation.non_negative_int("loop", loop)
     tiles = _sequence_tiles(canvases, windows, colors, scale)
     frames = [image_grid(step, ncols=ncols, pad=pad) for step in tiles]
     directory = os.path.dirname(os.fspath(path))
@@ -382,8 +381,8 @@ def save_canvas_gif(
         format="GIF",
         save_all=True,
         append_images=images[1:],
-        duration=[int(frame_ms)] * (len(images) - 1) + [int(final_ms)],
-        loop=int(loop),
+        duration=[frame_ms] * (len(images) - 1) + [final_ms],
+        loop=loop,
     )
     return path
 
@@ -399,9 +398,7 @@ def _sequence_tiles(canvases, windows, colors, scale):
             f"[T, n, H, W]. Received: canvases.shape={canvases.shape}"
         )
     steps, n, height = canvases.shape[:3]
-    scale = auto_scale(height) if scale is None else scale
-    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
-        raise ValueError(f"`scale` must be a positive integer. Received: scale={scale!r}")
+    scale = auto_scale(height) if scale is None else _validation.positive_int("scale", scale)
     tiles = np.repeat(np.repeat(canvases, scale, axis=2), scale, axis=3)
     if windows is None:
         return tiles
@@ -480,11 +477,8 @@ def density_image(log_density_fn, limits=(-4.0, 4.0), resolution=200, points=Non
     Returns:
         `uint8` array `[size * dpi, size * dpi, 3]`.
     """
-    low, high = (float(v) for v in limits)
-    if not low < high:
-        raise ValueError(f"`limits` must be (low, high) with low < high. Received: limits={limits!r}")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
-        raise ValueError(f"`resolution` must be an int >= 2. Received: resolution={resolution!r}")
+    low, high = _validation.interval("limits", limits)
+    resolution = _validation.integer("resolution", resolution, minimum=2)
     step = (high - low) / resolution
     centres = low + step * (np.arange(resolution, dtype=np.float32) + 0.5)
     grid_x, grid_y = np.meshgrid(centres, centres)  # row r has y = centres[r]

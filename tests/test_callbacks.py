@@ -140,17 +140,38 @@ def test_value_range_maps_gan_images_onto_0_1(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"num_samples": 0}, "`num_samples` must be a positive integer"),
-        ({"every": 1.5}, "`every` must be a positive integer"),
-        ({"scale": 0}, "`scale` must be a positive integer"),
-        ({"curves": "loss"}, "`curves` must be one of"),
-        ({"value_range": (1, -1)}, r"`value_range` must be a pair \(low, high\) with low < high"),
-        ({"value_range": 1}, r"`value_range` must be a pair"),
+        ({"num_samples": 0}, r"^`num_samples` must be an int >= 1\. Received: num_samples=0$"),
+        ({"every": 1.5}, r"^`every` must be an int >= 1\. Received: every=1\.5$"),
+        ({"every": True}, r"^`every` must be an int >= 1\. Received: every=True$"),
+        ({"num_reconstructions": -1}, r"^`num_reconstructions` must be an int >= 1\. Received: num_reconstructions=-1$"),
+        ({"manifold_size": 0}, r"^`manifold_size` must be an int >= 1\. Received: manifold_size=0$"),
+        ({"scale": 0}, r"^`scale` must be None or an int >= 1\. Received: scale=0$"),
+        ({"seed": 0.5}, r"^`seed` must be None or an int\. Received: seed=0\.5$"),
+        ({"curves": "loss"}, r"^`curves` must be None or one of \('elbo', 'metrics'\)\. Received: curves='loss'$"),
+        (
+            {"value_range": (1, -1)},
+            r"^`value_range` must be a pair \(low, high\) of finite numbers with low < high\. "
+            r"Received: value_range=\(1, -1\)$",
+        ),
+        ({"value_range": 1}, r"`value_range` must be a pair .* Received: value_range=1$"),
+        ({"value_range": (0, float("nan"))}, r"`value_range` must be a pair .* Received: value_range=\(0, nan\)$"),
     ],
 )
 def test_rejects_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         GenerativePictures(tmp_path, **kwargs)
+
+
+def test_numpy_and_tensor_arguments_are_stored_as_python_numbers(tmp_path):
+    callback = GenerativePictures(
+        tmp_path, num_samples=np.int64(4), every=np.array(2), manifold_size=tf.constant(3),
+        scale=np.int32(2), seed=np.int64(5), value_range=np.array([-1.0, 1.0]),
+    )
+    stored = (callback.num_samples, callback.every, callback.manifold_size, callback.scale, callback.seed)
+    assert stored == (4, 2, 3, 2, 5) and all(type(value) is int for value in stored)
+    assert callback.value_range == (-1.0, 1.0)
+    coverage = ModeCoverageCallback(toy_2d_centers("ring"), np.float32(0.5), num_samples=np.int64(10))
+    assert (coverage.std, coverage.num_samples) == (0.5, 10) and type(coverage.num_samples) is int
 
 
 def test_with_a_real_vae(tmp_path):
@@ -273,8 +294,11 @@ def test_mode_coverage_without_out_dir_writes_nothing(tmp_path, monkeypatch):
     "kwargs, match",
     [
         ({"centers": np.zeros((8, 3))}, r"`centers` must be a non-empty array of shape \[K, 2\]"),
-        ({"std": -1.0}, "`std` must be a positive float"),
-        ({"num_samples": 0}, "`num_samples` must be a positive integer"),
+        ({"std": -1.0}, r"^`std` must be a positive number\. Received: std=-1\.0$"),
+        ({"std": np.zeros(2)}, r"^`std` must be a positive number\. Received: std=array"),
+        ({"num_samples": 0}, r"^`num_samples` must be an int >= 1\. Received: num_samples=0$"),
+        ({"num_samples": 2.5}, r"^`num_samples` must be an int >= 1\. Received: num_samples=2\.5$"),
+        ({"min_count": 0}, r"^`min_count` must be None or a positive number\. Received: min_count=0$"),
         ({"real_points": np.zeros(5)}, r"`real_points` must have shape \[N, 2\]"),
     ],
 )

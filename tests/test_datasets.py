@@ -1,10 +1,12 @@
 """Tests for kgen.datasets: loaders, toy mixtures, binarisation, tf.data."""
 
 import gzip
+import re
 import struct
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from sklearn import datasets as sklearn_datasets
 
 from kgen import datasets
@@ -46,10 +48,19 @@ def test_load_digits_split_is_a_seeded_partition():
     assert not np.array_equal(x_other, x_test)
 
 
-@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, "0.2", True])
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, "0.2", True, float("nan")])
 def test_load_digits_rejects_bad_test_fraction(fraction):
-    with pytest.raises(ValueError, match=r"`test_fraction` must be None or a float"):
+    message = r"^`test_fraction` must be None or a number in \(0, 1\)\. Received: test_fraction="
+    with pytest.raises(ValueError, match=message + re.escape(repr(fraction)) + "$"):
         datasets.load_digits(test_fraction=fraction)
+    with pytest.raises(ValueError, match=r"^`seed` must be None or an int\. Received: seed=0\.5$"):
+        datasets.load_digits(test_fraction=0.2, seed=0.5)
+
+
+def test_load_digits_reads_numpy_and_tensor_arguments():
+    (_, _), (x_test, _) = datasets.load_digits(test_fraction=0.2, seed=3)
+    (_, _), (x_same, _) = datasets.load_digits(test_fraction=np.float32(0.2), seed=np.int64(3))
+    np.testing.assert_array_equal(x_same, x_test)
 
 
 # ---------------------------------------------------------------------------
@@ -333,13 +344,25 @@ def test_toy_2d_seed_and_std():
             {"name": "spiral"},
             r"`name` must be one of \('ring', 'grid'\)\. Received: name='spiral'",
         ),
-        ({"n": 0}, r"`n` must be a positive int\. Received: n=0"),
-        ({"std": -1.0}, r"`std` must be a positive float\. Received: std=-1\.0"),
+        ({"n": 0}, r"`n` must be an int >= 1\. Received: n=0"),
+        ({"n": 10.0}, r"`n` must be an int >= 1\. Received: n=10\.0"),
+        ({"n": True}, r"`n` must be an int >= 1\. Received: n=True"),
+        ({"std": -1.0}, r"`std` must be a positive number\. Received: std=-1\.0"),
+        ({"std": float("inf")}, r"`std` must be a positive number\. Received: std=inf"),
+        ({"seed": "0"}, r"`seed` must be None or an int\. Received: seed='0'"),
     ],
 )
 def test_toy_2d_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         datasets.toy_2d(**kwargs)
+
+
+def test_toy_2d_reads_numpy_and_tensor_sizes():
+    x, modes = datasets.toy_2d("grid", n=np.prod((10, 5)), std=np.float32(0.1), seed=np.int64(1))
+    x_same, _ = datasets.toy_2d("grid", n=tf.constant(50), std=0.1, seed=1)
+    assert x.shape == (50, 2) and modes.shape == (50,)
+    np.testing.assert_allclose(x, x_same, rtol=1e-6)
+    assert datasets.toy_2d_centers(np.str_("ring")).shape == (8, 2)
 
 
 # ---------------------------------------------------------------------------
@@ -387,6 +410,10 @@ def test_binarize_rejects_bad_method_and_range():
         datasets.binarize(np.array([0.0, 255.0]), method="stochastic")
     with pytest.raises(ValueError, match=r"`x` must be an array of numbers\. Received: x of dtype <U3"):
         datasets.binarize("abc")
+    with pytest.raises(ValueError, match=r"^`threshold` must be a finite number\. Received: threshold=nan$"):
+        datasets.binarize(np.zeros(3), threshold=float("nan"))
+    with pytest.raises(ValueError, match=r"^`seed` must be None or an int\. Received: seed=1\.5$"):
+        datasets.binarize(np.zeros(3), "stochastic", seed=1.5)
 
 
 # ---------------------------------------------------------------------------
@@ -432,9 +459,17 @@ def test_as_dataset_shuffle_is_seeded():
 
 
 def test_as_dataset_rejects_bad_arguments():
-    message = r"`batch_size` must be a positive int\. Received: batch_size=0"
-    with pytest.raises(ValueError, match=message):
-        datasets.as_dataset(np.zeros(4), batch_size=0)
+    for batch_size in (0, 2.0, True, "2"):
+        message = rf"^`batch_size` must be an int >= 1\. Received: batch_size={re.escape(repr(batch_size))}$"
+        with pytest.raises(ValueError, match=message):
+            datasets.as_dataset(np.zeros(4), batch_size=batch_size)
+    with pytest.raises(ValueError, match=r"^`seed` must be None or an int\. Received: seed=1\.0$"):
+        datasets.as_dataset(np.zeros(4), seed=1.0)
+    # NumPy integers and scalar tensors are sizes too.
+    batches = list(datasets.as_dataset(np.zeros(4), batch_size=np.int64(3), shuffle=False))
+    assert [len(b) for b in batches] == [3, 1]
+    batches = list(datasets.as_dataset(np.zeros(4), batch_size=tf.constant(2), seed=np.int32(0)))
+    assert [len(b) for b in batches] == [2, 2]
     message = r"`y` must have as many examples as `x` \(4\)\. Received: y with shape"
     with pytest.raises(ValueError, match=message):
         datasets.as_dataset(np.zeros(4), np.zeros(3))

@@ -90,12 +90,23 @@ def test_real_ring_data_covers_every_mode():
         ({"samples": np.zeros((0, 2))}, "`samples` must be a non-empty array"),
         ({"samples": np.zeros(4)}, "`samples` must be a non-empty array"),
         ({"centers": np.zeros((3, 3))}, r"`centers` must be a non-empty array of shape \[K, 2\]"),
-        ({"std": 0.0}, "`std` must be a positive float"),
-        ({"std": float("nan")}, "`std` must be a positive float"),
-        ({"min_count": 0}, "`min_count` must be a positive number"),
+        ({"std": 0.0}, r"^`std` must be a positive number\. Received: std=0\.0$"),
+        ({"std": float("nan")}, r"^`std` must be a positive number\. Received: std=nan$"),
+        ({"std": True}, r"^`std` must be a positive number\. Received: std=True$"),
+        ({"min_count": 0}, r"^`min_count` must be None or a positive number\. Received: min_count=0$"),
+        ({"min_count": "5"}, r"^`min_count` must be None or a positive number\. Received: min_count='5'$"),
     ],
 )
 def test_rejects_bad_arguments(kwargs, match):
     arguments = {"samples": np.zeros((4, 2)), "centers": CENTERS, "std": STD, **kwargs}
     with pytest.raises(ValueError, match=match):
         mode_coverage(**arguments)
+
+
+def test_numpy_scalars_mean_the_same_as_python_numbers():
+    samples = CENTERS[np.arange(20) % 4] + 0.1
+    expected = mode_coverage(samples, CENTERS, STD, min_count=5)
+    coverage = mode_coverage(samples, CENTERS, np.float32(STD), min_count=np.int64(5))
+    assert coverage.modes_covered == expected.modes_covered == 4
+    assert coverage.min_count == 5.0 and type(coverage.min_count) is float
+    assert mode_coverage(samples, CENTERS, np.array(STD), min_count=np.array(6)).modes_covered == 0

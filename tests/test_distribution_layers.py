@@ -157,16 +157,54 @@ def test_symbolic_input_gets_a_clear_error():
         IndependentBernoulli(3)(keras.Input((3,)))
 
 
+@pytest.mark.parametrize(
+    "event_size",
+    [np.prod((28, 28)), np.int32(784), np.array(784), tf.constant(784), (np.int64(28), 28), np.array([28, 28])],
+    ids=["np.prod", "np.int32", "0-d array", "scalar tensor", "tuple of np.int64", "1-d array"],
+)
+def test_event_shape_accepts_what_tfp_accepts(event_size):
+    # `tfd.Independent` and `tfd.Bernoulli` take NumPy integers, 0-d arrays and
+    # scalar tensors as sizes; the layers read them as plain ints so that the
+    # config stays JSON-serialisable.
+    for layer_class in (IndependentBernoulli, IndependentNormal, IndependentGaussian):
+        layer = layer_class(event_size)
+        assert layer.event_shape in ((784,), (28, 28))
+        assert all(type(d) is int for d in layer.event_shape)
+        assert layer_class.params_size(event_size) == layer_class.params_size(layer.event_shape)
+        assert keras.saving.deserialize_keras_object(
+            keras.saving.serialize_keras_object(layer)
+        ).event_shape == layer.event_shape
+    dist = IndependentBernoulli(np.prod((2, 3)))(np.zeros((4, 6), "float32"))
+    assert dist.event_shape == (6,)
+
+
 def test_bad_arguments():
-    match = r"`event_shape` must be .* Received: event_shape="
-    with pytest.raises(ValueError, match=match + "0"):
+    match = (
+        r"^`event_shape` must be a positive int or a non-empty tuple of positive ints\. "
+        r"Received: event_shape="
+    )
+    with pytest.raises(ValueError, match=match + "0$"):
         IndependentNormal(0)
-    with pytest.raises(ValueError, match=match + r"\(\)"):
+    with pytest.raises(ValueError, match=match + r"\(\)$"):
         IndependentBernoulli(())
-    with pytest.raises(ValueError, match=r"`scale` must be .* Received: scale=-1.0"):
+    with pytest.raises(ValueError, match=match + r"True$"):
+        IndependentBernoulli(True)
+    with pytest.raises(ValueError, match=match + r"4\.0$"):
+        IndependentBernoulli.params_size(4.0)
+    with pytest.raises(ValueError, match=r'^`scale` must be a positive number or "learned"\. Received: scale=-1\.0$'):
         IndependentGaussian(3, scale=-1.0)
-    with pytest.raises(ValueError, match=r"`scale` must be .* Received: scale='fixed'"):
+    with pytest.raises(ValueError, match=r'^`scale` must be a positive number or "learned"\. Received: scale=\'fixed\'$'):
         IndependentGaussian(3, scale="fixed")
+    with pytest.raises(ValueError, match=r'`scale` must be .* Received: scale=nan$'):
+        IndependentGaussian(3, scale=float("nan"))
+    with pytest.raises(ValueError, match=r"^`epsilon` must be a number >= 0\. Received: epsilon=-1e-05$"):
+        IndependentNormal(3, epsilon=-1e-5)
+    with pytest.raises(ValueError, match=r"^`epsilon` must be a number >= 0\. Received: epsilon=nan$"):
+        IndependentGaussian(3, epsilon=float("nan"))
+    with pytest.raises(ValueError, match=r"^`initial_scale` must be a number > 0\.01\. Received: initial_scale=0\.01$"):
+        IndependentGaussian(3, scale="learned", initial_scale=0.01, epsilon=0.01)
+    assert IndependentGaussian(3, scale=np.float32(0.5)).scale == 0.5
+    assert type(IndependentGaussian(3, scale=tf.constant(2)).scale) is float
     match = "expected axis -1 of input shape to have value 6"
     with pytest.raises(ValueError, match=match):
         IndependentNormal(3)(np.zeros((2, 5), dtype="float32"))

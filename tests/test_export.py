@@ -295,7 +295,7 @@ def test_validation_messages(tmp_path):
 
     with pytest.raises(ValueError, match="with an `input_signature`"):
         export_model(model, path, {"f": no_spec})
-    with pytest.raises(ValueError, match="`serving_default` must be None or one of"):
+    with pytest.raises(ValueError, match=r"^`serving_default` must be None or one of \(.*\)\. Received: serving_default='nope'$"):
         export_model(model, path, signatures, serving_default="nope")
     with pytest.raises(ValueError, match="`serving_default` must be None when"):
         export_model(
@@ -304,8 +304,10 @@ def test_validation_messages(tmp_path):
             {"serving_default": signatures["predict"]},
             serving_default="serving_default",
         )
-    with pytest.raises(ValueError, match="`overwrite` must be a bool"):
+    with pytest.raises(ValueError, match=r"^`overwrite` must be a bool\. Received: overwrite='yes'$"):
         export_model(model, path, signatures, overwrite="yes")
+    with pytest.raises(ValueError, match=r"^`overwrite` must be a bool\. Received: overwrite=1$"):
+        export_model(model, path, signatures, overwrite=1)
 
     @tf.function(input_signature=[X_SPEC])
     def bare_tensor(x):

@@ -8,6 +8,8 @@ examples and tests.
 import numpy as np
 from sklearn import datasets as _sklearn_datasets
 
+from kgen import _validation
+
 
 def load_digits(test_fraction=None, seed=0):
     """Loads the 8x8 digits as float32 images in [0, 1].
@@ -31,7 +33,8 @@ def load_digits(test_fraction=None, seed=0):
         the test set has `round(test_fraction * 1797)` images.
 
     Raises:
-        ValueError: if `test_fraction` is not `None` or a float in (0, 1).
+        ValueError: if `test_fraction` is not `None` or a number in (0, 1),
+            or `seed` is not an int.
 
     Example:
 
@@ -39,18 +42,16 @@ def load_digits(test_fraction=None, seed=0):
     >>> x.shape, y.shape
     ((1797, 8, 8, 1), (1797,))
     """
+    test_fraction = _validation.optional_number(
+        "test_fraction", test_fraction, minimum=0, maximum=1,
+        exclusive_minimum=True, exclusive_maximum=True,
+    )
+    seed = _validation.seed(seed)
     bunch = _sklearn_datasets.load_digits()
     x = (bunch.images / 16.0).astype("float32")[..., np.newaxis]
     y = bunch.target.astype("int64")
     if test_fraction is None:
         return x, y
-    if isinstance(test_fraction, bool) or not (
-        isinstance(test_fraction, (float, int)) and 0 < test_fraction < 1
-    ):
-        raise ValueError(
-            "`test_fraction` must be None or a float in (0, 1). "
-            f"Received: test_fraction={test_fraction!r}"
-        )
     order = np.random.default_rng(seed).permutation(len(x))
     num_test = int(round(test_fraction * len(x)))
     test, train = order[:num_test], order[num_test:]

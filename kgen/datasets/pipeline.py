@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from kgen import _validation
+
 
 def as_dataset(
     x, y=None, batch_size=32, shuffle=True, seed=None, drop_remainder=False
@@ -28,16 +30,11 @@ def as_dataset(
         `(batch_size, ...)`, or pairs `(x[b], y[b])` when `y` is given.
 
     Raises:
-        ValueError: if `batch_size` is not a positive int, or `x` and `y`
-            have different numbers of examples.
+        ValueError: if `batch_size` is not a positive int, `seed` is not
+            None or an int, or `x` and `y` have different numbers of examples.
     """
-    if isinstance(batch_size, bool) or not (
-        isinstance(batch_size, (int, np.integer)) and batch_size > 0
-    ):
-        raise ValueError(
-            "`batch_size` must be a positive int. "
-            f"Received: batch_size={batch_size!r}"
-        )
+    batch_size = _validation.positive_int("batch_size", batch_size)
+    seed = _validation.seed(seed)
     x = np.asarray(x)
     if y is None:
         dataset = tf.data.Dataset.from_tensor_slices(x)
@@ -53,5 +50,5 @@ def as_dataset(
         dataset = dataset.shuffle(
             buffer_size=len(x), seed=seed, reshuffle_each_iteration=True
         )
-    dataset = dataset.batch(int(batch_size), drop_remainder=drop_remainder)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from kgen import _validation
+
 _METHODS = ("threshold", "stochastic")
 
 
@@ -26,13 +28,13 @@ def binarize(x, method="threshold", seed=None, threshold=0.5):
         float32 array of the shape of `x` holding 0.0 and 1.0.
 
     Raises:
-        ValueError: if `method` is unknown, `x` is not numeric, or, for
+        ValueError: if `method` is unknown, `x` is not numeric, `threshold`
+            is not a finite number, `seed` is not None or an int, or, for
             `"stochastic"`, if `x` has values outside [0, 1].
     """
-    if method not in _METHODS:
-        raise ValueError(
-            f"`method` must be one of {_METHODS}. Received: method={method!r}"
-        )
+    method = _validation.choice("method", method, _METHODS)
+    threshold = _validation.number("threshold", threshold)
+    seed = _validation.seed(seed)
     x = np.asarray(x)
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise ValueError(

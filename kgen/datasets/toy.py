@@ -12,19 +12,14 @@ centres and `TOY_2D_STD` the default standard deviations.
 
 import numpy as np
 
+from kgen import _validation
+
 _RING_MODES = 8
 _RING_RADIUS = 2.0
 _GRID_COORDINATES = (-4.0, -2.0, 0.0, 2.0, 4.0)
 
 TOY_2D_STD = {"ring": 0.02, "grid": 0.05}
 """Default per-coordinate standard deviation of each mode, by name."""
-
-
-def _check_name(name):
-    if name not in TOY_2D_STD:
-        raise ValueError(
-            f"`name` must be one of {tuple(TOY_2D_STD)}. Received: name={name!r}"
-        )
 
 
 def toy_2d_centers(name="ring"):
@@ -41,7 +36,7 @@ def toy_2d_centers(name="ring"):
     Raises:
         ValueError: if `name` is unknown.
     """
-    _check_name(name)
+    name = _validation.choice("name", name, tuple(TOY_2D_STD))
     if name == "ring":
         angles = 2 * np.pi * np.arange(_RING_MODES) / _RING_MODES
         centers = _RING_RADIUS * np.stack([np.cos(angles), np.sin(angles)], 1)
@@ -72,8 +67,8 @@ def toy_2d(name="ring", n=1000, std=None, seed=0):
         mode.
 
     Raises:
-        ValueError: if `name` is unknown, `n` is not a positive int or `std`
-            is not positive.
+        ValueError: if `name` is unknown, `n` is not a positive int, `std`
+            is not a positive number or `seed` is not None or an int.
 
     Example:
 
@@ -82,12 +77,9 @@ def toy_2d(name="ring", n=1000, std=None, seed=0):
     ((500, 2), True)
     """
     centers = toy_2d_centers(name)
-    if isinstance(n, bool) or not (isinstance(n, (int, np.integer)) and n > 0):
-        raise ValueError(f"`n` must be a positive int. Received: n={n!r}")
-    if std is None:
-        std = TOY_2D_STD[name]
-    if not std > 0:
-        raise ValueError(f"`std` must be a positive float. Received: std={std!r}")
+    n = _validation.positive_int("n", n)
+    std = _validation.positive_number("std", TOY_2D_STD[name] if std is None else std)
+    seed = _validation.seed(seed)
     rng = np.random.default_rng(seed)
     modes = rng.integers(len(centers), size=n)
     x = centers[modes] + std * rng.standard_normal((n, 2))

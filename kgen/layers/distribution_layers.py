@@ -21,22 +21,14 @@ import math
 import keras
 import tensorflow_probability as tfp
 
+from kgen import _validation
+
 tfd = tfp.distributions
 
 
-def _normalize_event_shape(event_shape):
-    """Returns `event_shape` as a tuple of positive ints, or raises."""
-    shape = (event_shape,) if isinstance(event_shape, int) else event_shape
-    try:
-        shape = tuple(int(d) for d in shape)
-    except (TypeError, ValueError):
-        shape = None
-    if not shape or any(d < 1 for d in shape):
-        raise ValueError(
-            "`event_shape` must be a positive int or a non-empty tuple of "
-            f"positive ints. Received: event_shape={event_shape!r}"
-        )
-    return shape
+def _event_shape(event_shape):
+    """`event_shape` as a tuple of positive ints (a size `n` becomes `(n,)`), or raises."""
+    return _validation.event_size_or_shape("event_shape", event_shape)
 
 
 class _DistributionLayer(keras.layers.Layer):
@@ -48,7 +40,7 @@ class _DistributionLayer(keras.layers.Layer):
 
     def __init__(self, event_shape, **kwargs):
         super().__init__(**kwargs)
-        self.event_shape = _normalize_event_shape(event_shape)
+        self.event_shape = _event_shape(event_shape)
         self.input_spec = keras.layers.InputSpec(
             min_ndim=1, axes={-1: self.params_size(self.event_shape)}
         )
@@ -99,7 +91,8 @@ class IndependentNormal(_DistributionLayer):
     zero so that `log_prob` stays finite on data the model fits exactly.
 
     Args:
-        event_shape: int or tuple of ints, the shape of one draw `x`.
+        event_shape: int or tuple of ints (NumPy integers and 0-d integer
+            arrays or tensors too, as TFP takes them), the shape of one draw `x`.
         epsilon: float >= 0, the smallest possible scale.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
@@ -123,16 +116,12 @@ class IndependentNormal(_DistributionLayer):
 
     def __init__(self, event_shape, epsilon=1e-5, **kwargs):
         super().__init__(event_shape, **kwargs)
-        if not epsilon >= 0:
-            raise ValueError(
-                f"`epsilon` must be a float >= 0. Received: epsilon={epsilon!r}"
-            )
-        self.epsilon = float(epsilon)
+        self.epsilon = _validation.non_negative_number("epsilon", epsilon)
 
     @staticmethod
     def params_size(event_shape):
         """Number of input units needed: `2 * prod(event_shape)`."""
-        return 2 * math.prod(_normalize_event_shape(event_shape))
+        return 2 * math.prod(_event_shape(event_shape))
 
     def call(self, params):
         loc, raw_scale = keras.ops.split(params, 2, axis=-1)
@@ -165,7 +154,8 @@ class IndependentBernoulli(_DistributionLayer):
     [0, 1] (the usual, if not normalised, likelihood for MNIST-like images).
 
     Args:
-        event_shape: int or tuple of ints, the shape of one draw `x`.
+        event_shape: int or tuple of ints (NumPy integers and 0-d integer
+            arrays or tensors too, as TFP takes them), the shape of one draw `x`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Input shape:
@@ -180,7 +170,7 @@ class IndependentBernoulli(_DistributionLayer):
     @staticmethod
     def params_size(event_shape):
         """Number of input units needed: `prod(event_shape)`."""
-        return math.prod(_normalize_event_shape(event_shape))
+        return math.prod(_event_shape(event_shape))
 
     def call(self, params):
         return self._independent(
@@ -204,7 +194,8 @@ class IndependentGaussian(_DistributionLayer):
     `IndependentNormal` when the network should predict the scales.
 
     Args:
-        event_shape: int or tuple of ints, the shape of one draw `x`.
+        event_shape: int or tuple of ints (NumPy integers and 0-d integer
+            arrays or tensors too, as TFP takes them), the shape of one draw `x`.
         scale: positive float, or `"learned"`.
         initial_scale: positive float, the starting value of a learned scale.
         epsilon: float >= 0, the smallest possible learned scale.
@@ -223,26 +214,22 @@ class IndependentGaussian(_DistributionLayer):
         self, event_shape, scale=1.0, initial_scale=1.0, epsilon=1e-3, **kwargs
     ):
         super().__init__(event_shape, **kwargs)
-        if scale != "learned" and not (
-            isinstance(scale, (int, float)) and scale > 0
-        ):
-            raise ValueError(
-                '`scale` must be a positive float or "learned". '
-                f"Received: scale={scale!r}"
-            )
-        if not initial_scale > epsilon >= 0:
-            raise ValueError(
-                "`initial_scale` must be greater than `epsilon` >= 0. "
-                f"Received: initial_scale={initial_scale!r}, epsilon={epsilon!r}"
-            )
-        self.scale = scale if scale == "learned" else float(scale)
-        self.initial_scale = float(initial_scale)
-        self.epsilon = float(epsilon)
+        if not (isinstance(scale, str) and scale == "learned"):
+            number = _validation.as_number(scale)
+            if number is None or number <= 0:
+                _validation.fail("scale", 'a positive number or "learned"', scale)
+            scale = number
+        self.scale = scale
+        self.epsilon = _validation.non_negative_number("epsilon", epsilon)
+        # The learned scale is softplus(raw) + epsilon > epsilon.
+        self.initial_scale = _validation.number(
+            "initial_scale", initial_scale, minimum=self.epsilon, exclusive_minimum=True
+        )
 
     @staticmethod
     def params_size(event_shape):
         """Number of input units needed: `prod(event_shape)`."""
-        return math.prod(_normalize_event_shape(event_shape))
+        return math.prod(_event_shape(event_shape))
 
     def build(self, input_shape):
         if self.scale == "learned":
