@@ -20,32 +20,26 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from kgen.export import export_model
+from kgen import _validation
 from kgen.layers import IndependentBernoulli
 from kgen.layers import IndependentNormal
 from kgen.models import _draw_attention
 from kgen.models import _elbo_model
-from kgen.models import _replicas
+from kgen.models import _protocols
+from kgen.models import _seeding
 
 tfd = tfp.distributions
 
 # The default optimizer clips the global gradient norm, against the spikes of
-# the gradient through the recurrence. Measured on binarised MNIST (T = 16,
-# 128 units, batches of 100; the loss in nats per example): a median norm of
-# about 330 in the first epoch, 180 in the second, 100 in the third, with
-# spikes to 3 times the median. Clipping at 100 thus tames the first epochs
-# and only the spikes after; over 3 epochs the loss ended within 2 nats of
-# unclipped Adam's.
+# the gradient through the recurrence (the gradient norms measured on MNIST
+# are in benchmarks/RESULTS.md, "DRAW").
 _DEFAULT_LEARNING_RATE = 1e-3
 _DEFAULT_GLOBAL_CLIPNORM = 100.0
 
 
-def _is_positive_int(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
 @keras.saving.register_keras_serializable(package="kgen")
-class DRAW(_elbo_model.ELBOModel):
+class DRAW(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor,
+           _protocols.CanvasModel):
     """Deep Recurrent Attentive Writer, trained by maximising the ELBO.
 
     Mathematical details:
@@ -102,23 +96,13 @@ class DRAW(_elbo_model.ELBOModel):
       but `_draw_attention.initial_params`: each grid starts centred and
       tiling the image (stride `max(H, W) / N`, `sigma` half the stride),
       with an intensity that keeps the scale of a read or write of every
-      pixel. With zero biases a `2 x 2` read starts on the four corner
-      pixels (stride `(W - 1) / (N - 1)`, `sigma = 1`), blank on MNIST,
-      and the writes are faint dots; measured on binarised MNIST (`T =
-      16`, 256 units, 6,000 images, batches of 100), the latents then
-      collapsed (KL about 3 nats) and the test -ELBO stalled near the
-      mean digit's, about 205 nats after 5 epochs (read 4 x 4, write 5 x
-      5), where this initialisation reached 157 (`benchmarks/
-      likelihood_mnist.py`). The kernels of the two maps start at zero,
+      pixel (zero biases would put a `2 x 2` read on the four corner
+      pixels, blank on MNIST). The kernels of the two maps start at zero,
       so every image and step starts with that same grid and the
-      gradients move it: a random (Glorot) kernel on the 256-unit
-      decoder state shifts each grid by several pixels and rescales it
-      at random per image and per step, which scrambles the reads and
-      writes until the kernel is unlearned. Measured with
-      `benchmarks/draw_attention_screen.py` (read 4 x 4, write 10 x 10,
-      Adam 3e-3): test -ELBO after 4 epochs 156.0 nats with Glorot
-      kernels, 122.9 with zero kernels. Without attention there are no
-      such maps and nothing changes.
+      gradients move it (a random kernel on the decoder state would shift
+      and rescale each grid at random per image and step). Both choices
+      are measured in `benchmarks/RESULTS.md` ("DRAW"). Without attention
+      there are no such maps.
     - `attention=False`: `read` is `[x, x_hat]` flattened and `write` a
       linear map of `h_dec_t` to `H * W * C` logits: the paper's recurrent
       VAE without attention.
@@ -190,6 +174,12 @@ class DRAW(_elbo_model.ELBOModel):
         arXiv 1509.00519.
     """
 
+    # Keras' "auto" (XLA with a GPU, not on the CPU): on the CPU XLA ran the
+    # paper-sized model slower and compiled it far longer (benchmarks/RESULTS.md,
+    # "DRAW"); `compile(jit_compile=True)` forces it.
+    default_jit_compile = "auto"
+    serving_default_signature = "generate"
+
     def __init__(
         self,
         image_shape,
@@ -204,38 +194,19 @@ class DRAW(_elbo_model.ELBOModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        try:
-            shape = tuple(image_shape)
-        except TypeError:
-            shape = ()
-        if len(shape) != 3 or not all(_is_positive_int(d) for d in shape):
-            raise ValueError(
-                "`image_shape` must be (height, width, channels), three positive "
-                f"ints. Received: image_shape={image_shape!r}"
-            )
-        for name, value in (
-            ("time_steps", time_steps),
-            ("latent_dim", latent_dim),
-            ("encoder_units", encoder_units),
-            ("decoder_units", decoder_units),
-        ):
-            if not _is_positive_int(value):
-                raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
-        if not isinstance(attention, bool):
-            raise ValueError(f"`attention` must be a bool. Received: attention={attention!r}")
+        shape = _validation.shape("image_shape", image_shape, rank=3)
+        time_steps = _validation.positive_int("time_steps", time_steps)
+        latent_dim = _validation.positive_int("latent_dim", latent_dim)
+        encoder_units = _validation.positive_int("encoder_units", encoder_units)
+        decoder_units = _validation.positive_int("decoder_units", decoder_units)
+        attention = _validation.boolean("attention", attention)
         height, width, channels = shape
         side = min(height, width)
-        for name, value in (("read_n", read_n), ("write_n", write_n)):
-            if not _is_positive_int(value):
-                raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
-            if attention and value > side:
-                raise ValueError(
-                    f"`{name}` must be at most the image's smaller side, "
-                    f"min(height, width) = {side}, for image_shape={shape}. "
-                    f"Received: {name}={value!r}"
-                )
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
+        # Without attention the grid sizes are stored but unused.
+        maximum = side if attention else None
+        read_n = _validation.integer("read_n", read_n, minimum=1, maximum=maximum)
+        write_n = _validation.integer("write_n", write_n, minimum=1, maximum=maximum)
+        seed = self._init_seed(seed)
 
         self.image_shape = shape
         self.time_steps = time_steps
@@ -245,14 +216,12 @@ class DRAW(_elbo_model.ELBOModel):
         self.attention = attention
         self.read_n = read_n
         self.write_n = write_n
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
 
         def initializer(index):
-            return keras.initializers.GlorotUniform(None if seed is None else seed + index)
+            return _seeding.glorot_uniform(seed, index)
 
         def orthogonal(index):
-            return keras.initializers.Orthogonal(seed=None if seed is None else seed + index)
+            return _seeding.orthogonal(seed, index)
 
         # In data-flow order: read -> encoder -> q(z_t|.) -> decoder -> write.
         if attention:
@@ -324,50 +293,13 @@ class DRAW(_elbo_model.ELBOModel):
         self.likelihood_layer.build((None, math.prod(shape)))
         self.built = True
 
-    def compile(self, optimizer=None, jit_compile="auto", steps_per_execution=None, **kwargs):
-        """Configures training as `keras.Model.compile`, with DRAW's defaults.
+    def _default_optimizer(self):
+        """`Adam(1e-3, global_clipnorm=100)`: clips the gradient spikes of the recurrence.
 
-        Args:
-            optimizer: an optimizer instance, name or config. `None`
-                (default): `Adam(1e-3, global_clipnorm=100)`, which clips
-                the gradient spikes of the recurrence (measurements beside
-                `_DEFAULT_GLOBAL_CLIPNORM`). A name such as `"adam"` gives
-                Keras' unclipped optimizer.
-            jit_compile: Keras' `"auto"` (XLA with a GPU, not on the CPU)
-                by default. Unlike the VAE, DRAW does not force XLA on the
-                CPU. Measured on 2 shared CPU cores, one train step: the
-                8x8-digit model of the tests (`T = 8`, 64 units) ran 2x
-                faster with XLA, but the paper's MNIST model (`T = 64`, 256
-                units, `latent_dim = 100`, batches of 100) 3x slower (2.1 s
-                against 0.64 s), and XLA compiled it in 25 s instead of 4 s.
-                `True` forces XLA.
-            steps_per_execution: `None` means 8 (Keras: 1): `fit` runs 8
-                steps per call of its compiled function (callbacks then see
-                every 8th batch).
-            **kwargs: other `keras.Model.compile` arguments (no `loss`: the
-                loss is the model's).
-
-        Under a `tf.distribute` strategy with several replicas (model
-        created and compiled inside `strategy.scope()`) XLA is off and
-        `steps_per_execution` is 1; asking for either falls back with a
-        warning, since Keras 3 cannot run them there (see
-        `kgen/models/_replicas.py`).
+        `compile(optimizer=None)` makes it; a name such as `"adam"` gives
+        Keras' unclipped optimizer.
         """
-        if optimizer is None:
-            # Made here, the optimizer belongs to the model's strategy.
-            with self.distribute_strategy.scope():
-                optimizer = keras.optimizers.Adam(
-                    _DEFAULT_LEARNING_RATE, global_clipnorm=_DEFAULT_GLOBAL_CLIPNORM
-                )
-        jit_compile, steps_per_execution = _replicas.compile_options(
-            self, jit_compile, steps_per_execution, default_jit="auto"
-        )
-        super().compile(
-            optimizer=optimizer,
-            jit_compile=jit_compile,
-            steps_per_execution=steps_per_execution,
-            **kwargs,
-        )
+        return keras.optimizers.Adam(_DEFAULT_LEARNING_RATE, global_clipnorm=_DEFAULT_GLOBAL_CLIPNORM)
 
     # The model's distributions (the prior is `ELBOModel.prior`).
 
@@ -574,10 +506,7 @@ class DRAW(_elbo_model.ELBOModel):
         the method `kgen.callbacks.GenerativePictures` and `kgen sample`
         call.
         """
-        if not _is_positive_int(num_samples):
-            raise ValueError(
-                f"`num_samples` must be an int >= 1. Received: num_samples={num_samples!r}"
-            )
+        num_samples = _validation.positive_int("num_samples", num_samples)
         return self.generate(num_samples, seed=seed, return_canvases=False)
 
     def canvas_sequence(self, n, seed=None):
@@ -600,19 +529,15 @@ class DRAW(_elbo_model.ELBOModel):
 
     def _prior_noise(self, n, seed):
         """`z` as a time-major tensor `(T, n, latent_dim)`; an int `n` draws it."""
-        if _is_positive_int(n):
-            if seed is not None and not isinstance(seed, int):
-                raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
-            seed_generator = (
-                self.seed_generator if seed is None else keras.random.SeedGenerator(seed)
-            )
+        count = _validation.as_int(n)
+        if count is not None and count >= 1:
             return keras.random.normal(
-                (self.time_steps, n, self.latent_dim),
+                (self.time_steps, count, self.latent_dim),
                 dtype=self.compute_dtype,
-                seed=seed_generator,
+                seed=self._seed_generator_for(seed),
             )
         expected = f"(n, {self.time_steps}, {self.latent_dim})"
-        if isinstance(n, (bool, int, float)):
+        if count is not None or isinstance(n, (bool, float)):
             raise ValueError(
                 "`n` must be an int >= 1 or an array z of shape (n, time_steps, "
                 f"latent_dim) = {expected}. Received: n={n!r}"
@@ -628,11 +553,10 @@ class DRAW(_elbo_model.ELBOModel):
     # Inference.
 
     def _posterior_noise(self, batch_size, seed=None):
-        seed_generator = self.seed_generator if seed is None else keras.random.SeedGenerator(seed)
         return keras.random.normal(
             (self.time_steps, batch_size, self.latent_dim),
             dtype=self.compute_dtype,
-            seed=seed_generator,
+            seed=self._seed_generator_for(seed),
         )
 
     def reconstruct(self, x, seed=None):
@@ -690,55 +614,13 @@ class DRAW(_elbo_model.ELBOModel):
         reconstruction, kl = self._elbo_terms(x, eps)
         return -(reconstruction + kl)
 
-    def log_likelihood(self, x, num_samples=1000, batch_size=100, chunk_size=100):
-        """Per-example importance-weighted estimate of `log p(x)`, in nats.
-
-        The IWAE bound (Burda et al., arXiv 1509.00519) with `K = num_samples`
-        draws of the whole sequence `z^k = (z_1^k..z_T^k)` from DRAW's
-        sequential posterior:
-
-        ```
-        log p(x) >= L_K(x) = E[ log (1/K) sum_k w_k ],
-        log w_k = log p(x | z^k) + sum_t [log p(z_t^k) - log q(z_t^k | x, z_<t^k)]
-        ```
-
-        `L_1` is the ELBO (with a Monte Carlo KL), `L_K` grows with `K`
-        and tends to `log p(x)`. The mean is taken in log space with
-        log-sum-exp and accumulated over chunks of `chunk_size` draws, so
-        memory does not grow with `K`.
-
-        Args:
-            x: array `(num_examples, H, W, C)`.
-            num_samples: int >= 1, `K`.
-            batch_size: int >= 1, examples per step.
-            chunk_size: int >= 1, draws per step. One step runs the model on
-                `batch_size * chunk_size` copies of the image.
-
-        Returns:
-            A tensor of shape `(num_examples,)`.
-        """
-        for name, value in (
-            ("num_samples", num_samples),
-            ("batch_size", batch_size),
-            ("chunk_size", chunk_size),
-        ):
-            if not _is_positive_int(value):
-                raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
-        x = self._standardize_x(x)
-        log_weights = tf.function(self._log_importance_weights, reduce_retracing=True)
-        results = []
-        for start in range(0, x.shape[0], batch_size):
-            x_batch = x[start : start + batch_size]
-            total = None
-            for k_start in range(0, num_samples, chunk_size):
-                k = min(chunk_size, num_samples - k_start)
-                chunk = keras.ops.logsumexp(log_weights(x_batch, k), axis=0)
-                total = chunk if total is None else keras.ops.logaddexp(total, chunk)
-            results.append(total - math.log(num_samples))
-        return keras.ops.concatenate(results, axis=0)
-
     def _log_importance_weights(self, x, num_samples):
-        """`log w_k` (see `log_likelihood`): shape `(K, batch)`."""
+        """`log w_k` of `ELBOModel.log_likelihood`: shape `(K, batch)`.
+
+        With DRAW's sequential posterior as the proposal, for the whole
+        sequence `z^k = (z_1^k..z_T^k)`:
+        `log w_k = log p(x | z^k) + sum_t [log p(z_t^k) - log q(z_t^k | x, z_<t^k)]`.
+        """
         # Copy k of example b is row k * B + b, which is where `tile` puts it.
         batch_size = keras.ops.shape(x)[0]
         x_tiled = keras.ops.tile(x, (num_samples, 1, 1, 1))
@@ -788,10 +670,10 @@ class DRAW(_elbo_model.ELBOModel):
         config["image_shape"] = tuple(config["image_shape"])
         return cls(**config)
 
-    def export(self, path, overwrite=False):
-        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
+    def _export_signatures(self):
+        """The SavedModel's signature, for `export`.
 
-        Signature `generate` (also `serving_default`): `z` float32
+        `generate` (also `serving_default`): `z` float32
         `(None, time_steps, latent_dim)`, the noise of every step (clients
         draw `z ~ N(0, I)` themselves) -> `samples`: float32
         `(None, H, W, C)`, the final pixel probabilities `sigmoid(c_T)`;
@@ -799,14 +681,6 @@ class DRAW(_elbo_model.ELBOModel):
         after every step. Both outputs are batch-major (unlike
         `DRAW.generate`'s `(T, n, ...)`), as TF Serving's row format needs
         every output to share the batch axis.
-
-        Args:
-            path: the SavedModel folder to create (for TF Serving, ending in
-                a version number, e.g. `exports/draw/1`).
-            overwrite: whether to replace an existing export at `path`.
-
-        Returns:
-            The absolute path written, as a `str`.
         """
         z_spec = tf.TensorSpec((None, self.time_steps, self.latent_dim), tf.float32, name="z")
 
@@ -818,10 +692,4 @@ class DRAW(_elbo_model.ELBOModel):
                 "canvases": tf.transpose(result["canvases"], (1, 0, 2, 3, 4)),
             }
 
-        return export_model(
-            self,
-            path,
-            signatures={"generate": generate},
-            serving_default="generate",
-            overwrite=overwrite,
-        )
+        return {"generate": generate}
