@@ -29,6 +29,8 @@ Masks (parity 0; parity 1 is the complement `1 - b`):
 """
 
 import keras
+
+from kgen.models import _seeding
 import numpy as np
 
 MASK_TYPES = ("checkerboard", "channel")
@@ -137,8 +139,7 @@ class AffineCoupling(keras.layers.Layer):
 
     def _make_network(self):
         def initializer(index):
-            seed = None if self.seed is None else self.seed + index
-            return keras.initializers.GlorotUniform(seed)
+            return _seeding.glorot_uniform(self.seed, index)
 
         # The networks compute in this layer's dtype (e.g. float64 when the
         # model is built with `dtype="float64"`).

@@ -136,15 +136,9 @@ class ELBOModel(_model.Model, _protocols.LowerBoundModel):
         x = self._standardize_x(x)
         # Under tf.distribute: this replica's part of the global batch.
         share = _replicas.share(keras.ops.shape(x)[0])
-        with tf.GradientTape() as tape:
-            loss, reconstruction, kl = self._step_loss_terms(x, share, training=True)
-            # Weight regularisers of the layers, if any.
-            total_loss = loss + sum(self.losses) if self.losses else loss
-            # Weighted by the replica's share, the gradients the optimizer
-            # sums over replicas are those of the global-batch mean.
-            total_loss = self.optimizer.scale_loss(share.scale(total_loss))
-        gradients = tape.gradient(total_loss, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
+        loss, reconstruction, kl = self._minimise(
+            share, lambda: self._step_loss_terms(x, share, training=True)
+        )
         return self._update_metrics(share, loss, reconstruction, kl)
 
     def test_step(self, data):

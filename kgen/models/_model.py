@@ -128,6 +128,29 @@ class Model(keras.Model):
             **kwargs,
         )
 
+    def _minimise(self, share, compute):
+        """One gradient step on the loss that `compute()` returns first.
+
+        Runs `compute()` under a `tf.GradientTape`; its first output is the
+        scalar mean loss of this replica's rows. The layers' regularisation
+        losses (`self.losses`) are added for the gradient only, the sum is
+        weighted by the replica's `share` of the global batch (so the
+        gradients the optimizer sums over replicas are those of the
+        global-batch mean), and the optimizer applies the gradients to all
+        trainable weights.
+
+        Returns:
+            Whatever `compute()` returned.
+        """
+        with tf.GradientTape() as tape:
+            outputs = compute()
+            loss = outputs[0]
+            total_loss = loss + sum(self.losses) if self.losses else loss
+            total_loss = self.optimizer.scale_loss(share.scale(total_loss))
+        gradients = tape.gradient(total_loss, self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        return outputs
+
     def export(self, path, overwrite=False):
         """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
 

@@ -19,14 +19,15 @@ sampling draws `z ~ N(0, I)` and runs `f` backwards.
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from kgen.export import export_model
+from kgen import _validation
 from kgen.models import _coupling
 from kgen.models import _model
+from kgen.models import _protocols
 from kgen.models import _replicas
+from kgen.models import _seeding
 
 tfd = tfp.distributions
 
@@ -34,26 +35,6 @@ _DEFAULT_HIDDEN_UNITS = (64, 64)
 _DEFAULT_FILTERS = (32, 32)
 # Layer `i` of coupling `k`'s network is seeded `seed + k * _SEED_STRIDE + i`.
 _SEED_STRIDE = 100
-
-
-def _is_positive_int(value):
-    return (
-        isinstance(value, (int, np.integer))
-        and not isinstance(value, bool)
-        and value >= 1
-    )
-
-
-def _check_widths(name, value):
-    try:
-        widths = tuple(value)
-    except TypeError:
-        widths = None
-    if widths is None or not all(_is_positive_int(w) for w in widths):
-        raise ValueError(
-            f"`{name}` must be a tuple of positive ints. Received: {name}={value!r}"
-        )
-    return tuple(int(w) for w in widths)
 
 
 def _parse_masks(masks):
@@ -75,7 +56,7 @@ def _parse_masks(masks):
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class RealNVP(_model.Model):
+class RealNVP(_model.Model, _protocols.Sampler, _protocols.DensityModel):
     """RealNVP: a normalising flow of affine coupling layers, trained by exact likelihood.
 
     Mathematical details:
@@ -232,6 +213,13 @@ class RealNVP(_model.Model):
         generative models" (dequantisation), arXiv 1511.01844.
     """
 
+    # No XLA: on the CPU its one-off compilation of the digits flow took
+    # minutes' worth of epochs and the epochs were no faster
+    # (benchmarks/RESULTS.md, "RealNVP's compile defaults"). 8 steps per
+    # execution (the base's default) halved the epoch on the 2-D ring.
+    default_jit_compile = False
+    serving_default_signature = "log_prob"
+
     def __init__(
         self,
         input_shape,
@@ -245,22 +233,8 @@ class RealNVP(_model.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        try:
-            shape = tuple(input_shape)
-        except TypeError:
-            shape = ()
-        if len(shape) not in (1, 3) or not all(_is_positive_int(d) for d in shape):
-            raise ValueError(
-                "`input_shape` must be (dim,) for vectors or (height, width, "
-                f"channels) for images, of positive ints. Received: "
-                f"input_shape={input_shape!r}"
-            )
-        shape = tuple(int(d) for d in shape)
-        if not _is_positive_int(num_coupling_layers):
-            raise ValueError(
-                "`num_coupling_layers` must be an int >= 1. "
-                f"Received: num_coupling_layers={num_coupling_layers!r}"
-            )
+        shape = _validation.shape("input_shape", input_shape, rank=(1, 3))
+        num_coupling_layers = _validation.positive_int("num_coupling_layers", num_coupling_layers)
         mask_names = _parse_masks(masks)
         is_image = len(shape) == 3
         if is_image:
@@ -270,7 +244,7 @@ class RealNVP(_model.Model):
                     "networks are convolutions: pass `filters`). Received: "
                     f"hidden_units={hidden_units!r} with input_shape={shape}"
                 )
-            filters = _check_widths(
+            filters = _validation.positive_ints(
                 "filters", _DEFAULT_FILTERS if filters is None else filters
             )
             height, width, _ = shape
@@ -292,7 +266,7 @@ class RealNVP(_model.Model):
                     "are MLPs: pass `hidden_units`). Received: "
                     f"filters={filters!r} with input_shape={shape}"
                 )
-            hidden_units = _check_widths(
+            hidden_units = _validation.positive_ints(
                 "hidden_units",
                 _DEFAULT_HIDDEN_UNITS if hidden_units is None else hidden_units,
             )
@@ -301,28 +275,17 @@ class RealNVP(_model.Model):
                     "`input_shape` must be (dim,) with dim >= 2 for a coupling "
                     f"layer to split it. Received: input_shape={shape}"
                 )
-        if num_bins is not None and not (_is_positive_int(num_bins) and num_bins >= 2):
-            raise ValueError(
-                f"`num_bins` must be None or an int >= 2. Received: num_bins={num_bins!r}"
-            )
-        if isinstance(alpha, bool) or not (
-            isinstance(alpha, (int, float)) and 0 <= alpha < 0.5
-        ):
-            raise ValueError(f"`alpha` must be a float in [0, 0.5). Received: alpha={alpha!r}")
-        if seed is not None and not (
-            isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-        ):
-            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
+        num_bins = _validation.optional_int("num_bins", num_bins, minimum=2)
+        alpha = _validation.number("alpha", alpha, minimum=0.0, maximum=0.5, exclusive_maximum=True)
+        seed = self._init_seed(seed)
 
         self.input_shape = shape
-        self.num_coupling_layers = int(num_coupling_layers)
+        self.num_coupling_layers = num_coupling_layers
         self.hidden_units = None if is_image else hidden_units
         self.filters = filters if is_image else None
         self.masks = ",".join(mask_names)
-        self.num_bins = None if num_bins is None else int(num_bins)
-        self.alpha = float(alpha)
-        self.seed = None if seed is None else int(seed)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.num_bins = num_bins
+        self.alpha = alpha
         self.event_size = math.prod(shape)  # D
 
         self.couplings = []
@@ -333,7 +296,7 @@ class RealNVP(_model.Model):
                 parity=index % 2,
                 hidden_units=hidden_units or (),
                 filters=filters or (),
-                seed=None if seed is None else self.seed + index * _SEED_STRIDE,
+                seed=_seeding.layer_seed(seed, 0, offset=index * _SEED_STRIDE),
                 name=f"coupling_{index}",
                 dtype=self.dtype_policy,
             )
@@ -346,41 +309,6 @@ class RealNVP(_model.Model):
         # Created here and returned by `metrics`, so `fit` resets them each epoch.
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.bits_per_dim_tracker = keras.metrics.Mean(name="bits_per_dim")
-
-    def compile(self, optimizer="adam", jit_compile=False, steps_per_execution=None, **kwargs):
-        """Configures training as `keras.Model.compile`, with measured defaults.
-
-        - `steps_per_execution=None` means 8 on one device: `fit` runs 8
-          steps per call of its compiled function, amortising Keras'
-          per-step Python work.
-          On 2 CPU cores (shared, so rough) it halved the epoch time on the
-          2D ring (8 layers, `hidden_units=(64, 64)`, batch 256: 0.30 ->
-          0.15 s per epoch of 32 steps) and cut it by a fifth on the 8x8
-          digits (8 layers, `filters=(32, 32)`, batch 64: 1.12 -> 0.87 s).
-        - `jit_compile=False`: XLA did not pay on the CPU. On the digits
-          flow its one-off compilation took about 50 s (against 9 s of
-          tracing without it) and its epochs were no faster (0.96 s); on
-          the ring it saved a quarter of each epoch (0.11 s) for 3 s more
-          of compilation. Not measured on a GPU. Pass `jit_compile=True`
-          (or `"auto"`) to try it.
-
-        Callbacks then see every 8th batch; pass `steps_per_execution=1`
-        for Keras' behaviour.
-
-        Under a `tf.distribute` strategy with several replicas (model
-        created and compiled inside `strategy.scope()`) `steps_per_execution`
-        is 1, and asking for more, or for XLA, falls back with a warning:
-        Keras 3 cannot run either there (see `kgen/models/_replicas.py`).
-        """
-        jit_compile, steps_per_execution = _replicas.compile_options(
-            self, jit_compile, steps_per_execution, default_jit=False
-        )
-        super().compile(
-            optimizer=optimizer,
-            jit_compile=jit_compile,
-            steps_per_execution=steps_per_execution,
-            **kwargs,
-        )
 
     @property
     def metrics(self):
@@ -520,13 +448,6 @@ class RealNVP(_model.Model):
             keras.ops.shape(x), dtype=x.dtype, seed=seed_generator
         )
 
-    def _seed_generator(self, seed):
-        if seed is None:
-            return self.seed_generator
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
-        return keras.random.SeedGenerator(int(seed))
-
     def log_prob(self, x, seed=None):
         """Per-example log density, in nats.
 
@@ -547,7 +468,7 @@ class RealNVP(_model.Model):
             A tensor of shape `(batch_size,)`.
         """
         x = self._standardize_batch(x, self.input_shape)
-        return self._log_prob(x, self._noise(x, self._seed_generator(seed)))
+        return self._log_prob(x, self._noise(x, self._seed_generator_for(seed)))
 
     def bits_per_dim(self, x, seed=None):
         """Per-example negative log-likelihood in bits per dimension.
@@ -583,20 +504,16 @@ class RealNVP(_model.Model):
         Returns:
             A tensor of shape `(num_samples, *input_shape)`.
         """
-        if not _is_positive_int(num_samples):
-            raise ValueError(
-                "`num_samples` must be an int >= 1. "
-                f"Received: num_samples={num_samples!r}"
-            )
+        num_samples = _validation.positive_int("num_samples", num_samples)
         if quantize and self.num_bins is None:
             raise ValueError(
                 "`quantize=True` needs a model with `num_bins`. "
                 "Received: quantize=True with num_bins=None"
             )
         z = keras.random.normal(
-            (int(num_samples), *self.input_shape),
+            (num_samples, *self.input_shape),
             dtype=self.compute_dtype,
-            seed=self._seed_generator(seed),
+            seed=self._seed_generator_for(seed),
         )
         x, _ = self._inverse(z)
         return self._quantize(x) if quantize else x
@@ -614,15 +531,12 @@ class RealNVP(_model.Model):
         # Under tf.distribute: this replica's part of the global batch.
         share = _replicas.share(keras.ops.shape(x)[0])
         noise = self._noise(x, self.seed_generator, share)
-        with tf.GradientTape() as tape:
+
+        def loss_and_log_prob():
             log_prob = self._log_prob(x, noise)
-            loss = -keras.ops.mean(log_prob)
-            total_loss = loss + sum(self.losses) if self.losses else loss
-            # Weighted by the replica's share, the gradients the optimizer
-            # sums over replicas are those of the global-batch mean.
-            total_loss = self.optimizer.scale_loss(share.scale(total_loss))
-        gradients = tape.gradient(total_loss, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
+            return -keras.ops.mean(log_prob), log_prob
+
+        loss, log_prob = self._minimise(share, loss_and_log_prob)
         return self._update_metrics(share, loss, log_prob)
 
     def test_step(self, data):
@@ -653,10 +567,8 @@ class RealNVP(_model.Model):
         }
         return {**base_config, **config}
 
-    def export(self, path, overwrite=False):
-        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
-
-        Signatures (inputs -> dict of outputs):
+    def _export_signatures(self):
+        """The SavedModel's signatures (inputs -> dict of outputs), for `export`.
 
         - `sample`: `num_samples` int32 scalar, `seed` int64 `(2,)` ->
           `samples`: float32 `(num_samples, *input_shape)`, `f^-1(z)` as
@@ -667,14 +579,6 @@ class RealNVP(_model.Model):
           `(None, *input_shape)`, and with `num_bins` also `seed` int64
           `(2,)` for the dequantisation noise (`stateless_uniform`) ->
           `log_prob` and `bits_per_dim`: float32 `(None,)`, as the methods.
-
-        Args:
-            path: the SavedModel folder to create (for TF Serving, ending in
-                a version number, e.g. `exports/realnvp/1`).
-            overwrite: whether to replace an existing export at `path`.
-
-        Returns:
-            The absolute path written, as a `str`.
         """
         x_spec = tf.TensorSpec((None, *self.input_shape), tf.float32, name="x")
         seed_spec = tf.TensorSpec((2,), tf.int64, name="seed")
@@ -707,10 +611,4 @@ class RealNVP(_model.Model):
                 noise = tf.random.stateless_uniform(tf.shape(x), seed=seed)
                 return log_prob_outputs(x, noise)
 
-        return export_model(
-            self,
-            path,
-            signatures={"sample": sample, "log_prob": log_prob},
-            serving_default="log_prob",
-            overwrite=overwrite,
-        )
+        return {"sample": sample, "log_prob": log_prob}
