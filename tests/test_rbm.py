@@ -312,9 +312,9 @@ def test_export_runs_with_stock_tensorflow(tmp_path):
 
 
 def test_bad_arguments_raise_clear_errors():
-    with pytest.raises(ValueError, match=r"`n_hidden` must be a positive integer. Received: n_hidden=0"):
+    with pytest.raises(ValueError, match=r"`n_hidden` must be an int >= 1. Received: n_hidden=0"):
         RBM(10, 0)
-    with pytest.raises(ValueError, match=r"`cd_k` must be a positive integer. Received: cd_k=-1"):
+    with pytest.raises(ValueError, match=r"`cd_k` must be an int >= 1. Received: cd_k=-1"):
         RBM(10, 3, cd_k=-1)
     with pytest.raises(ValueError, match=r"`visible_shape` must be a tuple"):
         RBM(10, 3, visible_shape=(3, 3))
@@ -330,7 +330,7 @@ def test_bad_arguments_raise_clear_errors():
         rbm.compile(optimizer="sgd", jit_compile=True)
     with pytest.raises(ValueError, match=r"needs min\(n_visible, n_hidden\) <= 20.*n_hidden=21"):
         RBM(30, 21, seed=0).log_partition(method="exact")
-    with pytest.raises(ValueError, match=r"`num_betas` must be an integer >= 10. Received: num_betas=2"):
+    with pytest.raises(ValueError, match=r"`num_betas` must be an int >= 10. Received: num_betas=2"):
         rbm.log_partition(method="ais", num_betas=2)
 
 

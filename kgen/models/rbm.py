@@ -14,15 +14,13 @@ import numpy as np
 import tensorflow as tf
 
 import kgen_ops
-from kgen.export import export_model
-from kgen.models import _ais
+from kgen import _validation
 from kgen.models import _model
+from kgen.models import _protocols
+from kgen.models import _rbm_log_partition
 from kgen.models import _replicas
 
 _METHODS = ("exact", "ais")
-# `log_partition(method="exact")` enumerates 2**n states of the smaller layer.
-_MAX_EXACT_UNITS = 20
-_EXACT_BATCH = 2**14  # states per batch of the enumeration
 
 LogPartition = collections.namedtuple("LogPartition", ["log_z", "stderr"])
 LogPartition.__doc__ = """An estimate of `log Z`, in nats.
@@ -33,17 +31,24 @@ Attributes:
 """
 
 
-def _is_positive_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+def _hidden_input(v, w, b_hid):
+    """`b_hid + v W`: the hidden units' input, `(batch_size, H)` for `v` `(batch_size, V)`."""
+    return tf.matmul(v, w) + b_hid
 
 
-def _check_positive_int(name, value):
-    if not _is_positive_int(value):
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+def _visible_probs(h, w, b_vis):
+    """`p(v_i = 1 | h) = sigmoid(b_vis_i + (W h)_i)`, `(batch_size, V)` for `h` `(batch_size, H)`."""
+    return tf.sigmoid(tf.matmul(h, w, transpose_b=True) + b_vis)
+
+
+def _free_energy_formula(v, b_vis, activation):
+    """`F(v) = -b_vis^T v - sum_j softplus(a_j)` with `a = _hidden_input(v, ...)`; nats."""
+    return -tf.linalg.matvec(v, b_vis) - tf.reduce_sum(tf.nn.softplus(activation), axis=1)
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class RBM(_model.Model):
+class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
+          _protocols.LikelihoodModel):
     """Restricted Boltzmann machine with binary visible and hidden units.
 
     A bipartite Markov random field over visible units `v` in {0, 1}^V and
@@ -179,6 +184,10 @@ class RBM(_model.Model):
         networks", ICML 2008 (annealed importance sampling of `Z`).
     """
 
+    # XLA cannot compile the custom op Kgen>GibbsSweeps (it has no XLA kernel).
+    default_jit_compile = False
+    serving_default_signature = "hidden_probs"
+
     def __init__(
         self,
         n_visible,
@@ -191,40 +200,36 @@ class RBM(_model.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_positive_int("n_visible", n_visible)
-        _check_positive_int("n_hidden", n_hidden)
-        _check_positive_int("cd_k", cd_k)
-        if not isinstance(persistent, bool):
-            raise ValueError(f"`persistent` must be a bool. Received: persistent={persistent!r}")
-        if num_chains is not None:
-            _check_positive_int("num_chains", num_chains)
+        n_visible = _validation.positive_int("n_visible", n_visible)
+        n_hidden = _validation.positive_int("n_hidden", n_hidden)
+        cd_k = _validation.positive_int("cd_k", cd_k)
+        persistent = _validation.boolean("persistent", persistent)
+        num_chains = _validation.optional_int("num_chains", num_chains, minimum=1)
         if visible_shape is None:
             visible_shape = (n_visible,)
-        try:
-            shape = tuple(visible_shape)
-        except TypeError:
-            shape = ()
-        if not shape or not all(_is_positive_int(d) for d in shape) or math.prod(shape) != n_visible:
-            raise ValueError(
-                f"`visible_shape` must be a tuple of positive ints with product n_visible={n_visible}. "
-                f"Received: visible_shape={visible_shape!r}"
+        shape = None
+        if isinstance(visible_shape, (tuple, list)):
+            converted = tuple(_validation.as_int(d) for d in visible_shape)
+            if converted and all(d is not None and d >= 1 for d in converted):
+                shape = converted
+        if shape is None or math.prod(shape) != n_visible:
+            _validation.fail(
+                "visible_shape", f"a tuple of positive ints with product n_visible={n_visible}",
+                visible_shape,
             )
-        if seed is not None and not isinstance(seed, int):
-            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
+        seed = self._init_seed(seed)
         if self.compute_dtype not in ("float32", "float64"):
             raise ValueError(
                 "`dtype` must be float32 or float64 (the dtypes of the Gibbs op). "
                 f"Received: dtype={self.compute_dtype!r}"
             )
 
-        self.n_visible = int(n_visible)
-        self.n_hidden = int(n_hidden)
-        self.cd_k = int(cd_k)
+        self.n_visible = n_visible
+        self.n_hidden = n_hidden
+        self.cd_k = cd_k
         self.persistent = persistent
-        self.num_chains = None if num_chains is None else int(num_chains)
-        self.visible_shape = tuple(int(d) for d in shape)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.num_chains = num_chains
+        self.visible_shape = shape
 
         self.w = self.add_weight(
             shape=(self.n_visible, self.n_hidden),
@@ -280,39 +285,28 @@ class RBM(_model.Model):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.pseudo_log_likelihood_tracker]
 
-    def compile(self, optimizer="rmsprop", jit_compile=False, steps_per_execution=None, **kwargs):
+    def _default_optimizer(self):
+        """Keras' `RMSprop()`, what `compile()` gave the RBM before the contract's `None` default."""
+        return keras.optimizers.RMSprop()
+
+    def compile(self, optimizer=None, jit_compile=None, steps_per_execution=None, **kwargs):
         """`keras.Model.compile` with `jit_compile=False` (XLA cannot compile the Gibbs op).
 
-        Only `optimizer` matters: the RBM computes its own update and
-        metrics, so a `loss` or `metrics` given here are not used.
-        `steps_per_execution=None` means 8 (Keras: 1) so that `fit` runs 8
-        updates per call of its compiled function, amortising Keras'
-        per-step Python work; pass 1 for callbacks that must see every batch.
-        Under a `tf.distribute` strategy with several replicas it means 1,
-        and more falls back to 1 with a warning (Keras 3 cannot run more
-        there, see `kgen/models/_replicas.py`).
+        Only `optimizer` matters (`None`: `RMSprop()`): the RBM computes its
+        own update and metrics, so a `loss` or `metrics` given here are not
+        used. `steps_per_execution=None` means the class's
+        `default_steps_per_execution` (8) as for every kgen model.
 
         Raises:
-            ValueError: if `jit_compile` is neither False nor `"auto"`.
+            ValueError: if `jit_compile` is neither None, False nor `"auto"`.
         """
-        if jit_compile not in (False, "auto"):
-            raise ValueError(
-                "`jit_compile` must be False for an RBM: XLA cannot compile the custom op "
-                f"Kgen>GibbsSweeps. Received: jit_compile={jit_compile!r}"
+        if jit_compile not in (None, False, "auto"):
+            _validation.fail(
+                "jit_compile",
+                "False for an RBM: XLA cannot compile the custom op Kgen>GibbsSweeps",
+                jit_compile,
             )
-        _, steps_per_execution = _replicas.compile_options(
-            self, False, steps_per_execution, default_jit=False
-        )
-        super().compile(
-            optimizer=optimizer,
-            jit_compile=False,
-            steps_per_execution=steps_per_execution,
-            **kwargs,
-        )
-
-    def get_compile_config(self):
-        # The base records every `compile` argument (with jit_compile=False).
-        return super().get_compile_config()
+        super().compile(optimizer, False, steps_per_execution, **kwargs)
 
     # The model's quantities.
 
@@ -329,13 +323,12 @@ class RBM(_model.Model):
         Returns:
             A tensor of shape `(batch_size, H)`.
         """
-        v = self._flatten(v)
-        return tf.sigmoid(tf.matmul(v, self.w) + self.b_hid)
+        return tf.sigmoid(_hidden_input(self._flatten(v), self.w, self.b_hid))
 
     def visible_probs(self, h):
         """`p(v_i = 1 | h) = sigmoid(b_vis_i + (W h)_i)`, shape `(batch_size, V)`, for `h` `(batch_size, H)`."""
         h = tf.cast(tf.convert_to_tensor(h), self.compute_dtype)
-        return tf.sigmoid(tf.matmul(h, self.w, transpose_b=True) + self.b_vis)
+        return _visible_probs(h, self.w, self.b_vis)
 
     def free_energy(self, v):
         """`F(v) = -log sum_h exp(-E(v, h)) = -b_vis^T v - sum_j softplus(b_hid_j + (v W)_j)`.
@@ -351,10 +344,8 @@ class RBM(_model.Model):
     def _free_energy(self, v, hidden_activation=None):
         """F(v); `hidden_activation`, if given, is `b_hid + v W` already computed."""
         if hidden_activation is None:
-            hidden_activation = tf.matmul(v, self.w) + self.b_hid
-        return -tf.linalg.matvec(v, self.b_vis) - tf.reduce_sum(
-            tf.nn.softplus(hidden_activation), axis=1
-        )
+            hidden_activation = _hidden_input(v, self.w, self.b_hid)
+        return _free_energy_formula(v, self.b_vis, hidden_activation)
 
     def reconstruct(self, v):
         """One mean-field pass `p(v | h = p(h|v))`, shape `(batch_size, *visible_shape)`. Deterministic."""
@@ -379,8 +370,8 @@ class RBM(_model.Model):
         Returns:
             A tensor of shape `(num_samples, *visible_shape)`.
         """
-        _check_positive_int("num_samples", num_samples)
-        _check_positive_int("num_sweeps", num_sweeps)
+        num_samples = _validation.positive_int("num_samples", num_samples)
+        num_sweeps = _validation.positive_int("num_sweeps", num_sweeps)
         seed = self._seed_pair(seed)
         u = tf.random.stateless_uniform((num_samples, self.n_visible), seed=seed, dtype=self.compute_dtype)
         v = tf.cast(u < tf.sigmoid(self.b_vis), self.compute_dtype)
@@ -396,7 +387,7 @@ class RBM(_model.Model):
         share = _replicas.share(tf.shape(v0)[0])
         op_seed = self._draw_op_seed()  # first draw: tests replay it
         # b_hid + v0 W, shared by p(h | v0) for PCD and by the metrics.
-        hidden_activation = tf.matmul(v0, self.w) + self.b_hid
+        hidden_activation = _hidden_input(v0, self.w, self.b_hid)
         if self.persistent:
             if self.persistent_chains is None:
                 raise ValueError(
@@ -427,7 +418,7 @@ class RBM(_model.Model):
         share = _replicas.share(tf.shape(v0)[0])
         op_seed = self._replica_op_seed(self._draw_op_seed())
         chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed)
-        hidden_activation = tf.matmul(v0, self.w) + self.b_hid
+        hidden_activation = _hidden_input(v0, self.w, self.b_hid)
         return self._update_metrics(share, v0, hidden_activation, chain.h0_prob, chain.v)
 
     def _cd_gradients(self, v0, h0_prob, vk, hk_prob, share):
@@ -485,7 +476,7 @@ class RBM(_model.Model):
         `F(v)`) the flipped free energy costs O(H) per example, not a product.
         """
         if hidden_activation is None:
-            hidden_activation = tf.matmul(v, self.w) + self.b_hid
+            hidden_activation = _hidden_input(v, self.w, self.b_hid)
         if free_energy is None:
             free_energy = self._free_energy(v, hidden_activation)
         if flip is None:  # the unit to flip, per example
@@ -513,7 +504,7 @@ class RBM(_model.Model):
 
         `method="ais"` is the estimator of Salakhutdinov & Murray (2008):
         `num_chains` independent annealing runs from a base-rate model
-        through `num_betas` inverse temperatures (see `kgen.models._ais`),
+        through `num_betas` inverse temperatures (see `kgen.models._rbm_log_partition`),
         one Gibbs sweep of the compiled op per temperature. Its `stderr` is
         the delta-method standard error of the log of the mean importance
         weight; it understates the error when too few temperatures are used
@@ -537,30 +528,30 @@ class RBM(_model.Model):
             ValueError: for an unknown `method`, `"exact"` with
                 `min(V, H) > 20`, or bad AIS arguments.
         """
-        if method not in _METHODS:
-            raise ValueError(f"`method` must be one of {_METHODS}. Received: method={method!r}")
+        _validation.choice("method", method, _METHODS)
         w, b_vis, b_hid = (
             np.asarray(p.numpy(), dtype=np.float64) for p in (self.w, self.b_vis, self.b_hid)
         )
         if method == "exact":
-            if min(self.n_visible, self.n_hidden) > _MAX_EXACT_UNITS:
+            if min(self.n_visible, self.n_hidden) > _rbm_log_partition.MAX_EXACT_UNITS:
                 raise ValueError(
                     f"`method='exact'` enumerates 2**min(n_visible, n_hidden) states and needs "
-                    f"min(n_visible, n_hidden) <= {_MAX_EXACT_UNITS}; use method='ais'. "
+                    f"min(n_visible, n_hidden) <= {_rbm_log_partition.MAX_EXACT_UNITS}; use "
+                    "method='ais'. "
                     f"Received: n_visible={self.n_visible}, n_hidden={self.n_hidden}"
                 )
-            return LogPartition(_log_partition_exact(w, b_vis, b_hid), 0.0)
-        _check_positive_int("num_chains", num_chains)
-        if not (_is_positive_int(num_betas) and num_betas >= _ais.MIN_BETAS):
-            raise ValueError(
-                f"`num_betas` must be an integer >= {_ais.MIN_BETAS}. Received: num_betas={num_betas!r}"
-            )
+            return LogPartition(_rbm_log_partition.exact(w, b_vis, b_hid), 0.0)
+        num_chains = _validation.positive_int("num_chains", num_chains)
+        num_betas = _validation.integer("num_betas", num_betas, minimum=_rbm_log_partition.MIN_BETAS)
         if data is None:
             base_vis_bias = np.zeros(self.n_visible)
         else:
-            base_vis_bias = _ais.base_rate_biases(self._flatten(data).numpy(), self.n_visible)
-        log_z, stderr, _ = _ais.log_partition(
-            w, b_vis, b_hid, base_vis_bias, _ais.betas(num_betas), num_chains, self._seed_pair(seed)
+            base_vis_bias = _rbm_log_partition.base_rate_biases(
+                self._flatten(data).numpy(), self.n_visible
+            )
+        log_z, stderr, _ = _rbm_log_partition.log_partition(
+            w, b_vis, b_hid, base_vis_bias, _rbm_log_partition.betas(num_betas), num_chains,
+            self._seed_pair(seed),
         )
         return LogPartition(log_z, stderr)
 
@@ -578,7 +569,7 @@ class RBM(_model.Model):
             A tensor of shape `(num_examples,)`.
         """
         if log_z is None:
-            if min(self.n_visible, self.n_hidden) <= _MAX_EXACT_UNITS:
+            if min(self.n_visible, self.n_hidden) <= _rbm_log_partition.MAX_EXACT_UNITS:
                 log_z = self.log_partition()
             else:
                 log_z = self.log_partition(method="ais", data=x)
@@ -644,11 +635,10 @@ class RBM(_model.Model):
 
     def _seed_pair(self, seed):
         """int64 `(2,)` seed: `[seed, 0]` for an int, a fresh draw for `None`."""
+        seed = _validation.seed(seed)
         if seed is None:
             return self._draw_op_seed()
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
-        return tf.constant([int(seed), 0], tf.int64)
+        return tf.constant([seed, 0], tf.int64)
 
     # Saving and export.
 
@@ -665,15 +655,15 @@ class RBM(_model.Model):
         }
         return {**base_config, **config}
 
-    def export(self, path, overwrite=False):
-        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
+    def _export_signatures(self):
+        """The SavedModel's signatures (inputs -> dict of outputs), for `export`.
 
         TF Serving does not have the `Kgen>GibbsSweeps` op, so the `sample`
         signature runs its Gibbs chain with plain TensorFlow ops (a
         `tf.while_loop` over `tf.random.stateless_uniform` draws): the same
-        Markov chain as `sample`, with other random numbers.
-
-        Signatures (inputs -> dict of outputs):
+        Markov chain as `sample`, with other random numbers. The formulas
+        are the module's `_hidden_input`, `_visible_probs` and
+        `_free_energy_formula`, on float32 copies of the parameters.
 
         - `hidden_probs` (also `serving_default`): `x` float32
           `(None, *visible_shape)` -> `hidden_probs` float32 `(None, H)`.
@@ -684,14 +674,6 @@ class RBM(_model.Model):
           `(num_samples, *visible_shape)` of 0s and 1s, and `probabilities`,
           `p(v|h)` of the last sweep. Stateless: the same seed gives the same
           samples.
-
-        Args:
-            path: the SavedModel folder to create (for TF Serving, ending in
-                a version number, e.g. `exports/rbm/1`).
-            overwrite: whether to replace an existing export at `path`.
-
-        Returns:
-            The absolute path written, as a `str`.
         """
         x_spec = tf.TensorSpec((None, *self.visible_shape), tf.float32, name="x")
 
@@ -702,14 +684,13 @@ class RBM(_model.Model):
         def hidden_probs(x):
             w, _, b_hid = parameters()
             v = tf.reshape(x, (-1, self.n_visible))
-            return {"hidden_probs": tf.sigmoid(tf.matmul(v, w) + b_hid)}
+            return {"hidden_probs": tf.sigmoid(_hidden_input(v, w, b_hid))}
 
         @tf.function(input_signature=[x_spec])
-        def free_energy(x):
+        def free_energy_signature(x):
             w, b_vis, b_hid = parameters()
             v = tf.reshape(x, (-1, self.n_visible))
-            energy = -tf.linalg.matvec(v, b_vis) - tf.reduce_sum(tf.nn.softplus(tf.matmul(v, w) + b_hid), axis=1)
-            return {"free_energy": energy}
+            return {"free_energy": _free_energy_formula(v, b_vis, _hidden_input(v, w, b_hid))}
 
         @tf.function(
             input_signature=[
@@ -731,9 +712,10 @@ class RBM(_model.Model):
             def sweep(s, v, _):
                 # Draws 2s + 1 (h) and 2s + 2 (v) of the seed's streams.
                 h = bernoulli(
-                    tf.sigmoid(tf.matmul(v, w) + b_hid), tf.random.experimental.stateless_fold_in(seed, 2 * s + 1)
+                    tf.sigmoid(_hidden_input(v, w, b_hid)),
+                    tf.random.experimental.stateless_fold_in(seed, 2 * s + 1),
                 )
-                v_prob = tf.sigmoid(tf.matmul(h, w, transpose_b=True) + b_vis)
+                v_prob = _visible_probs(h, w, b_vis)
                 v = bernoulli(v_prob, tf.random.experimental.stateless_fold_in(seed, 2 * s + 2))
                 return s + 1, v, v_prob
 
@@ -745,32 +727,4 @@ class RBM(_model.Model):
             shape = tf.concat([[num_samples], self.visible_shape], axis=0)
             return {"samples": tf.reshape(v, shape), "probabilities": tf.reshape(v_prob, shape)}
 
-        return export_model(
-            self,
-            path,
-            signatures={"hidden_probs": hidden_probs, "free_energy": free_energy, "sample": sample},
-            serving_default="hidden_probs",
-            overwrite=overwrite,
-        )
-
-
-def _log_partition_exact(w, b_vis, b_hid):
-    """`log Z` by enumerating the smaller layer, in float64 NumPy.
-
-    Summing out the larger layer analytically, for `n = H` (the other case
-    swaps the layers: `W -> W^T`, `b_vis <-> b_hid`):
-    `log Z = logsumexp_h [b_hid^T h + sum_i softplus(b_vis_i + (W h)_i)]`.
-    The log-sum-exp is accumulated over batches of `_EXACT_BATCH` states.
-    """
-    if w.shape[1] > w.shape[0]:
-        w, b_vis, b_hid = w.T, b_hid, b_vis
-    n = w.shape[1]
-    bits = np.arange(n)
-    total = -np.inf
-    for start in range(0, 2**n, _EXACT_BATCH):
-        codes = np.arange(start, min(start + _EXACT_BATCH, 2**n))
-        h = ((codes[:, None] >> bits) & 1).astype(np.float64)  # (batch, n)
-        log_terms = h @ b_hid + np.logaddexp(0.0, h @ w.T + b_vis).sum(axis=1)
-        top = np.max(log_terms)
-        total = np.logaddexp(total, top + np.log(np.sum(np.exp(log_terms - top))))
-    return float(total)
+        return {"hidden_probs": hidden_probs, "free_energy": free_energy_signature, "sample": sample}

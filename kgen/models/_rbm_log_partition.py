@@ -1,7 +1,9 @@
-"""Annealed importance sampling (AIS) of a binary RBM's partition function.
+"""A binary RBM's partition function `log Z`: exactly, or by annealed importance sampling.
 
+Used by `RBM.log_partition`. `exact` enumerates the states of the smaller
+layer (`method="exact"`); `log_partition` is the AIS estimator of
 Salakhutdinov & Murray, "On the quantitative analysis of deep belief
-networks", ICML 2008, section 4. Used by `RBM.log_partition(method="ais")`.
+networks", ICML 2008, section 4 (`method="ais"`), described below.
 
 The base model A has no hidden units to speak of (`W_A = 0`, `b_hid_A = 0`)
 and visible biases `b_A`, so its partition function is known in closed form
@@ -53,6 +55,32 @@ import kgen_ops
 _SCHEDULE_KNOTS = (0.0, 0.5, 0.9, 1.0)
 _SCHEDULE_SHARES = (500, 4000, 10000)
 MIN_BETAS = 10
+# `exact` enumerates 2**n states of the smaller layer, batch by batch.
+MAX_EXACT_UNITS = 20
+_EXACT_BATCH = 2**14
+
+
+def exact(w, b_vis, b_hid):
+    """`log Z` by enumerating the smaller layer, in float64 NumPy.
+
+    Summing out the larger layer analytically, for `n = H` (the other case
+    swaps the layers: `W -> W^T`, `b_vis <-> b_hid`):
+    `log Z = logsumexp_h [b_hid^T h + sum_i softplus(b_vis_i + (W h)_i)]`.
+    The log-sum-exp is accumulated over batches of `_EXACT_BATCH` states,
+    so memory stays bounded; time grows as `2^min(V, H)`.
+    """
+    if w.shape[1] > w.shape[0]:
+        w, b_vis, b_hid = w.T, b_hid, b_vis
+    n = w.shape[1]
+    bits = np.arange(n)
+    total = -np.inf
+    for start in range(0, 2**n, _EXACT_BATCH):
+        codes = np.arange(start, min(start + _EXACT_BATCH, 2**n))
+        h = ((codes[:, None] >> bits) & 1).astype(np.float64)  # (batch, n)
+        log_terms = h @ b_hid + np.logaddexp(0.0, h @ w.T + b_vis).sum(axis=1)
+        top = np.max(log_terms)
+        total = np.logaddexp(total, top + np.log(np.sum(np.exp(log_terms - top))))
+    return float(total)
 
 
 def betas(num_betas):
