@@ -67,6 +67,30 @@ class Model(keras.Model):
     default_steps_per_execution = 8
     serving_default_signature = None
     sample_value_range = (0.0, 1.0)
+    # The constructor arguments `get_config` saves, each read from the
+    # attribute of the same name; those in `_nested_config_arguments` are
+    # Keras objects (networks), serialised and deserialised as such.
+    _config_arguments = ()
+    _nested_config_arguments = ()
+
+    def get_config(self):
+        """The base config plus every argument of `_config_arguments` (networks serialised)."""
+        config = super().get_config()
+        for name in self._config_arguments:
+            value = getattr(self, name)
+            if name in self._nested_config_arguments and value is not None:
+                value = keras.saving.serialize_keras_object(value)
+            config[name] = value
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """The model of `get_config`'s dict, its networks deserialised."""
+        config = dict(config)
+        for name in cls._nested_config_arguments:
+            if config.get(name) is not None:
+                config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
 
     def _init_seed(self, seed):
         """Checks `seed` (None or an int) and makes the model's `SeedGenerator` of it.

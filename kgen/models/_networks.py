@@ -15,12 +15,14 @@ import math
 
 import keras
 
+from kgen.models import _seeding
+
 _DECODER_SEED_OFFSET = 100
 
 
 def _initializer(seed, index):
-    """Glorot uniform (the Keras default), seeded `seed + index` (or unseeded)."""
-    return keras.initializers.GlorotUniform(None if seed is None else seed + index)
+    """Glorot uniform (the Keras default), seeded `seed + index` (`_seeding`)."""
+    return _seeding.glorot_uniform(seed, index)
 
 
 def dense_encoder(input_shape, latent_dim, hidden_units, seed=None):
@@ -41,7 +43,7 @@ def dense_encoder(input_shape, latent_dim, hidden_units, seed=None):
 
 def dense_decoder(latent_dim, params_size, hidden_units, seed=None):
     """`[Dense(units, relu)] * len(hidden_units), reversed -> Dense(params_size)`."""
-    seed = None if seed is None else seed + _DECODER_SEED_OFFSET
+    seed = _seeding.layer_seed(seed, 0, offset=_DECODER_SEED_OFFSET)
     z = keras.Input(shape=(latent_dim,), name="z")
     h = z
     for i, units in enumerate(reversed(hidden_units)):
@@ -96,7 +98,7 @@ def conv_encoder(input_shape, latent_dim, seed=None):
 def conv_decoder(latent_dim, input_shape, seed=None):
     """The mirror image of `conv_encoder`, ending in one logit or mean per pixel."""
     check_conv_input_shape(input_shape)
-    seed = None if seed is None else seed + _DECODER_SEED_OFFSET
+    seed = _seeding.layer_seed(seed, 0, offset=_DECODER_SEED_OFFSET)
     height, width, channels = input_shape
     z = keras.Input(shape=(latent_dim,), name="z")
     smallest = (height // 4, width // 4, _CONV_FILTERS[-1])

@@ -37,6 +37,23 @@ _DEFAULT_LEARNING_RATE = 1e-3
 _DEFAULT_GLOBAL_CLIPNORM = 100.0
 
 
+def _attention_map(n, width, height, kind):
+    """`Dense(5)` of `h_dec` to a grid's parameters, starting at the centred tiling grid.
+
+    The kernel starts at zero, so the grid starts the same for every image
+    and step; the bias is `_draw_attention.initial_params` (`kind`: "read"
+    or "write").
+    """
+    return keras.layers.Dense(
+        5,
+        kernel_initializer="zeros",
+        bias_initializer=keras.initializers.Constant(
+            _draw_attention.initial_params(n, width, height, kind)
+        ),
+        name=f"{kind}_attention",
+    )
+
+
 @keras.saving.register_keras_serializable(package="kgen")
 class DRAW(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor,
            _protocols.CanvasModel):
@@ -179,6 +196,10 @@ class DRAW(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor,
     # "DRAW"); `compile(jit_compile=True)` forces it.
     default_jit_compile = "auto"
     serving_default_signature = "generate"
+    _config_arguments = (
+        "image_shape", "time_steps", "latent_dim", "encoder_units", "decoder_units",
+        "attention", "read_n", "write_n", "seed",
+    )
 
     def __init__(
         self,
@@ -225,14 +246,7 @@ class DRAW(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor,
 
         # In data-flow order: read -> encoder -> q(z_t|.) -> decoder -> write.
         if attention:
-            self.read_attention = keras.layers.Dense(
-                5,
-                kernel_initializer="zeros",  # the grid starts the same for every image
-                bias_initializer=keras.initializers.Constant(
-                    _draw_attention.initial_params(read_n, width, height, "read")
-                ),
-                name="read_attention",
-            )
+            self.read_attention = _attention_map(read_n, width, height, "read")
             read_size = 2 * read_n * read_n * channels
         else:
             self.read_attention = None
@@ -254,14 +268,7 @@ class DRAW(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor,
             name="decoder",
         )
         if attention:
-            self.write_attention = keras.layers.Dense(
-                5,
-                kernel_initializer="zeros",  # the grid starts the same for every image
-                bias_initializer=keras.initializers.Constant(
-                    _draw_attention.initial_params(write_n, width, height, "write")
-                ),
-                name="write_attention",
-            )
+            self.write_attention = _attention_map(write_n, width, height, "write")
             patch_size = write_n * write_n * channels
         else:
             self.write_attention = None
@@ -648,27 +655,6 @@ class DRAW(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor,
         return self._standardize_batch(x, self.image_shape)
 
     # Saving and export.
-
-    def get_config(self):
-        base_config = super().get_config()
-        config = {
-            "image_shape": self.image_shape,
-            "time_steps": self.time_steps,
-            "latent_dim": self.latent_dim,
-            "encoder_units": self.encoder_units,
-            "decoder_units": self.decoder_units,
-            "attention": self.attention,
-            "read_n": self.read_n,
-            "write_n": self.write_n,
-            "seed": self.seed,
-        }
-        return {**base_config, **config}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["image_shape"] = tuple(config["image_shape"])
-        return cls(**config)
 
     def _export_signatures(self):
         """The SavedModel's signature, for `export`.

@@ -187,6 +187,9 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
     # XLA cannot compile the custom op Kgen>GibbsSweeps (it has no XLA kernel).
     default_jit_compile = False
     serving_default_signature = "hidden_probs"
+    _config_arguments = (
+        "n_visible", "n_hidden", "cd_k", "persistent", "num_chains", "visible_shape", "seed",
+    )
 
     def __init__(
         self,
@@ -641,19 +644,6 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         return tf.constant([seed, 0], tf.int64)
 
     # Saving and export.
-
-    def get_config(self):
-        base_config = super().get_config()
-        config = {
-            "n_visible": self.n_visible,
-            "n_hidden": self.n_hidden,
-            "cd_k": self.cd_k,
-            "persistent": self.persistent,
-            "num_chains": self.num_chains,
-            "visible_shape": self.visible_shape,
-            "seed": self.seed,
-        }
-        return {**base_config, **config}
 
     def _export_signatures(self):
         """The SavedModel's signatures (inputs -> dict of outputs), for `export`.

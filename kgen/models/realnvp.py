@@ -219,6 +219,10 @@ class RealNVP(_model.Model, _protocols.Sampler, _protocols.DensityModel):
     # execution (the base's default) halved the epoch on the 2-D ring.
     default_jit_compile = False
     serving_default_signature = "log_prob"
+    _config_arguments = (
+        "input_shape", "num_coupling_layers", "hidden_units", "filters", "masks", "num_bins",
+        "alpha", "seed",
+    )
 
     def __init__(
         self,
@@ -552,20 +556,6 @@ class RealNVP(_model.Model, _protocols.Sampler, _protocols.DensityModel):
         return _replicas.logs(self.metrics)
 
     # Saving and export.
-
-    def get_config(self):
-        base_config = super().get_config()
-        config = {
-            "input_shape": self.input_shape,
-            "num_coupling_layers": self.num_coupling_layers,
-            "hidden_units": self.hidden_units,
-            "filters": self.filters,
-            "masks": self.masks,
-            "num_bins": self.num_bins,
-            "alpha": self.alpha,
-            "seed": self.seed,
-        }
-        return {**base_config, **config}
 
     def _export_signatures(self):
         """The SavedModel's signatures (inputs -> dict of outputs), for `export`.

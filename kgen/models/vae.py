@@ -129,6 +129,11 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
     # benchmarks/RESULTS.md). Under several replicas it is off (`_replicas`).
     default_jit_compile = True
     serving_default_signature = "reconstruct"
+    _config_arguments = (
+        "input_shape", "latent_dim", "architecture", "likelihood", "beta", "encoder",
+        "decoder", "hidden_units", "analytic_kl", "seed",
+    )
+    _nested_config_arguments = ("encoder", "decoder")
 
     def __init__(
         self,
@@ -394,29 +399,6 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
         return self._standardize_batch(x, self.input_shape)
 
     # Saving and export.
-
-    def get_config(self):
-        base_config = super().get_config()
-        config = {
-            "input_shape": self.input_shape,
-            "latent_dim": self.latent_dim,
-            "architecture": self.architecture,
-            "likelihood": self.likelihood,
-            "beta": self.beta,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "hidden_units": self.hidden_units,
-            "analytic_kl": self.analytic_kl,
-            "seed": self.seed,
-        }
-        return {**base_config, **config}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in ("encoder", "decoder"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
 
     def _export_signatures(self):
         """The SavedModel's signatures (inputs -> dict of outputs), for `export`.
