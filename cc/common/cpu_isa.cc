@@ -1,18 +1,16 @@
-// The CPU Gibbs kernel for the x86-64 baseline (any CPU); see gibbs_cpu_impl.h.
+// Run-time choice of the CPU kernels' instruction set (common/cpu_isa.h).
+// Compiled for the x86-64 baseline: it runs before anything wider is known to work.
+#include "common/cpu_isa.h"
+
 #include <cstdlib>
 #include <cstring>
 
-#include "gibbs/gibbs_cpu_impl.h"
-
 namespace kgen {
-
-template struct GibbsCpuKernel<float, CpuIsa::kGeneric>;
-template struct GibbsCpuKernel<double, CpuIsa::kGeneric>;
 
 // The best build this CPU runs, or a lower one named by the environment
 // variable KGEN_CPU_ISA ("avx2" or "baseline"; read once, for tests and
 // debugging): never a build the CPU cannot run.
-CpuIsa gibbs_cpu_isa() {
+CpuIsa cpu_isa() {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   static const CpuIsa isa = [] {
     CpuIsa best = CpuIsa::kGeneric;

@@ -1,6 +1,7 @@
-// TensorFlow kernels of Kgen>CdWeightStatistics: shapes validated first, then
-// the CPU kernel (GibbsCpuKernel::cd_rows) over TensorFlow's intra-op pool, or
-// the CUDA launcher (gibbs/cd_statistics.cu) on the op's GPU stream.
+// TensorFlow kernels of Kgen>CdStatistics: shapes validated first, then the
+// CPU kernel (cd_statistics/cd_statistics_cpu.h) over TensorFlow's intra-op
+// pool, or the CUDA launcher (cd_statistics/cd_statistics.cu) on the op's GPU
+// stream.
 #include <algorithm>
 #include <cstdint>
 
@@ -12,10 +13,10 @@
 #include "tensorflow/core/framework/types.h"
 #include "tensorflow/core/util/work_sharder.h"
 
-#include "gibbs/cd_statistics.h"
-#include "gibbs/gibbs_cpu.h"
+#include "cd_statistics/cd_statistics.h"
+#include "cd_statistics/cd_statistics_cpu.h"
 #if KGEN_WITH_CUDA
-#include "gibbs/cd_statistics_launch.h"
+#include "cd_statistics/cd_statistics_launch.h"
 #include "xla/stream_executor/stream.h"
 #endif
 
@@ -33,7 +34,7 @@ struct CpuDevice {};
 struct GpuDevice {};
 
 absl::Status Invalid(const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat("CdWeightStatistics: ", message));
+  return absl::InvalidArgumentError(absl::StrCat("CdStatistics: ", message));
 }
 
 absl::Status Validate(OpKernelContext* ctx) {
@@ -104,20 +105,20 @@ struct CdRun<GpuDevice, T> {
                 Invalid(absl::StrCat("the GPU kernel handles at most 65535 visible units, got ",
                                      problem.visible)));
     auto* stream = ctx->op_device_context()->stream();
-    OP_REQUIRES(ctx, stream != nullptr, absl::InternalError("CdWeightStatistics: no GPU stream"));
-    const int code = launch_cd_weight_statistics(
+    OP_REQUIRES(ctx, stream != nullptr, absl::InternalError("CdStatistics: no GPU stream"));
+    const int code = launch_cd_statistics(
         problem, static_cast<cudaStream_t>(stream->platform_specific_handle().stream));
     OP_REQUIRES(ctx, code == 0,
-                absl::InternalError(absl::StrCat("CdWeightStatistics: CUDA launch failed: ",
+                absl::InternalError(absl::StrCat("CdStatistics: CUDA launch failed: ",
                                                  cuda_error_string(code))));
   }
 };
 #endif
 
 template <typename Device, typename T>
-class CdWeightStatisticsOp : public OpKernel {
+class CdStatisticsOp : public OpKernel {
  public:
-  explicit CdWeightStatisticsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+  explicit CdStatisticsOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
 
   void Compute(OpKernelContext* ctx) override {
     OP_REQUIRES_OK(ctx, Validate(ctx));
@@ -142,20 +143,20 @@ class CdWeightStatisticsOp : public OpKernel {
 }  // namespace
 
 #define KGEN_REGISTER_CD_CPU(T)                                                              \
-  REGISTER_KERNEL_BUILDER(Name("Kgen>CdWeightStatistics")                                   \
-                              .Device(::tensorflow::DEVICE_CPU)                             \
-                              .TypeConstraint<T>("T"),                                      \
-                          CdWeightStatisticsOp<CpuDevice, T>)
+  REGISTER_KERNEL_BUILDER(Name("Kgen>CdStatistics")                                          \
+                              .Device(::tensorflow::DEVICE_CPU)                              \
+                              .TypeConstraint<T>("T"),                                       \
+                          CdStatisticsOp<CpuDevice, T>)
 KGEN_REGISTER_CD_CPU(float);
 KGEN_REGISTER_CD_CPU(double);
 #undef KGEN_REGISTER_CD_CPU
 
 #if KGEN_WITH_CUDA
 #define KGEN_REGISTER_CD_GPU(T)                                                              \
-  REGISTER_KERNEL_BUILDER(Name("Kgen>CdWeightStatistics")                                   \
-                              .Device(::tensorflow::DEVICE_GPU)                             \
-                              .TypeConstraint<T>("T"),                                      \
-                          CdWeightStatisticsOp<GpuDevice, T>)
+  REGISTER_KERNEL_BUILDER(Name("Kgen>CdStatistics")                                          \
+                              .Device(::tensorflow::DEVICE_GPU)                              \
+                              .TypeConstraint<T>("T"),                                       \
+                          CdStatisticsOp<GpuDevice, T>)
 KGEN_REGISTER_CD_GPU(float);
 KGEN_REGISTER_CD_GPU(double);
 #undef KGEN_REGISTER_CD_GPU

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bindings/binding_common.h"
+#include "common/binding_common.h"
 #include "common/parallel_for.h"
 #include "philox/philox.h"
 #include "philox/philox_cpu.h"

@@ -1,9 +1,9 @@
-// CPU kernel of the fused block-Gibbs sweeps (mathematics in gibbs/gibbs.h)
-// and of the CD weight statistics (gibbs/cd_statistics.h): the public entry
-// points. The kernels themselves are gibbs/gibbs_cpu_impl.h, compiled three
-// times: for the x86-64 baseline (gibbs_cpu_generic.cc), with AVX2 + FMA
-// (gibbs_cpu_avx2.cc) and with AVX-512 (gibbs_cpu_avx512.cc); the entry points
-// pick the widest this CPU runs.
+// CPU kernel of the fused block-Gibbs sweeps (mathematics in
+// gibbs_sweeps/gibbs_sweeps.h): the public entry points. The kernel itself is
+// gibbs_sweeps/gibbs_sweeps_cpu_impl.h, compiled three times: for the x86-64
+// baseline (gibbs_sweeps_cpu_generic.cc), with AVX2 + FMA
+// (gibbs_sweeps_cpu_avx2.cc) and with AVX-512 (gibbs_sweeps_cpu_avx512.cc); the
+// entry points pick the widest this CPU runs (common/cpu_isa.h).
 //
 // Use: build a GibbsCpuLayout (W read in place; W^T, needed only when k > 0,
 // filled by gibbs_transpose_w_cpu over row ranges that callers can split over
@@ -11,20 +11,16 @@
 // threads. Split the chains into few ranges (gibbs_cpu_parts): the kernel
 // tiles W by columns for the chains of a range, so the fewer ranges, the
 // fewer times W streams through the caches.
-#ifndef KGEN_CC_GIBBS_GIBBS_CPU_H_
-#define KGEN_CC_GIBBS_GIBBS_CPU_H_
+#ifndef KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_H_
+#define KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_H_
 
 #include <cstdint>
-#include <memory>
 
-#include "gibbs/cd_statistics.h"
-#include "gibbs/gibbs.h"
+#include "common/cpu_isa.h"
+#include "common/cpu_scratch.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
 
 namespace kgen {
-
-// Instruction sets the CPU kernel is compiled for. Each instantiation has its
-// own symbols, so code built with AVX2 never stands in for the baseline build.
-enum class CpuIsa { kGeneric, kAvx2, kAvx512 };
 
 // Read-only inputs of the CPU Gibbs kernel, built once per call by the caller.
 template <typename T>
@@ -54,27 +50,6 @@ struct GibbsCpuWorkspace {
   int64_t activation_stride;  // >= max(V, H)
 };
 
-// Columns of grad_w whose row lists one CD-statistics pass builds together: a
-// scan of a row of v_pos or v_neg then reads one 64-byte line of float32.
-constexpr int64_t kCdCpuColumnBlock = 16;
-
-// Scratch of one CD-statistics worker.
-template <typename T>
-struct CdCpuWorkspace {
-  int32_t* index;   // [kCdCpuColumnBlock, B + M] per column, the rows of h with a nonzero v_i
-  T* scale;         // [kCdCpuColumnBlock, B + M] their weights v_i / B or -v_i / M
-  int64_t* counts;  // [2 * kCdCpuColumnBlock] per column, how many positive and negative rows
-  T* row;           // [H] one row of the sums, when they accumulate into grad_w
-};
-
-// Where the CD kernel reads the rows of h_pos and h_neg.
-template <typename T>
-struct CdCpuRows {
-  const T* h_pos;   // row b at h_pos + b * stride
-  const T* h_neg;   // row m at h_neg + m * stride
-  int64_t stride;   // >= H
-};
-
 template <typename T, CpuIsa kIsa>
 struct GibbsCpuKernel {
   // All k sweeps for chains [begin, end) of `problem`.
@@ -83,9 +58,6 @@ struct GibbsCpuKernel {
   // Rows [begin, end) of W^T (row stride `stride` >= V) from W [V, H].
   static void transpose(const T* w, int64_t visible, int64_t hidden, T* w_t, int64_t stride,
                         int64_t begin, int64_t end);
-  // Rows [begin, end) of the CD weight statistics (gibbs/cd_statistics.h).
-  static void cd_rows(const CdProblem<T>& problem, const CdCpuRows<T>& rows, int64_t begin,
-                      int64_t end, const CdCpuWorkspace<T>& workspace);
 };
 
 extern template struct GibbsCpuKernel<float, CpuIsa::kGeneric>;
@@ -94,10 +66,6 @@ extern template struct GibbsCpuKernel<float, CpuIsa::kAvx2>;
 extern template struct GibbsCpuKernel<double, CpuIsa::kAvx2>;
 extern template struct GibbsCpuKernel<float, CpuIsa::kAvx512>;
 extern template struct GibbsCpuKernel<double, CpuIsa::kAvx512>;
-
-// The instruction set the kernels use on this CPU: AVX-512 (F, DQ) when
-// present, else AVX2 + FMA when present, else the baseline.
-CpuIsa gibbs_cpu_isa();
 
 // How many ranges of chains to split `batch` chains into for `threads`
 // threads: two per thread, so that a thread that the OS holds back leaves
@@ -108,27 +76,6 @@ inline int64_t gibbs_cpu_parts(int64_t batch, int64_t threads) {
   const int64_t parts = 2 * threads < by_size ? 2 * threads : by_size;
   return parts > 1 ? parts : 1;
 }
-
-// Uninitialised scratch of `count` objects of type U carved out of one
-// allocation (no zero fill: the kernels write before they read).
-class GibbsCpuScratch {
- public:
-  explicit GibbsCpuScratch(int64_t bytes) : memory_(new char[bytes + 64]), used_(0) {}
-  template <typename U>
-  U* take(int64_t count) {
-    const int64_t aligned = (used_ + 63) / 64 * 64;
-    used_ = aligned + count * static_cast<int64_t>(sizeof(U));
-    return reinterpret_cast<U*>(base() + aligned);
-  }
-
- private:
-  char* base() {
-    const uintptr_t address = reinterpret_cast<uintptr_t>(memory_.get());
-    return memory_.get() + ((64 - address % 64) % 64);
-  }
-  std::unique_ptr<char[]> memory_;
-  int64_t used_;
-};
 
 // All k sweeps for chains [begin, end): the CPU kernel for the best ISA here.
 template <typename T>
@@ -143,7 +90,7 @@ void gibbs_rows_cpu(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& lay
   const int64_t bytes = block * n_max * 4 + block * 8 + block + block * V * sizeof(T) +
                         H * sizeof(T) + n_max * 4 + (n_max + 48) * 4 +
                         block * activation_stride * sizeof(T) + 9 * 64;
-  GibbsCpuScratch scratch(bytes);
+  CpuScratch scratch(bytes);
   GibbsCpuWorkspace<T> workspace{};
   workspace.active = scratch.take<int32_t>(block * n_max);
   workspace.counts = scratch.take<int64_t>(block);
@@ -154,7 +101,7 @@ void gibbs_rows_cpu(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& lay
   workspace.words = scratch.take<uint32_t>(n_max + 48);
   workspace.activation = scratch.take<T>(block * activation_stride);
   workspace.activation_stride = activation_stride;
-  switch (gibbs_cpu_isa()) {
+  switch (cpu_isa()) {
     case CpuIsa::kAvx512:
       GibbsCpuKernel<T, CpuIsa::kAvx512>::run_rows(problem, layout, begin, end, workspace);
       break;
@@ -166,45 +113,12 @@ void gibbs_rows_cpu(const GibbsProblem<T>& problem, const GibbsCpuLayout<T>& lay
   }
 }
 
-// Rows [begin, end) of grad_w = v_pos^T h_pos / B - v_neg^T h_neg / M (times
-// `scale`, added to grad_w when `accumulate`: gibbs/cd_statistics.h), reading
-// h_pos and h_neg where `rows` says: the CPU kernel for the best ISA here.
-template <typename T>
-void cd_rows_cpu(const CdProblem<T>& problem, const CdCpuRows<T>& rows, int64_t begin,
-                 int64_t end) {
-  const int64_t lists = kCdCpuColumnBlock * (problem.batch_pos + problem.batch_neg);
-  const int64_t row = problem.accumulate ? problem.hidden : 0;
-  GibbsCpuScratch scratch(lists * (4 + sizeof(T)) + 2 * kCdCpuColumnBlock * 8 +
-                          row * sizeof(T) + 4 * 64);
-  CdCpuWorkspace<T> workspace{};
-  workspace.index = scratch.take<int32_t>(lists);
-  workspace.scale = scratch.take<T>(lists);
-  workspace.counts = scratch.take<int64_t>(2 * kCdCpuColumnBlock);
-  workspace.row = scratch.take<T>(row);
-  switch (gibbs_cpu_isa()) {
-    case CpuIsa::kAvx512:
-      GibbsCpuKernel<T, CpuIsa::kAvx512>::cd_rows(problem, rows, begin, end, workspace);
-      break;
-    case CpuIsa::kAvx2:
-      GibbsCpuKernel<T, CpuIsa::kAvx2>::cd_rows(problem, rows, begin, end, workspace);
-      break;
-    default:
-      GibbsCpuKernel<T, CpuIsa::kGeneric>::cd_rows(problem, rows, begin, end, workspace);
-  }
-}
-
-// The same, reading h_pos and h_neg in place (row stride H).
-template <typename T>
-void cd_rows_cpu(const CdProblem<T>& problem, int64_t begin, int64_t end) {
-  cd_rows_cpu(problem, CdCpuRows<T>{problem.h_pos, problem.h_neg, problem.hidden}, begin, end);
-}
-
 // Rows [begin, end) of W^T (row stride `stride` >= V) from W [V, H], by
 // register-blocked tiles: the CPU kernel for the best ISA here.
 template <typename T>
 void gibbs_transpose_w_cpu(const T* w, int64_t visible, int64_t hidden, T* w_t, int64_t stride,
                            int64_t begin, int64_t end) {
-  switch (gibbs_cpu_isa()) {
+  switch (cpu_isa()) {
     case CpuIsa::kAvx512:
       GibbsCpuKernel<T, CpuIsa::kAvx512>::transpose(w, visible, hidden, w_t, stride, begin, end);
       break;
@@ -218,4 +132,4 @@ void gibbs_transpose_w_cpu(const T* w, int64_t visible, int64_t hidden, T* w_t, 
 
 }  // namespace kgen
 
-#endif  // KGEN_CC_GIBBS_GIBBS_CPU_H_
+#endif  // KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_H_

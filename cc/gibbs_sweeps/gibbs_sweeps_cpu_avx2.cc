@@ -1,6 +1,6 @@
 // The CPU Gibbs kernel compiled with AVX2 + FMA (CMake adds -mavx2 -mfma to
-// this file only); chosen at run time by gibbs_cpu_isa(). See gibbs_cpu_impl.h.
-#include "gibbs/gibbs_cpu_impl.h"
+// this file only); chosen at run time by cpu_isa(). See gibbs_sweeps_cpu_impl.h.
+#include "gibbs_sweeps/gibbs_sweeps_cpu_impl.h"
 
 namespace kgen {
 

@@ -1,19 +1,21 @@
-// CD weight statistics on the GPU (mathematics in gibbs/cd_statistics.h; CPU
-// reference GibbsCpuKernel::cd_rows in gibbs/gibbs_cpu_impl.h).
+// CD weight statistics on the GPU (mathematics in cd_statistics/cd_statistics.h).
+// The reference is the NumPy reference kgen_ops/reference/cd_statistics.py;
+// tests/test_native_cd_statistics.py compares this kernel with it and with the
+// vectorised CPU kernel CdCpuKernel::run (cd_statistics/cd_statistics_cpu_impl.h).
 //
 // Algorithm: one thread per entry (i, j) of grad_w. Block y-index = i, threads
 // across j, so the reads of h_pos[b, j] are coalesced and v_pos[b, i] is the
 // same address for the whole block (a broadcast; the zero test never
-// diverges). Summation order is the CPU kernel's: positive rows by b, then
-// negative rows by m, zeros skipped.
+// diverges). Summation order is the CPU kernel's and the reference's:
+// positive rows by b, then negative rows by m, zeros skipped.
 //
 // Launch: 256 threads (a multiple of 32) x ceil(H / 256) x V blocks.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
-#include "gibbs/cd_statistics.h"
-#include "gibbs/cd_statistics_launch.h"
+#include "cd_statistics/cd_statistics.h"
+#include "cd_statistics/cd_statistics_launch.h"
 
 namespace kgen {
 namespace {
@@ -24,7 +26,7 @@ constexpr int kThreadsPerBlock = 256;
 // GPU kernel
 
 template <typename T>
-__global__ void cd_weight_statistics_kernel(CdProblem<T> p) {
+__global__ void cd_statistics_kernel(CdProblem<T> p) {
   const int64_t i = blockIdx.y;
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= p.hidden) return;
@@ -51,16 +53,16 @@ int launch(const CdProblem<T>& p, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>((p.hidden + kThreadsPerBlock - 1) / kThreadsPerBlock),
                   static_cast<unsigned>(p.visible));
   if (p.visible > 65535) return cudaErrorInvalidValue;  // the grid's y limit
-  cd_weight_statistics_kernel<T><<<grid, kThreadsPerBlock, 0, stream>>>(p);
+  cd_statistics_kernel<T><<<grid, kThreadsPerBlock, 0, stream>>>(p);
   return cudaGetLastError();
 }
 
 }  // namespace
 
-int launch_cd_weight_statistics(const CdProblem<float>& problem, cudaStream_t stream) {
+int launch_cd_statistics(const CdProblem<float>& problem, cudaStream_t stream) {
   return launch(problem, stream);
 }
-int launch_cd_weight_statistics(const CdProblem<double>& problem, cudaStream_t stream) {
+int launch_cd_statistics(const CdProblem<double>& problem, cudaStream_t stream) {
   return launch(problem, stream);
 }
 

@@ -1,5 +1,8 @@
 // Fused block-Gibbs sweeps of a binary RBM on the GPU (mathematics and random
-// number layout in gibbs/gibbs.h; CPU reference in gibbs/gibbs_cpu.h).
+// number layout in gibbs_sweeps/gibbs_sweeps.h). The reference is the NumPy
+// reference kgen_ops/reference/gibbs_sweeps.py; tests/test_native_gibbs.py
+// compares this kernel with it and with the vectorised CPU kernel
+// (gibbs_sweeps/gibbs_sweeps_cpu_impl.h), which is not a reference.
 //
 // Algorithm: chains are independent, so one thread block owns one chain (a
 // row of v; grid-stride over rows) and runs all k sweeps in a single launch:
@@ -18,10 +21,11 @@
 // (V + H) * sizeof(T) bytes of dynamic shared memory (opted in above 48 KB).
 //
 // Path choice (launch_gibbs_sweeps): this kernel when V + H fits in shared
-// memory and B <= kGibbsFusedMaxBatch (gibbs/gibbs_launch.h), else the tiled
-// matrix-product path of gibbs/gibbs_tiled.cu, one launch per half-sweep; a
-// caller may force either. For 0/1 states and finite weights both compute the
-// same sums in the same order, so their outputs agree exactly.
+// memory and B <= kGibbsFusedMaxBatch (gibbs_sweeps/gibbs_sweeps_launch.h),
+// else the tiled matrix-product path of gibbs_sweeps/gibbs_sweeps_tiled.cu, one
+// launch per half-sweep; a caller may force either. For 0/1 states and finite
+// weights both compute the same sums in the same order, so their outputs agree
+// exactly.
 //
 // Performance note: this is the simple correct kernel; neither path has been
 // timed on a GPU yet (benchmarks/gibbs_gpu.py).
@@ -30,8 +34,8 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "gibbs/gibbs.h"
-#include "gibbs/gibbs_launch.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
+#include "gibbs_sweeps/gibbs_sweeps_launch.h"
 
 namespace kgen {
 namespace {

@@ -1,7 +1,7 @@
 // TensorFlow kernels of Kgen>GibbsSweeps: every shape is validated before any
-// memory is touched, then the CPU kernel (gibbs/gibbs_cpu.h) runs on
-// TensorFlow's intra-op pool (gibbs/gibbs_cpu_tensorflow.h), or the CUDA
-// launcher (gibbs/gibbs.cu, which picks the fused or the tiled path) on the
+// memory is touched, then the CPU kernel (gibbs_sweeps/gibbs_sweeps_cpu.h) runs on
+// TensorFlow's intra-op pool (gibbs_sweeps/gibbs_sweeps_cpu_tensorflow.h), or the CUDA
+// launcher (gibbs_sweeps/gibbs_sweeps.cu, which picks the fused or the tiled path) on the
 // op's GPU stream.
 #include <algorithm>
 #include <cstdint>
@@ -13,10 +13,10 @@
 #include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/framework/types.h"
 
-#include "gibbs/gibbs.h"
-#include "gibbs/gibbs_cpu_tensorflow.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
+#include "gibbs_sweeps/gibbs_sweeps_cpu_tensorflow.h"
 #if KGEN_WITH_CUDA
-#include "gibbs/gibbs_launch.h"
+#include "gibbs_sweeps/gibbs_sweeps_launch.h"
 #include "xla/stream_executor/stream.h"
 #endif
 

@@ -1,5 +1,5 @@
 // Op definition of Kgen>CdUpdate: one CD-k (or PCD-k) step of plain SGD on a
-// binary RBM's variables, in place (kernel in gibbs/cd_update_kernels.cc).
+// binary RBM's variables, in place (kernel in cd_update/cd_update_kernels.cc).
 #include "absl/status/status.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"

@@ -1,4 +1,4 @@
-// CPU kernel of Kgen>CdUpdate (op in gibbs/cd_update_ops.cc): one CD-k step of
+// CPU kernel of Kgen>CdUpdate (op in cd_update/cd_update_ops.cc): one CD-k step of
 // SGD on three resource variables, in place.
 //
 // 1. Look up and lock the variables (in order of their mutex addresses, as
@@ -8,9 +8,9 @@
 //    variable is in copy-on-read mode), give the variable a copy to update, so
 //    that the earlier reads keep their values (what PrepareToUpdateVariable
 //    does for TensorFlow's training ops).
-// 3. Sample: the Gibbs CPU kernel from `chains` (gibbs/gibbs_cpu_tensorflow.h);
-//    p(h | v) is its h0_prob when `chains` is `v` itself (CD-k),
-//    else a k = 0 run on v.
+// 3. Sample: the Gibbs CPU kernel from `chains`
+//    (gibbs_sweeps/gibbs_sweeps_cpu_tensorflow.h); p(h | v) is its h0_prob
+//    when `chains` is `v` itself (CD-k), else a k = 0 run on v.
 // 4. Update: the CD-statistics CPU kernel with scale = learning_rate adds the
 //    weight statistics into W row by row (CdProblem::accumulate), and each
 //    worker updates the biases of its own columns.
@@ -32,10 +32,11 @@
 #include "tensorflow/core/framework/types.h"
 #include "tensorflow/core/util/work_sharder.h"
 
-#include "gibbs/cd_statistics.h"
-#include "gibbs/gibbs.h"
-#include "gibbs/gibbs_cpu.h"
-#include "gibbs/gibbs_cpu_tensorflow.h"
+#include "cd_statistics/cd_statistics.h"
+#include "cd_statistics/cd_statistics_cpu.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
+#include "gibbs_sweeps/gibbs_sweeps_cpu.h"
+#include "gibbs_sweeps/gibbs_sweeps_cpu_tensorflow.h"
 
 namespace kgen {
 

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "bindings/binding_common.h"
+#include "common/binding_common.h"
 #include "common/parallel_for.h"
-#include "gibbs/cd_statistics.h"
-#include "gibbs/gibbs_cpu.h"
+#include "cd_statistics/cd_statistics.h"
+#include "cd_statistics/cd_statistics_cpu.h"
 #if KGEN_WITH_CUDA
-#include "gibbs/cd_statistics_launch.h"
+#include "cd_statistics/cd_statistics_launch.h"
 #endif
 
 namespace kgen {
@@ -73,7 +73,7 @@ py::tuple cd_statistics_typed(const py::array& v_pos_in, const py::array& h_pos_
                                     static_cast<const T*>(buffers[2]->get()),
                                     static_cast<const T*>(buffers[3]->get()),
                                     B, M, V, H, static_cast<T*>(out.get())};
-        check_cuda(launch_cd_weight_statistics(device_problem, nullptr), "cd_statistics launch");
+        check_cuda(launch_cd_statistics(device_problem, nullptr), "cd_statistics launch");
         check_cuda(cuda_synchronize(), "cd_statistics kernel");
         check_cuda(cuda_copy_to_host(p.grad_w, out.get(), size_t(V * H) * sizeof(T)), "cudaMemcpy");
 #endif

@@ -1,8 +1,11 @@
 // Block-Gibbs sweeps of a binary RBM as tiled matrix products, one launch per
 // half-sweep: the CUDA path for large batches and for models whose V + H
 // states do not fit in shared memory (mathematics and random-number layout in
-// gibbs/gibbs.h; the single-launch kernel and the launcher that picks the path
-// in gibbs/gibbs.cu; CPU reference in gibbs/gibbs_cpu.h).
+// gibbs_sweeps/gibbs_sweeps.h; the single-launch kernel and the launcher that
+// picks the path in gibbs_sweeps/gibbs_sweeps.cu). The reference is the NumPy
+// reference kgen_ops/reference/gibbs_sweeps.py; tests/test_native_gibbs.py
+// compares this path with it, with the fused kernel and with the vectorised CPU
+// kernel (gibbs_sweeps/gibbs_sweeps_cpu_impl.h, not a reference).
 //
 // Algorithm. A half-sweep computes, for a layer of N units on B chains,
 //     P = sigmoid(bias + S M),   S [B, K] the other layer's states,
@@ -69,8 +72,8 @@
 
 #include <cstdint>
 
-#include "gibbs/gibbs.h"
-#include "gibbs/gibbs_launch.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
+#include "gibbs_sweeps/gibbs_sweeps_launch.h"
 
 namespace kgen {
 namespace {

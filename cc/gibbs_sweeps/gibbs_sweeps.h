@@ -22,8 +22,8 @@
 // word e % 4: element d * 2^34 + e of the kgen stream (philox/philox.h). Any
 // thread on any device draws the same u for the same (seed, sweep, layer,
 // element); this needs B * max(V, H) <= 2^34 and 2k < 2^32.
-#ifndef KGEN_CC_GIBBS_GIBBS_H_
-#define KGEN_CC_GIBBS_GIBBS_H_
+#ifndef KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_H_
+#define KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_H_
 
 #include <cmath>
 #include <cstdint>
@@ -89,4 +89,4 @@ struct GibbsProblem {
 
 }  // namespace kgen
 
-#endif  // KGEN_CC_GIBBS_GIBBS_H_
+#endif  // KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_H_

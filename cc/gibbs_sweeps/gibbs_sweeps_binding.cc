@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "bindings/binding_common.h"
+#include "common/binding_common.h"
 #include "common/parallel_for.h"
-#include "gibbs/gibbs.h"
-#include "gibbs/gibbs_cpu.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
+#include "gibbs_sweeps/gibbs_sweeps_cpu.h"
 // Declarations only (no CUDA header): GibbsCudaAlgorithm validates `algorithm`
 // in every build; the launchers are called only when KGEN_WITH_CUDA.
-#include "gibbs/gibbs_launch.h"
+#include "gibbs_sweeps/gibbs_sweeps_launch.h"
 
 namespace kgen {
 namespace bindings {
@@ -83,7 +83,7 @@ py::tuple gibbs_sweeps_typed(const py::array& v_in, const py::array& w_in,
       p.v_prob = outputs[2];
       p.h_prob = outputs[3];
       p.h0_prob = outputs[4];
-      // As the TensorFlow kernel (gibbs/gibbs_kernels.cc): W read in place,
+      // As the TensorFlow kernel (gibbs_sweeps/gibbs_sweeps_kernels.cc): W read in place,
       // W^T made only for k > 0, the chains in a few large ranges.
       GibbsCpuLayout<T> layout{p.w, nullptr, H, V};
       std::vector<T> w_t;
@@ -230,16 +230,6 @@ std::string gibbs_cuda_algorithm(int64_t batch, int64_t visible, int64_t hidden,
 }  // namespace
 
 void bind_gibbs(py::module_& m) {
-  m.def(
-      "cpu_isa",
-      [] {
-        switch (gibbs_cpu_isa()) {
-          case CpuIsa::kAvx512: return "avx512";
-          case CpuIsa::kAvx2: return "avx2";
-          default: return "baseline";
-        }
-      },
-      "The instruction set the CPU Gibbs kernel uses here: 'avx512', 'avx2' or 'baseline' (the best this CPU runs, or a lower one set by the environment variable KGEN_CPU_ISA before the first call).");
   m.def("gibbs_sweeps", &gibbs_sweeps, py::arg("v"), py::arg("w"), py::arg("b_vis"),
         py::arg("b_hid"), py::arg("k"), py::arg("seed"), py::arg("device") = "cpu",
         py::arg("num_threads") = 0, py::arg("algorithm") = "auto",
@@ -264,7 +254,7 @@ Args:
     (the CPU kernel has one path). For 0/1 starting states and finite weights
     both paths give identical outputs; against the CPU, probabilities agree to
     a few ulps and states except where a uniform lands within that rounding of
-    its probability (cc/gibbs/gibbs_tiled.cu).
+    its probability (cc/gibbs_sweeps/gibbs_sweeps_tiled.cu).
 
 Returns:
   GibbsSweepsResult(v, h, v_prob, h_prob, h0_prob), NumPy arrays of shapes

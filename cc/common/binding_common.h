@@ -1,7 +1,7 @@
 // Helpers shared by the pybind11 bindings: argument checks with the project's
 // error-message shape, the device switch, and an RAII device buffer.
-#ifndef KGEN_CC_BINDINGS_BINDING_COMMON_H_
-#define KGEN_CC_BINDINGS_BINDING_COMMON_H_
+#ifndef KGEN_CC_COMMON_BINDING_COMMON_H_
+#define KGEN_CC_COMMON_BINDING_COMMON_H_
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -117,4 +117,4 @@ class DeviceBuffer {
 }  // namespace bindings
 }  // namespace kgen
 
-#endif  // KGEN_CC_BINDINGS_BINDING_COMMON_H_
+#endif  // KGEN_CC_COMMON_BINDING_COMMON_H_

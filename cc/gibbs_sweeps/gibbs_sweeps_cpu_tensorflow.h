@@ -1,7 +1,7 @@
-// The CPU Gibbs kernel (gibbs/gibbs_cpu.h) on TensorFlow's intra-op thread
+// The CPU Gibbs kernel (gibbs_sweeps/gibbs_sweeps_cpu.h) on TensorFlow's intra-op thread
 // pool: shared by the kernels of Kgen>GibbsSweeps and Kgen>CdUpdate.
-#ifndef KGEN_CC_GIBBS_GIBBS_CPU_TENSORFLOW_H_
-#define KGEN_CC_GIBBS_GIBBS_CPU_TENSORFLOW_H_
+#ifndef KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_TENSORFLOW_H_
+#define KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_TENSORFLOW_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -12,8 +12,8 @@
 #include "tensorflow/core/framework/types.h"
 #include "tensorflow/core/util/work_sharder.h"
 
-#include "gibbs/gibbs.h"
-#include "gibbs/gibbs_cpu.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
+#include "gibbs_sweeps/gibbs_sweeps_cpu.h"
 
 namespace kgen {
 
@@ -51,7 +51,7 @@ void run_gibbs_cpu(::tensorflow::OpKernelContext* ctx, const GibbsProblem<T>& pr
   }
   // A few large ranges of chains (gibbs_cpu_parts), not TensorFlow's cost-based
   // split: the more chains in a range, the more share each slice of W loaded
-  // into L2 (see gibbs_cpu_impl.h).
+  // into L2 (see gibbs_sweeps_cpu_impl.h).
   const int64_t parts = gibbs_cpu_parts(B, workers->num_threads);
   run_parts_on_intra_op_pool(ctx, parts, [&](int64_t part) {
     gibbs_rows_cpu(problem, layout, B * part / parts, B * (part + 1) / parts);
@@ -60,4 +60,4 @@ void run_gibbs_cpu(::tensorflow::OpKernelContext* ctx, const GibbsProblem<T>& pr
 
 }  // namespace kgen
 
-#endif  // KGEN_CC_GIBBS_GIBBS_CPU_TENSORFLOW_H_
+#endif  // KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_TENSORFLOW_H_

@@ -10,9 +10,10 @@
 //     grad_w[i, :] = sum_{b: v_pos[b,i] != 0} v_pos[b,i] / B * h_pos[b, :]
 //                  - sum_{m: v_neg[m,i] != 0} v_neg[m,i] / M * h_neg[m, :]
 // summed in that order (positive rows by b, then negative rows by m) by the
-// CPU kernel (gibbs_cpu_impl.h) and the CUDA kernel (cd_statistics.cu).
-#ifndef KGEN_CC_GIBBS_CD_STATISTICS_H_
-#define KGEN_CC_GIBBS_CD_STATISTICS_H_
+// CPU kernel (cd_statistics_cpu_impl.h), the CUDA kernel (cd_statistics.cu)
+// and the NumPy reference (kgen_ops/reference/cd_statistics.py).
+#ifndef KGEN_CC_CD_STATISTICS_CD_STATISTICS_H_
+#define KGEN_CC_CD_STATISTICS_CD_STATISTICS_H_
 
 #include <cstdint>
 
@@ -39,4 +40,4 @@ struct CdProblem {
 
 }  // namespace kgen
 
-#endif  // KGEN_CC_GIBBS_CD_STATISTICS_H_
+#endif  // KGEN_CC_CD_STATISTICS_CD_STATISTICS_H_

@@ -1,4 +1,4 @@
-// Op definition of Kgen>CdWeightStatistics (mathematics in gibbs/cd_statistics.h).
+// Op definition of Kgen>CdStatistics (mathematics in cd_statistics/cd_statistics.h).
 #include "absl/status/status.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
@@ -9,7 +9,7 @@ using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
-REGISTER_OP("Kgen>CdWeightStatistics")
+REGISTER_OP("Kgen>CdStatistics")
     .Input("v_pos: T")
     .Input("h_pos: T")
     .Input("v_neg: T")

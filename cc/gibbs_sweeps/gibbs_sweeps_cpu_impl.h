@@ -1,6 +1,6 @@
 // The CPU kernel of the fused block-Gibbs sweeps, included only by the
-// per-instruction-set files gibbs_cpu_generic.cc, gibbs_cpu_avx2.cc and
-// gibbs_cpu_avx512.cc.
+// per-instruction-set files gibbs_sweeps_cpu_generic.cc, gibbs_sweeps_cpu_avx2.cc and
+// gibbs_sweeps_cpu_avx512.cc.
 //
 // Algorithm. Chains (rows of v) are independent: a worker takes a range of
 // rows and runs all k sweeps without returning to the caller, so the
@@ -23,10 +23,12 @@
 // Every helper is a member of GibbsCpuImpl<T, kIsa> and scratch comes from the
 // caller, so each instruction-set build has only symbols of its own: no inline
 // or template code shared with the baseline build (std::vector, the helpers of
-// gibbs.h and philox.h) is compiled here, which the linker could otherwise
-// merge into the baseline path.
-#ifndef KGEN_CC_GIBBS_GIBBS_CPU_IMPL_H_
-#define KGEN_CC_GIBBS_GIBBS_CPU_IMPL_H_
+// gibbs_sweeps.h and philox.h) is compiled here, which the linker could otherwise
+// merge into the baseline path. The CD-statistics CPU kernel
+// (cd_statistics/cd_statistics_cpu_impl.h) reuses sum_chunk, in its own
+// per-instruction-set files.
+#ifndef KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_IMPL_H_
+#define KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_IMPL_H_
 
 #include <cmath>
 #include <cstdint>
@@ -38,8 +40,8 @@
 #include <immintrin.h>
 #endif
 
-#include "gibbs/gibbs.h"
-#include "gibbs/gibbs_cpu.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
+#include "gibbs_sweeps/gibbs_sweeps_cpu.h"
 #include "philox/philox.h"
 
 namespace kgen {
@@ -276,7 +278,7 @@ struct GibbsCpuImpl {
     return x != x ? x : probability;
   }
 
-  // The stable two-branch sigmoid of gibbs.h, for tails and double precision.
+  // The stable two-branch sigmoid of gibbs_sweeps.h, for tails and double precision.
   static T sigmoid_scalar(T x) {
     if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
     const T e = std::exp(x);
@@ -400,7 +402,7 @@ struct GibbsCpuImpl {
   }
 
   // u[0:n] = the uniforms of draw `draw` at elements first .. first + n - 1
-  // (gibbs/gibbs.h), Philox evaluated kLanes blocks at a time. `words` is
+  // (gibbs_sweeps/gibbs_sweeps.h), Philox evaluated kLanes blocks at a time. `words` is
   // scratch of at least n + 4 * kLanes + 8 entries (GibbsCpuWorkspace::words).
   static void uniforms(PhiloxSeed seed, uint32_t draw, uint64_t first, int64_t n, float* u,
                        uint32_t* words) {
@@ -565,66 +567,6 @@ struct GibbsCpuImpl {
   }
 };
 
-// The CD weight statistics (gibbs/cd_statistics.h), row i of grad_w at a
-// time: one scaled sum over the rows of h_pos and then of h_neg whose v_i is
-// nonzero, register-blocked like the sweeps' sums, written straight into
-// grad_w. The hidden rows (B + M rows of H values; 400 KB for 200 x 500 in
-// float32) stay in L2 across rows i. The row lists are built for
-// kCdCpuColumnBlock columns i at a time, so that v_pos and v_neg are read a
-// line at a time along their rows rather than down their columns.
-template <typename T, CpuIsa kIsa>
-void GibbsCpuKernel<T, kIsa>::cd_rows(const CdProblem<T>& p, const CdCpuRows<T>& rows,
-                                      int64_t begin, int64_t end,
-                                      const CdCpuWorkspace<T>& workspace) {
-  using Impl = GibbsCpuImpl<T, kIsa>;
-  const int64_t B = p.batch_pos, M = p.batch_neg, V = p.visible, H = p.hidden;
-  const int64_t capacity = B + M;  // list entries per column: positive rows, then negative
-  const T positive_weight = p.scale / static_cast<T>(B);
-  const T negative_weight = -p.scale / static_cast<T>(M);
-  int64_t* positive_counts = workspace.counts;
-  int64_t* negative_counts = workspace.counts + kCdCpuColumnBlock;
-  for (int64_t i0 = begin; i0 < end; i0 += kCdCpuColumnBlock) {
-    const int64_t width = end - i0 < kCdCpuColumnBlock ? end - i0 : kCdCpuColumnBlock;
-    for (int64_t t = 0; t < width; ++t) positive_counts[t] = negative_counts[t] = 0;
-    for (int64_t b = 0; b < B + M; ++b) {
-      const bool positive = b < B;
-      const T* x = positive ? p.v_pos + b * V + i0 : p.v_neg + (b - B) * V + i0;
-      const T weight = positive ? positive_weight : negative_weight;
-      int64_t* counts = positive ? positive_counts : negative_counts;
-      const int64_t offset = positive ? 0 : B;
-      const int32_t row = static_cast<int32_t>(positive ? b : b - B);
-      uint32_t mask = 0;
-      for (int64_t t = 0; t < width; ++t) mask |= static_cast<uint32_t>(x[t] != T(0)) << t;
-      while (mask != 0) {
-        const int64_t t = __builtin_ctz(mask);
-        const int64_t slot = t * capacity + offset + counts[t]++;
-        workspace.index[slot] = row;
-        workspace.scale[slot] = x[t] * weight;
-        mask &= mask - 1;
-      }
-    }
-    for (int64_t t = 0; t < width; ++t) {
-      const int32_t* index = workspace.index + t * capacity;
-      const T* scale = workspace.scale + t * capacity;
-      const typename Impl::RowList lists[2] = {
-          {index, scale, positive_counts[t], rows.h_pos, rows.stride},
-          {index + B, scale + B, negative_counts[t], rows.h_neg, rows.stride}};
-      T* grad_row = p.grad_w + (i0 + t) * H;
-      if (p.accumulate) {
-        // The old row is the sums' starting value. They go to a scratch row
-        // first: a short last chunk overlaps the one before it (sum_chunk),
-        // so summing in place would add that overlap twice.
-        for (int64_t c = 0; c < H; c += Impl::kChunk) {
-          Impl::sum_chunk(lists, 2, grad_row, H, c, workspace.row);
-        }
-        std::memcpy(grad_row, workspace.row, sizeof(T) * H);
-      } else {
-        for (int64_t c = 0; c < H; c += Impl::kChunk) Impl::sum_chunk(lists, 2, nullptr, H, c, grad_row);
-      }
-    }
-  }
-}
-
 template <typename T, CpuIsa kIsa>
 void GibbsCpuKernel<T, kIsa>::transpose(const T* w, int64_t visible, int64_t hidden, T* w_t,
                                         int64_t stride, int64_t begin, int64_t end) {
@@ -640,4 +582,4 @@ void GibbsCpuKernel<T, kIsa>::run_rows(const GibbsProblem<T>& problem,
 
 }  // namespace kgen
 
-#endif  // KGEN_CC_GIBBS_GIBBS_CPU_IMPL_H_
+#endif  // KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_CPU_IMPL_H_

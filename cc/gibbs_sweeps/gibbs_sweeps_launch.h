@@ -1,26 +1,26 @@
-// Launchers of the CUDA Gibbs kernels (gibbs/gibbs.cu, gibbs/gibbs_tiled.cu),
-// callable from plain C++ without CUDA headers. Each returns a cudaError_t
+// Launchers of the CUDA Gibbs kernels (gibbs_sweeps/gibbs_sweeps.cu,
+// gibbs_sweeps/gibbs_sweeps_tiled.cu), callable from plain C++ without CUDA headers. Each returns a cudaError_t
 // value as int. This header declares only; it is also included by builds
 // without CUDA (the pybind11 binding validates `algorithm` with the enum).
-#ifndef KGEN_CC_GIBBS_GIBBS_LAUNCH_H_
-#define KGEN_CC_GIBBS_GIBBS_LAUNCH_H_
+#ifndef KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_LAUNCH_H_
+#define KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_LAUNCH_H_
 
 #include <cstdint>
 
 #include "common/cuda_launch.h"
-#include "gibbs/gibbs.h"
+#include "gibbs_sweeps/gibbs_sweeps.h"
 
 namespace kgen {
 
 // The two CUDA paths of a call:
-//   kFused: gibbs/gibbs.cu, one launch for all k sweeps, one thread block per
-//           chain, the chain's V + H states in shared memory;
-//   kTiled: gibbs/gibbs_tiled.cu, one tiled matrix-product launch per
-//           half-sweep (2k + 1 launches), any V and H;
+//   kFused: gibbs_sweeps/gibbs_sweeps.cu, one launch for all k sweeps, one
+//           thread block per chain, the chain's V + H states in shared memory;
+//   kTiled: gibbs_sweeps/gibbs_sweeps_tiled.cu, one tiled matrix-product
+//           launch per half-sweep (2k + 1 launches), any V and H;
 //   kAuto:  kFused when the states fit in shared memory and the batch is at
 //           most kGibbsFusedMaxBatch, else kTiled (gibbs_cuda_auto_algorithm).
-// Both give the same outputs up to rounding (gibbs/gibbs_tiled.cu says how
-// close); the choice is about speed.
+// Both give the same outputs up to rounding (gibbs_sweeps/gibbs_sweeps_tiled.cu
+// says how close); the choice is about speed.
 enum class GibbsCudaAlgorithm { kAuto, kFused, kTiled };
 
 // Largest batch for which kAuto takes the fused path. The fused kernel runs
@@ -47,11 +47,11 @@ int launch_gibbs_sweeps(const GibbsProblem<float>& problem, cudaStream_t stream,
 int launch_gibbs_sweeps(const GibbsProblem<double>& problem, cudaStream_t stream,
                         GibbsCudaAlgorithm algorithm = GibbsCudaAlgorithm::kAuto);
 
-// The tiled path alone (gibbs/gibbs_tiled.cu), for launch_gibbs_sweeps: the
+// The tiled path alone (gibbs_sweeps/gibbs_sweeps_tiled.cu), for launch_gibbs_sweeps: the
 // 2k + 1 half-sweep launches; `problem.w_t` must already hold W^T when k > 0.
 int launch_gibbs_tiled(const GibbsProblem<float>& problem, cudaStream_t stream);
 int launch_gibbs_tiled(const GibbsProblem<double>& problem, cudaStream_t stream);
 
 }  // namespace kgen
 
-#endif  // KGEN_CC_GIBBS_GIBBS_LAUNCH_H_
+#endif  // KGEN_CC_GIBBS_SWEEPS_GIBBS_SWEEPS_LAUNCH_H_

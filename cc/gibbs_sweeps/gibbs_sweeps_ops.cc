@@ -1,5 +1,5 @@
 // Op definition of Kgen>GibbsSweeps: k fused block-Gibbs sweeps of a binary
-// RBM (mathematics and random-number layout in gibbs/gibbs.h).
+// RBM (mathematics and random-number layout in gibbs_sweeps/gibbs_sweeps.h).
 #include "absl/status/status.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
