@@ -1,4 +1,4 @@
-"""A NumPy reference of the fused block-Gibbs op, written to be read.
+"""A NumPy reference of the fused block-Gibbs op (Kgen>GibbsSweeps), written to be read.
 
 Mathematics (binary RBM, energy E(v, h) = -v^T W h - b_vis^T v - b_hid^T h):
 
@@ -16,7 +16,7 @@ element e (row-major index into the [B, n] layer): counter words
 {e // 4, d, lo32(seed[1]), hi32(seed[1])}, key words {lo32(seed[0]),
 hi32(seed[0])}, word e % 4, converted to float32 as (word >> 8) * 2**-24. The
 layout is written out again here from that description (only the Philox
-bijection itself, `kgen_ops.philox_reference.philox4x32_10`, is shared), so a
+bijection itself, `kgen_ops.reference.philox.philox4x32_10`, is shared), so a
 mistake in the kernels' indexing shows up as a mismatch.
 
 Why the sampled states can be compared exactly. A draw compares u with p, so
@@ -45,7 +45,7 @@ import collections
 
 import numpy as np
 
-from kgen_ops.philox_reference import philox4x32_10
+from kgen_ops.reference.philox import philox4x32_10
 
 GibbsTrace = collections.namedtuple("GibbsTrace", ["v", "h", "v_prob", "h_prob", "h0_prob", "min_margin"])
 
