@@ -38,9 +38,15 @@ def test_thread_count_does_not_change_the_result():
             np.testing.assert_array_equal(a, b)
 
 
-def test_empty_units_give_empty_statistics():
-    got = native.cd_statistics(*problem(np.random.default_rng(0), 4, 2, 0, 3, np.float32))
-    assert got.w.shape == (0, 3) and got.b_vis.shape == (0,) and got.b_hid.shape == (3,)
+@pytest.mark.parametrize("visible, hidden", [(0, 3), (3, 0)])
+def test_empty_units_give_empty_weights_and_the_other_biases(visible, hidden):
+    # No visible (or hidden) units: W is empty, but the other layer's bias part
+    # is still mean(h_pos) - mean(h_neg) (or mean(v_pos) - mean(v_neg)).
+    inputs = problem(np.random.default_rng(0), 4, 2, visible, hidden, np.float32, binary=False)
+    got = native.cd_statistics(*inputs)
+    for name, value, expected in zip(("w", "b_vis", "b_hid"), got, reference(*inputs)):
+        assert value.dtype == np.float32 and value.shape == expected.shape, name
+        np.testing.assert_allclose(value, expected, atol=1e-6, rtol=0, err_msg=name)
 
 
 ERRORS = [
