@@ -39,7 +39,7 @@ beat the dense floor; reported as measured.
 Crossover: for each (V, H), B in {64, 256, 1024, 4096} and k = 10, the native
 call forced to each path (algorithm="fused" and "tiled"), net times side by
 side, so that the batch at which "auto" switches (kGibbsFusedMaxBatch in
-cc/gibbs/gibbs_launch.h, 256, not yet measured) can be set from figures.
+cc/gibbs_sweeps/gibbs_sweeps_launch.h, 256, not yet measured) can be set from figures.
 
 Every case: one warm-up call per method, then the median of `--repeats` timed
 calls (fewer, at least 3, when one call takes over a second).

@@ -8,7 +8,9 @@
   CD-k / PCD-k SGD step on the variables, in place, in one CPU kernel).
 - `kgen_ops.native`: the same kernels on NumPy arrays through pybind11, with
   `device="cpu"|"cuda"`; needs no TensorFlow.
-- `kgen_ops.philox_reference`: a NumPy reference of the Philox stream.
+- `kgen_ops.reference`: NumPy references of the ops, one module per op
+  (`philox`, `gibbs_sweeps`, `cd_statistics`, `cd_update`);
+  `kgen_ops.philox_reference` remains an alias of `kgen_ops.reference.philox`.
 
 The TensorFlow wrappers are imported only when TensorFlow is installed, so
 `kgen_ops.native` also works on a machine without it (the GPU test machine).

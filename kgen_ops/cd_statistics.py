@@ -8,7 +8,7 @@ the log-likelihood is the positive phase (data) minus the negative phase
     b_vis = mean(v_pos, 0) - mean(v_neg, 0)              [V]
     b_hid = mean(h_pos, 0) - mean(h_neg, 0)              [H]
 
-The weight part runs in the compiled op `Kgen>CdWeightStatistics`, which sums
+The weight part runs in the compiled op `Kgen>CdStatistics`, which sums
 only the rows whose visible value is nonzero: with 0/1 visible states that is
 a fraction of the two dense products (12% of the pixels of binarised MNIST
 are on). An optimizer minimising the negative log-likelihood takes the
@@ -24,7 +24,7 @@ from kgen_ops import _loader
 CdStatistics = collections.namedtuple("CdStatistics", ["w", "b_vis", "b_hid"])
 
 # A statistic of samples, not a function to differentiate through.
-tf.no_gradient("Kgen>CdWeightStatistics")
+tf.no_gradient("Kgen>CdStatistics")
 
 
 def cd_statistics(v_pos, h_pos, v_neg, h_neg):
@@ -61,7 +61,7 @@ def cd_statistics(v_pos, h_pos, v_neg, h_neg):
             )
         tensors[name] = tensor
     h_pos, v_neg, h_neg = tensors["h_pos"], tensors["v_neg"], tensors["h_neg"]
-    grad_w = library.kgen_cd_weight_statistics(v_pos=v_pos, h_pos=h_pos, v_neg=v_neg, h_neg=h_neg)
+    grad_w = library.kgen_cd_statistics(v_pos=v_pos, h_pos=h_pos, v_neg=v_neg, h_neg=h_neg)
     return CdStatistics(
         w=grad_w,
         b_vis=tf.reduce_mean(v_pos, axis=0) - tf.reduce_mean(v_neg, axis=0),

@@ -17,7 +17,7 @@ uniform (see `kgen_ops.philox`) of draw index d (2s for h in sweep s, 2s + 1
 for v, 2k for the final h) at element e (row-major in the [B, n] layer):
 element d * 2**34 + e of the stream of `seed`. So the result is the same on CPU
 and GPU and for any number of threads, and a NumPy reference can draw the very
-same uniforms (tests/gibbs_reference.py).
+same uniforms (kgen_ops/reference/gibbs_sweeps.py).
 """
 
 import collections

@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 import kgen_ops
-from test_native_cd_statistics import problem, reference
+from kgen_ops.reference.cd_statistics import cd_statistics as reference
+from kgen_ops.reference.cd_statistics import random_problem as problem
 
 pytestmark = pytest.mark.skipif(not kgen_ops.op_library_loaded(), reason="op library not built")
 

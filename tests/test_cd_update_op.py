@@ -8,7 +8,8 @@ One call is, on the parameters before the update,
     b_hid += lr * (mean(p(h|v), 0) - mean(p(h|v_k), 0))
 
 checked here against the unfused ops (gibbs_sweeps + cd_statistics +
-assign_add), against a float64 NumPy evaluation of these formulas, for
+assign_add), against a float64 NumPy evaluation of these formulas
+(kgen_ops/reference/cd_update.py), for
 copy-on-write of earlier reads, ordering and determinism inside tf.function,
 independence of the thread count, errors (nothing written on failure), and
 that a few hundred steps raise the exact log-likelihood of a tiny RBM.
@@ -41,7 +42,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import gibbs_reference as reference
+from kgen_ops.reference import gibbs_sweeps as reference
+from kgen_ops.reference.cd_update import sgd_step
 import kgen_ops
 
 pytestmark = pytest.mark.skipif(not kgen_ops.op_library_loaded(), reason="op library not built")
@@ -68,21 +70,6 @@ def variables(w, b_vis, b_hid):
 
 def values(*vs):
     return tuple(np.array(x.numpy(), copy=True) for x in vs)
-
-
-def numpy_update(v, v_k, w, b_vis, b_hid, lr):
-    """The update formulas in float64 NumPy, from the parameters before the step."""
-    v, v_k, w, b_vis, b_hid = (np.asarray(a, np.float64) for a in (v, v_k, w, b_vis, b_hid))
-
-    def p_h(x):
-        return 1.0 / (1.0 + np.exp(-(b_hid + x @ w)))
-
-    h_pos, h_neg = p_h(v), p_h(v_k)
-    return (
-        w + lr * (v.T @ h_pos / len(v) - v_k.T @ h_neg / len(v_k)),
-        b_vis + lr * (v.mean(0) - v_k.mean(0)),
-        b_hid + lr * (h_pos.mean(0) - h_neg.mean(0)),
-    )
 
 
 def assert_close(got, expected, atol):
@@ -161,7 +148,7 @@ def test_update_matches_numpy_formulas(batch, visible, hidden, chains, k, dtype,
     state = variables(w, b_vis, b_hid)
     v_k = kgen_ops.cd_update(v, *state, k, [11, 12], LEARNING_RATE, chains=start).numpy()
     assert set(np.unique(v_k)) <= {0, 1}
-    assert_close(values(*state), numpy_update(v, v_k, w, b_vis, b_hid, LEARNING_RATE), TOLERANCES[dtype][1])
+    assert_close(values(*state), sgd_step(v, v_k, w, b_vis, b_hid, LEARNING_RATE), TOLERANCES[dtype][1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -176,7 +163,7 @@ def test_grey_data_matches_numpy_formulas(dtype, k, chains):
     v_k = kgen_ops.cd_update(v, *state, k, [5, 6], LEARNING_RATE, chains=start).numpy()
     if k == 0:
         np.testing.assert_array_equal(v_k, start)
-    assert_close(values(*state), numpy_update(v, v_k, w, b_vis, b_hid, LEARNING_RATE), TOLERANCES[dtype][1])
+    assert_close(values(*state), sgd_step(v, v_k, w, b_vis, b_hid, LEARNING_RATE), TOLERANCES[dtype][1])
 
 
 def test_learning_rate_as_a_tensor_equals_a_python_float():

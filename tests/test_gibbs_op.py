@@ -1,13 +1,12 @@
 """The TensorFlow op Kgen>GibbsSweeps (kgen_ops.gibbs_sweeps) against the NumPy reference.
 
-The reference (tests/gibbs_reference.py) draws the very same Philox uniforms and
+The reference (kgen_ops/reference/gibbs_sweeps.py) draws the very same Philox uniforms and
 sums in the kernel's order, so the sampled states must agree exactly and the
 probabilities to 1e-5. The chain's law itself (frequencies against exact
 enumeration) is tested on the shared kernel in tests/test_native_gibbs.py.
 """
 
 import hashlib
-import os
 import subprocess
 import sys
 
@@ -17,7 +16,7 @@ import pytest
 import tensorflow as tf
 from hypothesis import strategies as st
 
-import gibbs_reference as reference
+from kgen_ops.reference import gibbs_sweeps as reference
 import kgen_ops
 
 pytestmark = pytest.mark.skipif(not kgen_ops.op_library_loaded(), reason="op library not built")
@@ -98,10 +97,10 @@ def test_one_and_two_intra_op_threads_give_identical_outputs():
     # B = 64 chains of cost ~ 7 * V * H / 2 each: enough for the pool to split the batch.
     child = (
         "import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
-        f"sys.path.insert(0, {os.path.dirname(reference.__file__)!r})\n"
         "import numpy as np, tensorflow as tf\n"
         "tf.config.threading.set_intra_op_parallelism_threads(1)\n"
-        "import hashlib, gibbs_reference as reference, kgen_ops\n"
+        "import hashlib, kgen_ops\n"
+        "from kgen_ops.reference import gibbs_sweeps as reference\n"
         f"problem = {THREAD_PROBLEM}\n"
         "result = kgen_ops.gibbs_sweeps(*problem, 3, [5, 6])\n"
         "print(hashlib.sha256(b''.join(np.asarray(t).tobytes() for t in result)).hexdigest())\n"

@@ -1,4 +1,4 @@
-"""kgen_ops.native.cd_statistics against a float64 NumPy reference.
+"""kgen_ops.native.cd_statistics against the float64 NumPy reference (kgen_ops/reference/cd_statistics.py).
 
 No TensorFlow import: this file also runs on the GPU machine, where the CUDA
 case executes (elsewhere it is skipped).
@@ -12,28 +12,11 @@ import numpy as np
 import pytest
 
 from kgen_ops import native
+from kgen_ops.reference.cd_statistics import cd_statistics as reference
+from kgen_ops.reference.cd_statistics import random_problem as problem
 
 pytestmark = pytest.mark.skipif(native is None, reason="kgen_ops.native was not built")
 CUDA = native is not None and native.built_with_cuda() and native.cuda_device_count() > 0
-
-
-def reference(v_pos, h_pos, v_neg, h_neg):
-    v_pos, h_pos, v_neg, h_neg = (np.asarray(a, np.float64) for a in (v_pos, h_pos, v_neg, h_neg))
-    w = v_pos.T @ h_pos / len(v_pos) - v_neg.T @ h_neg / len(v_neg)
-    return w, v_pos.mean(0) - v_neg.mean(0), h_pos.mean(0) - h_neg.mean(0)
-
-
-def problem(rng, batch_pos, batch_neg, visible, hidden, dtype, binary=True):
-    def visible_values(rows):
-        values = rng.random((rows, visible))
-        return (values < 0.15).astype(dtype) if binary else values.astype(dtype)
-
-    return (
-        visible_values(batch_pos),
-        rng.random((batch_pos, hidden)).astype(dtype),
-        visible_values(batch_neg),
-        rng.random((batch_neg, hidden)).astype(dtype),
-    )
 
 
 @pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
@@ -55,9 +38,15 @@ def test_thread_count_does_not_change_the_result():
             np.testing.assert_array_equal(a, b)
 
 
-def test_empty_units_give_empty_statistics():
-    got = native.cd_statistics(*problem(np.random.default_rng(0), 4, 2, 0, 3, np.float32))
-    assert got.w.shape == (0, 3) and got.b_vis.shape == (0,) and got.b_hid.shape == (3,)
+@pytest.mark.parametrize("visible, hidden", [(0, 3), (3, 0)])
+def test_empty_units_give_empty_weights_and_the_other_biases(visible, hidden):
+    # No visible (or hidden) units: W is empty, but the other layer's bias part
+    # is still mean(h_pos) - mean(h_neg) (or mean(v_pos) - mean(v_neg)).
+    inputs = problem(np.random.default_rng(0), 4, 2, visible, hidden, np.float32, binary=False)
+    got = native.cd_statistics(*inputs)
+    for name, value, expected in zip(("w", "b_vis", "b_hid"), got, reference(*inputs)):
+        assert value.dtype == np.float32 and value.shape == expected.shape, name
+        np.testing.assert_allclose(value, expected, atol=1e-6, rtol=0, err_msg=name)
 
 
 ERRORS = [

@@ -5,7 +5,7 @@ machine (CUDA and pybind11, no TensorFlow), where the CUDA cases execute;
 elsewhere they are skipped.
 
 CPU: the states must equal the reference's exactly (same Philox uniforms, same
-summation order; see tests/gibbs_reference.py) and the probabilities agree to
+summation order; see kgen_ops/reference/gibbs_sweeps.py) and the probabilities agree to
 1e-5 (in fact to an ulp).
 
 CUDA against CPU: the CUDA exp is within 2 ulp (CUDA programming guide), glibc's
@@ -23,7 +23,7 @@ take NEAR_TIE), which is exactly when two comparisons of one u can disagree.
 
 The two CUDA paths (`algorithm="fused"`, one launch for all sweeps, and
 `algorithm="tiled"`, a tiled matrix product per half-sweep; see
-cc/gibbs/gibbs_tiled.cu) both sum the bias and then the active rows in
+cc/gibbs_sweeps/gibbs_sweeps_tiled.cu) both sum the bias and then the active rows in
 increasing order, so the rule above holds for each, and for 0/1 states and
 finite weights they must give identical outputs. The rule is stronger than a
 share of agreeing states: every chain without a near-tie agrees exactly. A
@@ -38,7 +38,7 @@ import itertools
 import numpy as np
 import pytest
 
-import gibbs_reference as reference
+from kgen_ops.reference import gibbs_sweeps as reference
 from kgen_ops import native
 
 pytestmark = pytest.mark.skipif(native is None, reason="kgen_ops.native was not built")

@@ -10,7 +10,13 @@ dtypes, k and seeds, deliberately often wrong. An independent oracle below
 decides from the shapes alone whether the call is valid:
 
 - valid: the call must return outputs of the documented shapes and dtypes,
-  with probabilities in [0, 1] and states in {0, 1};
+  with probabilities in [0, 1] (or NaN, from NaN inputs) and states in
+  {0, 1}, equal to the NumPy references (kgen_ops/reference/; cheap at these
+  sizes): Philox words and Gibbs states exactly (a chain that met a near-tie
+  |u - p| <= NEAR_TIE in the reference is excused), probabilities and CD
+  statistics to float rounding, the cd_update step to float rounding when its
+  inputs are finite (the float64 formulas use dense products, where 0 * NaN
+  is NaN but the kernels skip zero units);
 - invalid: the call must raise one of the documented exception types
   (`InvalidArgumentError`, `TypeError`, `ValueError`) with a message that
   says what it expected or what it got.
@@ -30,6 +36,10 @@ from hypothesis import strategies as st
 
 import kgen_ops
 from kgen_ops import native
+from kgen_ops.reference import cd_statistics as cd_statistics_reference
+from kgen_ops.reference import cd_update as cd_update_reference
+from kgen_ops.reference import gibbs_sweeps as gibbs_reference
+from kgen_ops.reference import philox as philox_reference
 
 pytestmark = pytest.mark.skipif(not kgen_ops.op_library_loaded(), reason="op library not built")
 
@@ -39,6 +49,18 @@ CLEAR_MESSAGE = re.compile(r"must|expect|need|got|received", re.IGNORECASE)
 FLOAT_DTYPES = (np.float32, np.float64)
 DTYPES = (np.float16, np.float32, np.float64, np.int32)
 INT64 = st.integers(-(2**63), 2**63 - 1)
+# Agreement with the references. A Gibbs state can differ only where |u - p| is
+# within a few ulps of p (the kernels' exp and the reference's differ by an
+# ulp; an AVX2 build contracts grey-level products into FMAs): a chain whose
+# reference draws all keep |u - p| > NEAR_TIE must agree exactly. Probabilities:
+# at most V, H <= 6 terms of |x w| <= ~100 (normal * 3 values) in float32 give
+# pre-activations within ~6e-5, so p within ~2e-5 (sigmoid' <= 1/4).
+NEAR_TIE = 1e-5
+PROB_ATOL = {np.float32: 1e-4, np.float64: 1e-12}
+# CD statistics: <= 12 products summed in float32 (float64) against float64,
+# each rounding within 6e-8 (1.1e-16) of the terms' magnitude: 1e-5 (1e-13)
+# times the largest sum of |terms| leaves a margin of ten.
+SUM_RTOL = {np.float32: 1e-5, np.float64: 1e-13}
 
 dims = st.integers(0, 6)
 shapes = st.lists(dims, min_size=0, max_size=3).map(tuple)
@@ -186,6 +208,26 @@ def _check_states(*arrays):
         assert np.all((array == 0) | (array == 1))
 
 
+def _check_gibbs_reference(result, expected, dtype):
+    """`result` (v, h, v_prob, h_prob, h0_prob) equals the reference trace `expected`."""
+    atol = PROB_ATOL[np.dtype(dtype).type]
+    # h0_prob depends on no draw; the rest only on the chain's own draws.
+    np.testing.assert_allclose(result[4], expected.h0_prob, rtol=0, atol=atol, equal_nan=True, err_msg="h0_prob")
+    clear = expected.min_margin > NEAR_TIE
+    for name, got, want in zip(("v", "h"), result[:2], expected[:2]):
+        np.testing.assert_array_equal(got[clear], want[clear], err_msg=name)
+    for name, got, want in zip(("v_prob", "h_prob"), result[2:4], expected[2:4]):
+        np.testing.assert_allclose(got[clear], want[clear], rtol=0, atol=atol, equal_nan=True, err_msg=name)
+
+
+def _sum_tolerance(dtype, v_pos, h_pos, v_neg, h_neg):
+    """Tolerance of the CD statistics: SUM_RTOL times the largest sum of |terms| (at least 1)."""
+    magnitude = [np.nan_to_num(np.abs(np.asarray(a, np.float64))) for a in (v_pos, h_pos, v_neg, h_neg)]
+    terms = magnitude[0].T @ magnitude[1] / len(v_pos) + magnitude[2].T @ magnitude[3] / len(v_neg)
+    biggest = max([1.0, terms.max(initial=0)] + [m.max(initial=0) for m in magnitude])
+    return SUM_RTOL[np.dtype(dtype).type] * biggest
+
+
 def _run_gibbs(entry, arrays, k, seed):
     v, w, b_vis, b_hid = (arrays[n] for n in ("v", "w", "b_vis", "b_hid"))
     if entry == "op":
@@ -202,6 +244,7 @@ def _run_gibbs(entry, arrays, k, seed):
     _check_states(out_h)
     if k > 0:
         _check_states(out_v)
+    _check_gibbs_reference(result, gibbs_reference.gibbs_sweeps(v, w, b_vis, b_hid, k, seed), w.dtype)
 
 
 def _run_cd(entry, arrays):
@@ -212,6 +255,12 @@ def _run_cd(entry, arrays):
         result = list(native.cd_statistics(*(arrays[n] for n in names)))
     visible, hidden = arrays["v_pos"].shape[1], arrays["h_pos"].shape[1]
     assert [x.shape for x in result] == [(visible, hidden), (visible,), (hidden,)]
+    dtype = arrays["v_pos"].dtype
+    assert all(x.dtype == dtype for x in result)
+    inputs = [arrays[n] for n in names]
+    atol = _sum_tolerance(dtype, *inputs)
+    for name, got, want in zip(("w", "b_vis", "b_hid"), result, cd_statistics_reference.cd_statistics(*inputs)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=atol, equal_nan=True, err_msg=name)
 
 
 def _run_update(arrays, k, seed, variables):
@@ -222,7 +271,18 @@ def _run_update(arrays, k, seed, variables):
     if k > 0:
         _check_states(v_k)
     for variable, name in zip(variables, ("w", "b_vis", "b_hid")):
-        assert variable.shape == arrays[name].shape
+        assert variable.shape == arrays[name].shape and variable.dtype.as_numpy_dtype == arrays[name].dtype
+    w, b_vis, b_hid = (arrays[n] for n in ("w", "b_vis", "b_hid"))
+    trace = gibbs_reference.gibbs_sweeps(start, w, b_vis, b_hid, k, seed)
+    clear = trace.min_margin > NEAR_TIE
+    np.testing.assert_array_equal(v_k[clear], trace.v[clear], err_msg="v_k")
+    if all(np.isfinite(a).all() for a in (v, start, w, b_vis, b_hid)):
+        # The step from the op's own v_k (a near-tie chain then changes nothing
+        # here): p(h | x) within PROB_ATOL, times visible values |x|, times lr.
+        expected = cd_update_reference.sgd_step(v, v_k, w, b_vis, b_hid, 0.1)
+        atol = PROB_ATOL[w.dtype.type] * (1 + max(np.abs(a).max(initial=0) for a in (v, start)))
+        for variable, name, want in zip(variables, ("w", "b_vis", "b_hid"), expected):
+            np.testing.assert_allclose(variable.numpy(), want, rtol=0, atol=atol, err_msg=name)
 
 
 def _run_philox(entry, shape, seed, bits):
@@ -233,8 +293,11 @@ def _run_philox(entry, shape, seed, bits):
         out = native.philox_uniform(shape, seed)
         bits = False
     assert out.shape == expected
+    assert out.dtype == (np.uint32 if bits else np.float32)
     if not bits:
         assert np.all((out >= 0) & (out < 1))
+    reference = philox_reference.philox_bits if bits else philox_reference.philox_uniform
+    np.testing.assert_array_equal(out, reference(expected, seed))
 
 
 @hypothesis.settings(max_examples=1200, deadline=None, derandomize=True)

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 import kgen_ops
-from kgen_ops import philox_reference
+from kgen_ops.reference import philox as philox_reference
 
 pytestmark = pytest.mark.skipif(not kgen_ops.op_library_loaded(), reason="op library not built")
 

@@ -4,8 +4,10 @@
 // philox/philox.h); one thread computes one block of four words and stores it,
 // with a grid-stride loop so any n fits any grid. Block size 256 (a multiple
 // of 32); the grid is capped so huge n reuse threads instead of launching
-// millions of blocks. The CPU reference is philox_fill_blocks_cpu in
-// philox/philox_cpu.h; tests compare the two word for word.
+// millions of blocks. The reference is the NumPy reference
+// kgen_ops/reference/philox.py (checked against Random123's known answers and
+// TensorFlow's Philox); tests compare this kernel and the scalar CPU code
+// (philox_fill_blocks_cpu in philox/philox_cpu.h) with it word for word.
 //
 // No TensorFlow header here: the TF kernel passes its stream in.
 #include <cuda_runtime.h>

@@ -1,4 +1,4 @@
-// CPU reference fill of a Philox stream. This is the kernel the TensorFlow CPU
+// CPU fill of a Philox stream (scalar code). This is the kernel the TensorFlow CPU
 // op and the pybind11 module both run; each caller splits [0, num_blocks) over
 // its own threads, and because every element is addressed by position the
 // result is the same for any split.

@@ -1,4 +1,4 @@
-// TensorFlow kernels of Kgen>PhiloxRandom: validation, then the CPU reference
+// TensorFlow kernels of Kgen>PhiloxRandom: validation, then the scalar CPU
 // fill (philox/philox_cpu.h) on TensorFlow's intra-op thread pool, or the CUDA
 // launcher (philox/philox.cu) on the op's GPU stream.
 #include <cstdint>
