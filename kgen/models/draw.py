@@ -12,6 +12,11 @@ look and where to draw.
 The model is trained, like a VAE, by maximising the evidence lower bound;
 `log_likelihood` gives the tighter importance-weighted bound (IWAE,
 arXiv 1509.00519), with DRAW's sequential posterior as the proposal.
+
+(Over 500 lines: one model, whose class docstring teaches the whole
+mathematics (about 130 lines) and whose inference and generation loops,
+each with their optional canvas and window sequences, belong together;
+the attention filters live in `_draw_attention.py`.)
 """
 
 import math

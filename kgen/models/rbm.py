@@ -1,5 +1,10 @@
 """Binary restricted Boltzmann machine trained by CD-k or PCD, for Keras 3.
 
+(Over 500 lines: one model whose methods are its mathematics, each short:
+the conditionals and free energy, CD-k/PCD training with its three
+metrics, `log Z` and the likelihood, and a stock-op Gibbs chain for the
+SavedModel. The estimators of `log Z` live in `_rbm_log_partition.py`.)
+
 The RBM's sampler is kgen's compiled op `kgen_ops.gibbs_sweeps`, which runs
 `k` block-Gibbs sweeps of every chain inside one kernel; the CD statistics it
 returns are handed to the Keras optimizer as gradients, so any optimizer,
@@ -110,9 +115,8 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
     of the batch with W), and the optimizer's update is separate ops. For
     plain SGD with no metrics, `kgen_ops.cd_update(v, model.w, model.b_vis,
     model.b_hid, k, seed, learning_rate)` runs a whole CD-k step as one CPU
-    op on these same variables (2.4x to 3.1x faster per epoch than `fit` at
-    k = 1 in four runs of `benchmarks/gibbs_cpu.py`; see
-    `benchmarks/RESULTS.md`).
+    op on these same variables (how much faster than `fit`:
+    `benchmarks/gibbs_cpu.py`, in `benchmarks/RESULTS.md`).
 
     Randomness, all explicit: the Gibbs sweeps of each update, and the flipped
     units of the pseudo-log-likelihood, use seeds drawn from the model's
