@@ -156,10 +156,10 @@ class GAN(_model.Model, _protocols.Sampler, _protocols.AdversarialModel):
     default_jit_compile = "auto"
     """Keras' `"auto"`: XLA with a GPU, not on the CPU.
 
-    Unlike the VAE, the GANs do not force XLA on the CPU: there XLA ran
-    their convolutions slower than TensorFlow's own kernels
-    (benchmarks/RESULTS.md, "GANs on MNIST"). `compile(jit_compile=True)`
-    forces it.
+    Unlike the VAE, the GANs do not force XLA on the CPU: with XLA forced,
+    `benchmarks/gan_mnist.py` measured both DCGAN and WGAN-GP slower than
+    their plain-Keras references there (benchmarks/RESULTS.md, "GANs on
+    MNIST"). `compile(jit_compile=True)` forces it.
     """
 
     default_steps_per_execution = 8
