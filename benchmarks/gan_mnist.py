@@ -77,8 +77,8 @@ from keras import ops  # noqa: E402
 
 import _common  # noqa: E402
 from kgen import datasets  # noqa: E402
+from kgen.datasets import to_tanh_range  # noqa: E402
 from kgen.models.dcgan import DCGAN  # noqa: E402
-from kgen.models.gan import to_tanh_range  # noqa: E402
 from kgen.models.wgan_gp import WGANGP  # noqa: E402
 
 IMAGE_SHAPE = (28, 28, 1)

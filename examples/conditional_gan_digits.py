@@ -38,9 +38,9 @@ import numpy as np  # noqa: E402
 import kgen  # noqa: E402
 from kgen import plotting  # noqa: E402
 from kgen.callbacks import GenerativePictures  # noqa: E402
+from kgen.datasets import from_tanh_range  # noqa: E402
+from kgen.datasets import to_tanh_range  # noqa: E402
 from kgen.models.conditional_gan import ConditionalGAN  # noqa: E402
-from kgen.models.gan import from_tanh_range  # noqa: E402
-from kgen.models.gan import to_tanh_range  # noqa: E402
 
 epochs = 40  # use ~150 for crisper digits
 batch_size = 64

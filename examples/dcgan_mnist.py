@@ -38,9 +38,9 @@ import numpy as np  # noqa: E402
 import kgen  # noqa: E402
 from kgen import plotting  # noqa: E402
 from kgen.callbacks import GenerativePictures  # noqa: E402
+from kgen.datasets import from_tanh_range  # noqa: E402
+from kgen.datasets import to_tanh_range  # noqa: E402
 from kgen.models.dcgan import DCGAN  # noqa: E402
-from kgen.models.gan import from_tanh_range  # noqa: E402
-from kgen.models.gan import to_tanh_range  # noqa: E402
 
 epochs = 5  # use ~25 for clean digits
 batch_size = 64

@@ -116,7 +116,7 @@ def build(family, sgd=True):
 def data(family, num_examples):
     """`(x,)` or `(x, y)` for `fit`: the first digits, in the family's range."""
     import kgen
-    from kgen.models.gan import to_tanh_range
+    from kgen.datasets import to_tanh_range
 
     (x, y), _ = kgen.datasets.load_digits(test_fraction=0.2, seed=0)
     x, y = x[:num_examples], y[:num_examples].astype("int32")

@@ -15,14 +15,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import kgen.models.gan
+from kgen import datasets
 from kgen import serving
+from kgen.datasets import from_tanh_range
+from kgen.datasets import to_tanh_range
 from kgen.datasets import toy_2d
 from kgen.datasets import toy_2d_centers
+from kgen.models import _protocols
 from kgen.models.gan import GAN
 from kgen.models.gan import discriminator_loss
-from kgen.models.gan import from_tanh_range
 from kgen.models.gan import generator_loss
-from kgen.models.gan import to_tanh_range
 
 LOG4 = math.log(4.0)
 
@@ -79,6 +82,9 @@ def test_tanh_range_helpers_are_inverse():
     x = np.array([0.0, 0.25, 1.0], "float32")
     np.testing.assert_allclose(to_tanh_range(x), [-1.0, -0.5, 1.0])
     np.testing.assert_allclose(from_tanh_range(to_tanh_range(x)), x)
+    # They live with the data and stay importable from kgen.models.gan.
+    assert kgen.models.gan.to_tanh_range is datasets.to_tanh_range
+    assert kgen.models.gan.from_tanh_range is datasets.from_tanh_range
 
 
 def test_minimax_generator_gradient_saturates_and_non_saturating_does_not():
@@ -326,6 +332,58 @@ def test_compile_defaults_and_overrides():
     assert gan.jit_compile is False and gan.steps_per_execution == 1
 
 
+def test_compile_defaults_come_from_the_class_attributes():
+    assert (GAN.default_jit_compile, GAN.default_steps_per_execution) == ("auto", 8)
+
+    class OneStepGAN(GAN):
+        default_jit_compile = False
+        default_steps_per_execution = 1
+
+    gan = OneStepGAN(identity_generator(2), linear_discriminator(dim=2), latent_dim=2)
+    gan.compile()
+    assert gan.jit_compile is False and gan.steps_per_execution == 1
+    # A GAN has two optimizers and no Keras `optimizer` of its own.
+    assert gan.optimizer is None
+
+
+def test_gan_contract_protocols_and_attributes():
+    gan = small_mlp_gan()
+    assert isinstance(gan, _protocols.Sampler) and isinstance(gan, _protocols.AdversarialModel)
+    assert (gan.value_name, gan.labelled, gan.d_steps) == ("value_nats", False, 1)
+    assert gan.serving_default_signature == "generate"
+    # A linear output reaches any value; a tanh one stays in (-1, 1).
+    assert gan.sample_value_range == (-math.inf, math.inf)
+    assert GAN.mlp((2,), 2, seed=0).sample_value_range == (-1.0, 1.0)
+
+
+def test_mlp_layer_i_is_seeded_seed_plus_i_and_the_discriminator_from_1000():
+    gan = GAN.mlp((2,), 2, generator_units=(4, 4), discriminator_units=(4, 4), seed=5)
+    dense = [l for l in gan.generator.layers if isinstance(l, keras.layers.Dense)]
+    assert [l.kernel_initializer.seed for l in dense] == [5, 6, 7]
+    d_dense = [l for l in gan.discriminator.layers if isinstance(l, keras.layers.Dense)]
+    assert [l.kernel_initializer.seed for l in d_dense] == [1005, 1006, 1007]
+    dropouts = [l for l in gan.discriminator.layers if isinstance(l, keras.layers.Dropout)]
+    assert [l.seed for l in dropouts] == [1005, 1006]
+    # The same seed gives the same initial weights.
+    again = GAN.mlp((2,), 2, generator_units=(4, 4), discriminator_units=(4, 4), seed=5)
+    for a, b in zip(gan.weights, again.weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_numpy_integers_are_integers_everywhere():
+    gan = GAN.mlp(
+        (np.int64(2),), np.int64(3), generator_units=(np.int64(4),),
+        discriminator_units=(np.int32(4),), dropout=np.float32(0.25), seed=np.int64(0),
+        d_steps=np.int64(2),
+    )
+    assert (gan.data_shape, gan.latent_dim, gan.d_steps, gan.seed) == ((2,), 3, 2, 0)
+    assert all(type(v) is int for v in (gan.latent_dim, gan.d_steps, gan.seed))
+    assert tuple(gan.generate(np.int64(4), seed=np.int64(1)).shape) == (4, 2)
+    np.testing.assert_array_equal(gan.generate(4, seed=1), gan.generate(np.int64(4), seed=1))
+    assert tuple(gan.sample(np.int32(2)).shape) == (2, 2)
+    assert tuple(gan.interpolate(np.zeros(3), np.ones(3), steps=np.int64(3)).shape) == (3, 2)
+
+
 # Errors.
 
 
@@ -362,7 +420,7 @@ def test_discriminator_must_output_one_logit():
 def test_bad_mlp_arguments():
     with pytest.raises(ValueError, match="`data_shape` must be a non-empty tuple"):
         GAN.mlp((0, 2), 2)
-    with pytest.raises(ValueError, match="`dropout` must be a float in"):
+    with pytest.raises(ValueError, match=r"`dropout` must be a number in \[0, 1\)"):
         GAN.mlp((2,), 2, dropout=1.0)
     with pytest.raises(ValueError, match="`generator_units` must be"):
         GAN.mlp((2,), 2, generator_units=())

@@ -4,6 +4,8 @@
 - `load_mnist`: MNIST from a Keras `.npz` or a folder of IDX `.gz` files.
 - `toy_2d`, `toy_2d_centers`, `TOY_2D_STD`: 2D Gaussian mixtures (ring, grid).
 - `binarize`: fixed-threshold or stochastic binarisation.
+- `to_tanh_range`, `from_tanh_range`: [0, 1] <-> [-1, 1], the range of the
+  GANs' tanh generators.
 - `as_dataset`: arrays to a shuffled, batched, prefetched `tf.data.Dataset`.
 
 Nothing here downloads.
@@ -13,6 +15,8 @@ from kgen.datasets.digits import load_digits
 from kgen.datasets.mnist import load_mnist
 from kgen.datasets.pipeline import as_dataset
 from kgen.datasets.preprocessing import binarize
+from kgen.datasets.preprocessing import from_tanh_range
+from kgen.datasets.preprocessing import to_tanh_range
 from kgen.datasets.toy import TOY_2D_STD
 from kgen.datasets.toy import toy_2d
 from kgen.datasets.toy import toy_2d_centers
@@ -21,8 +25,10 @@ __all__ = [
     "TOY_2D_STD",
     "as_dataset",
     "binarize",
+    "from_tanh_range",
     "load_digits",
     "load_mnist",
+    "to_tanh_range",
     "toy_2d",
     "toy_2d_centers",
 ]

@@ -1,4 +1,4 @@
-"""Binarisation of images with values in [0, 1]."""
+"""Preparing images with values in [0, 1]: binarisation, and the tanh range of the GANs."""
 
 import numpy as np
 
@@ -50,3 +50,19 @@ def binarize(x, method="threshold", seed=None, threshold=0.5):
         )
     uniform = np.random.default_rng(seed).random(x.shape)
     return (uniform < x).astype("float32")
+
+
+def to_tanh_range(x):
+    """Maps data in [0, 1] (e.g. `load_digits`) to [-1, 1]: `2x - 1`.
+
+    kgen's image generators end in `tanh`, whose outputs lie in (-1, 1):
+    train them on `to_tanh_range(x)` so that real and generated data share
+    a range. Works on NumPy arrays and tensors alike (returns the same
+    kind); also importable as `kgen.models.gan.to_tanh_range`.
+    """
+    return 2.0 * x - 1.0
+
+
+def from_tanh_range(x):
+    """The inverse of `to_tanh_range`: `(x + 1) / 2`, e.g. to draw a GAN's samples."""
+    return (x + 1.0) / 2.0

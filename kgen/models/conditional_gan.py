@@ -12,26 +12,19 @@ V(D, G) = E_{(x, y) ~ p_data}[log D(x, y)]
 
 The label enters as a one-hot vector, as in the paper: concatenated to `z`
 for the generator, and broadcast to `num_classes` constant feature maps
-stacked on the image's channels for the discriminator.
+stacked on the image's channels for the discriminator
+(`kgen.models._gan_networks.conditional_conv_generator` and
+`conditional_conv_discriminator`).
 """
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from kgen.models.dcgan import _conv_discriminator_body
-from kgen.models.dcgan import _conv_generator_body
-from kgen.models.dcgan import _seeds
-from kgen.models.dcgan import check_image_shape
+from kgen import _validation
+from kgen.models import _gan_losses
+from kgen.models import _gan_networks
 from kgen.models.gan import GAN
-from kgen.models.gan import _check_positive_int
-from kgen.models.gan import _check_seed
-from kgen.models.gan import _is_positive_int
-from kgen.models.gan import discriminator_loss
-
-
-def _one_hot(labels, num_classes):
-    return keras.layers.CategoryEncoding(num_classes, output_mode="one_hot")(labels)
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -56,7 +49,7 @@ class ConditionalGAN(GAN):
     metrics (`d_loss`, `g_loss`, `d_real`, `d_fake`) are as in `GAN`.
 
     `fit` takes `(x, y)`: images `(N, *image_shape)` scaled to [-1, 1]
-    (`kgen.models.gan.to_tanh_range`) and integer labels `(N,)`. Array
+    (`kgen.datasets.to_tanh_range`) and integer labels `(N,)`. Array
     labels are checked to lie in `[0, num_classes)` when `fit` starts
     (inside a compiled step an out-of-range label would silently become
     an all-zero code).
@@ -72,7 +65,8 @@ class ConditionalGAN(GAN):
             labels (batch,) int]` to `(batch, *image_shape)`.
         discriminator: optional `keras.Model` mapping `[x (batch,
             *image_shape), labels (batch,) int]` to one logit per example.
-        seed: optional int, seeds the initial weights and all noise.
+        seed: optional int, seeds the initial weights (as `DCGAN`) and all
+            noise.
         **kwargs: base model keyword arguments, such as `name`.
 
     Example:
@@ -81,7 +75,7 @@ class ConditionalGAN(GAN):
     x, y = kgen.datasets.load_digits()
     cgan = kgen.models.ConditionalGAN((8, 8, 1), num_classes=10, latent_dim=32, seed=0)
     cgan.compile()
-    cgan.fit(kgen.models.gan.to_tanh_range(x), y, epochs=30, batch_size=64)
+    cgan.fit(kgen.datasets.to_tanh_range(x), y, epochs=30, batch_size=64)
     threes = cgan.generate(np.full(16, 3), seed=1)
     ```
 
@@ -90,6 +84,8 @@ class ConditionalGAN(GAN):
         arXiv 1411.1784.
         Radford, Metz & Chintala, arXiv 1511.06434 (the networks).
     """
+
+    labelled = True
 
     def __init__(
         self,
@@ -104,43 +100,25 @@ class ConditionalGAN(GAN):
         seed=None,
         **kwargs,
     ):
-        image_shape = check_image_shape(image_shape)
-        if not (_is_positive_int(num_classes) and num_classes >= 2):
-            raise ValueError(
-                f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}"
-            )
-        _check_positive_int("latent_dim", latent_dim)
-        _check_positive_int("filters", filters)
-        _check_seed(seed)
-        g_seed, d_seed = _seeds(seed)
+        image_shape = _validation.shape("image_shape", image_shape, rank=3)
+        num_classes = _validation.integer("num_classes", num_classes, minimum=2)
+        latent_dim = _validation.positive_int("latent_dim", latent_dim)
+        filters = _validation.positive_int("filters", filters)
+        seed = _validation.seed(seed)
         if generator is None:
-            z = keras.Input((latent_dim,), name="z")
-            labels = keras.Input((), dtype="int32", name="labels")
-            h = keras.layers.Concatenate()([z, _one_hot(labels, num_classes)])
-            samples = _conv_generator_body(h, image_shape, filters, g_seed)
-            generator = keras.Model([z, labels], samples, name="generator")
+            generator = _gan_networks.conditional_conv_generator(
+                latent_dim, image_shape, num_classes, filters, seed
+            )
         if discriminator is None:
-            x = keras.Input(image_shape, name="x")
-            labels = keras.Input((), dtype="int32", name="labels")
-            height, width, _ = image_shape
-            maps = keras.layers.Reshape((1, 1, num_classes))(_one_hot(labels, num_classes))
-            maps = keras.layers.UpSampling2D(size=(height, width))(maps)
-            h = keras.layers.Concatenate()([x, maps])
-            logit = _conv_discriminator_body(h, filters, d_seed)
-            discriminator = keras.Model([x, labels], logit, name="discriminator")
-        super().__init__(
-            generator,
-            discriminator,
-            latent_dim,
-            generator_loss=generator_loss,
-            d_steps=d_steps,
-            seed=seed,
-            **kwargs,
-        )
+            discriminator = _gan_networks.conditional_conv_discriminator(
+                image_shape, num_classes, filters, seed
+            )
+        super().__init__(generator, discriminator, latent_dim, generator_loss=generator_loss,
+                         d_steps=d_steps, seed=seed, **kwargs)
         self._require_data_shape(image_shape)
         self.image_shape = image_shape
-        self.num_classes = int(num_classes)
-        self.filters = int(filters)
+        self.num_classes = num_classes
+        self.filters = filters
 
     def _network_input_shape(self, name):
         if name == "generator":
@@ -233,7 +211,7 @@ class ConditionalGAN(GAN):
         multiple of `num_classes`, a grid `num_classes` wide shows one class
         per column.
         """
-        _check_positive_int("num_samples", num_samples)
+        num_samples = _validation.positive_int("num_samples", num_samples)
         return self.generate(np.arange(num_samples) % self.num_classes, seed=seed)
 
     def interpolate(self, z_a, z_b, label, steps=8):
@@ -262,7 +240,7 @@ class ConditionalGAN(GAN):
         labels = keras.ops.convert_to_tensor(labels)
         real = self._discriminate(x, labels, training=False)
         fake = self._discriminate(x_fake, labels, training=False)
-        return -discriminator_loss(real, fake)
+        return -_gan_losses.discriminator_loss(real, fake)
 
     # Saving and export.
 
@@ -278,6 +256,16 @@ class ConditionalGAN(GAN):
         return config
 
     def _export_signatures(self):
+        """The SavedModel's signature: `generate` (also `serving_default`).
+
+        `generate`: inputs `z`, float32 `(None, latent_dim)`, latents the
+        client draws from `N(0, I)`, and `labels`, int32 `(None,)`; output
+        `samples`, float32 `(None, *image_shape)`, `G(z, labels)` with the
+        networks in inference mode, in (-1, 1). Labels are not range-checked
+        in the served graph (an out-of-range label gets an all-zero one-hot
+        code).
+        """
+
         @tf.function(
             input_signature=[
                 tf.TensorSpec((None, self.latent_dim), tf.float32, name="z"),
@@ -288,14 +276,3 @@ class ConditionalGAN(GAN):
             return {"samples": self._generate(z, labels, training=False)}
 
         return {"generate": generate}
-
-    def export(self, path, overwrite=False):
-        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
-
-        Signature `generate` (also `serving_default`): `z` float32
-        `(None, latent_dim)` and `labels` int32 `(None,)` -> `samples`:
-        float32 `(None, *image_shape)`, `G(z, labels)` in inference mode.
-        Labels are not range-checked in the served graph (an out-of-range
-        label gets an all-zero one-hot code).
-        """
-        return super().export(path, overwrite=overwrite)

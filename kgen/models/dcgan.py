@@ -13,119 +13,23 @@ networks built with the paper's architecture guidelines:
   discriminator;
 - weights initialised from `N(0, 0.02^2)`, Adam(2e-4, beta_1=0.5).
 
-The network builders here (`_conv_generator_body`, `_conv_discriminator_body`)
-are shared with the conditional GAN and the WGAN-GP.
+The networks are built by `kgen.models._gan_networks` (`conv_generator`,
+`conv_discriminator`), shared with the conditional GAN and the WGAN-GP.
 """
-
-import math
 
 import keras
 
+from kgen import _validation
+from kgen.models import _gan_networks
 from kgen.models.gan import GAN
-from kgen.models.gan import _batch_normalization
-from kgen.models.gan import _check_positive_int
-from kgen.models.gan import _check_seed
-from kgen.models.gan import _check_shape
-from kgen.models.gan import _initializers
-
-# Kernel 4 with stride 2: every output pixel gets the same number of kernel
-# taps, which avoids the checkerboard artefacts of kernel 3 or 5.
-_KERNEL_SIZE = 4
 
 
 def check_image_shape(image_shape, arg="image_shape"):
-    """Returns `image_shape` as `(height, width, channels)` ints, or raises."""
-    shape = _check_shape(arg, image_shape)
-    if len(shape) != 3:
-        raise ValueError(
-            f"`{arg}` must be (height, width, channels). Received: {arg}={image_shape!r}"
-        )
-    return shape
+    """Returns `image_shape` as `(height, width, channels)` ints, or raises ValueError.
 
-
-def _start_shape(image_shape):
-    """The generator's first feature map: `ceil(H / 4) x ceil(W / 4)`.
-
-    Two stride-2 upsamplings make it `4 ceil(H/4) x 4 ceil(W/4)`, cropped to
-    `H x W`: 2x2 -> 8x8 for the digits, 7x7 -> 28x28 for MNIST (no crop),
-    8x8 -> 32x32 -> 30x30 for a 30x30 image.
+    "`image_shape` must be a tuple of 3 ints >= 1. Received: ..." (`kgen._validation.shape`).
     """
-    height, width, _ = image_shape
-    return math.ceil(height / 4), math.ceil(width / 4)
-
-
-def _conv_generator_body(h, image_shape, filters, seed, output_activation="tanh"):
-    """`Dense -> BN -> ReLU -> (ConvT stride 2 -> BN -> ReLU) -> ConvT stride 2 -> tanh`.
-
-    `h` is a `(batch, features)` tensor (`z`, or `z` with a label code).
-    Feature maps: `(H/4, W/4, 2 filters) -> (H/2, W/2, filters) -> (H, W, C)`.
-    """
-    init = _initializers(seed, kind="dcgan")
-    height, width, channels = image_shape
-    start_h, start_w = _start_shape(image_shape)
-    # `use_bias=False` before batch normalisation, whose offset replaces it.
-    h = keras.layers.Dense(
-        start_h * start_w * 2 * filters, use_bias=False, kernel_initializer=next(init)
-    )(h)
-    h = keras.layers.Reshape((start_h, start_w, 2 * filters))(h)
-    h = _batch_normalization()(h)
-    h = keras.layers.ReLU()(h)
-    h = keras.layers.Conv2DTranspose(
-        filters,
-        _KERNEL_SIZE,
-        strides=2,
-        padding="same",
-        use_bias=False,
-        kernel_initializer=next(init),
-    )(h)
-    h = _batch_normalization()(h)
-    h = keras.layers.ReLU()(h)
-    h = keras.layers.Conv2DTranspose(
-        channels,
-        _KERNEL_SIZE,
-        strides=2,
-        padding="same",
-        activation=output_activation,
-        kernel_initializer=next(init),
-    )(h)
-    crop_h, crop_w = 4 * start_h - height, 4 * start_w - width
-    if crop_h or crop_w:
-        h = keras.layers.Cropping2D(
-            ((crop_h // 2, crop_h - crop_h // 2), (crop_w // 2, crop_w - crop_w // 2))
-        )(h)
-    return h
-
-
-def _conv_discriminator_body(h, filters, seed, batch_norm=True):
-    """`Conv stride 2 -> LeakyReLU -> Conv stride 2 -> [BN] -> LeakyReLU -> Dense(1)`.
-
-    No batch normalisation on the input layer (Radford et al.); none at all
-    with `batch_norm=False` (the WGAN-GP critic, whose gradient penalty is
-    per example). Feature maps: `(H/2, W/2, filters) -> (H/4, W/4, 2 filters)`.
-    """
-    init = _initializers(seed, kind="dcgan")
-    h = keras.layers.Conv2D(
-        filters, _KERNEL_SIZE, strides=2, padding="same", kernel_initializer=next(init)
-    )(h)
-    h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
-    h = keras.layers.Conv2D(
-        2 * filters,
-        _KERNEL_SIZE,
-        strides=2,
-        padding="same",
-        use_bias=not batch_norm,
-        kernel_initializer=next(init),
-    )(h)
-    if batch_norm:
-        h = _batch_normalization()(h)
-    h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
-    h = keras.layers.Flatten()(h)
-    return keras.layers.Dense(1, kernel_initializer=next(init), name="logit")(h)
-
-
-def _seeds(seed):
-    """Distinct initializer seeds for the generator and the discriminator."""
-    return (None, None) if seed is None else (seed, seed + 1000)
+    return _validation.shape(arg, image_shape, rank=3)
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -150,7 +54,7 @@ class DCGAN(GAN):
     So 8x8 digits start from 2x2 maps and 28x28 MNIST from 7x7. Weights
     start from `N(0, 0.02^2)`. The generator's `tanh` gives samples in
     (-1, 1): train on images scaled to [-1, 1]
-    (`kgen.models.gan.to_tanh_range(x) = 2x - 1` for images in [0, 1]).
+    (`kgen.datasets.to_tanh_range(x) = 2x - 1` for images in [0, 1]).
 
     Args:
         image_shape: `(height, width, channels)`, positive ints.
@@ -160,7 +64,8 @@ class DCGAN(GAN):
         d_steps: int >= 1, discriminator steps per generator step.
         generator, discriminator: optional `keras.Model`s replacing the
             built-in ones (same contracts as in `GAN`).
-        seed: optional int, seeds the initial weights and the
+        seed: optional int, seeds the initial weights (generator layer `i`:
+            `seed + i`, discriminator layer `i`: `seed + 1000 + i`) and the
             `SeedGenerator` of all noise.
         **kwargs: base model keyword arguments, such as `name`.
 
@@ -170,7 +75,7 @@ class DCGAN(GAN):
     x, _ = kgen.datasets.load_digits()
     dcgan = kgen.models.DCGAN((8, 8, 1), latent_dim=32, seed=0)
     dcgan.compile()
-    dcgan.fit(kgen.models.gan.to_tanh_range(x), epochs=30, batch_size=64)
+    dcgan.fit(kgen.datasets.to_tanh_range(x), epochs=30, batch_size=64)
     ```
 
     References:
@@ -192,30 +97,18 @@ class DCGAN(GAN):
         **kwargs,
     ):
         image_shape = check_image_shape(image_shape)
-        _check_positive_int("latent_dim", latent_dim)
-        _check_positive_int("filters", filters)
-        _check_seed(seed)
-        g_seed, d_seed = _seeds(seed)
+        latent_dim = _validation.positive_int("latent_dim", latent_dim)
+        filters = _validation.positive_int("filters", filters)
+        seed = _validation.seed(seed)
         if generator is None:
-            z = keras.Input((latent_dim,), name="z")
-            samples = _conv_generator_body(z, image_shape, filters, g_seed)
-            generator = keras.Model(z, samples, name="generator")
+            generator = _gan_networks.conv_generator(latent_dim, image_shape, filters, seed)
         if discriminator is None:
-            x = keras.Input(image_shape, name="x")
-            logit = _conv_discriminator_body(x, filters, d_seed)
-            discriminator = keras.Model(x, logit, name="discriminator")
-        super().__init__(
-            generator,
-            discriminator,
-            latent_dim,
-            generator_loss=generator_loss,
-            d_steps=d_steps,
-            seed=seed,
-            **kwargs,
-        )
+            discriminator = _gan_networks.conv_discriminator(image_shape, filters, seed)
+        super().__init__(generator, discriminator, latent_dim, generator_loss=generator_loss,
+                         d_steps=d_steps, seed=seed, **kwargs)
         self._require_data_shape(image_shape)
         self.image_shape = image_shape
-        self.filters = int(filters)
+        self.filters = filters
 
     def get_config(self):
         config = super().get_config()

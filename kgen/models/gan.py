@@ -13,182 +13,45 @@ V(D, G) = E_{x ~ p_data}[log D(x)] + E_{z ~ p(z)}[log(1 - D(G(z)))].
 For a fixed `G` the best discriminator is `D*(x) = p_data(x) / (p_data(x) +
 p_g(x))`, and `V(D*, G) = -log 4 + 2 JS(p_data || p_g)`: the generator's
 global optimum is `p_g = p_data`, where `D* = 1/2` everywhere and the value
-is `-log 4`.
+is `-log 4`. Everything is computed from logits, with `softplus`, so the
+losses stay finite however confident `D` becomes (`_gan_losses`).
 
-Everything is computed from logits. With `l` the logit,
-`-log D = -log sigmoid(l) = softplus(-l)` and
-`-log(1 - D) = -log sigmoid(-l) = softplus(l)`; `softplus` is evaluated
-stably for any `l` (it never forms `log(0)`), so the losses stay finite
-however confident `D` becomes.
+This module has the base class `GAN`: any generator and discriminator pair
+trained by Algorithm 1 of the paper, with the classic fully connected pair
+`GAN.mlp`. `dcgan.py`, `conditional_gan.py` and `wgan_gp.py` subclass it;
+the losses are in `_gan_losses.py`, the networks in `_gan_networks.py`.
+`discriminator_loss`, `generator_loss`, `to_tanh_range` and
+`from_tanh_range` are importable from here (the last two live in
+`kgen.datasets`).
 
-This module has the base class `GAN` (any generator and discriminator
-pair, Algorithm 1 of the paper) with the classic fully connected pair
-`GAN.mlp`; `dcgan.py`, `conditional_gan.py` and `wgan_gp.py` build on it.
+The module is longer than kgen's usual 500 lines because `GAN` holds what
+all four GANs share: Algorithm 1's `train_step` with its minibatch cutting
+and `tf.distribute` bookkeeping, the two-optimizer `compile` and its saved
+configuration, and the generation methods; splitting them would spread one
+class over several files.
 """
 
-import itertools
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from kgen.export import export_model
+from kgen import _validation
+from kgen.datasets.preprocessing import from_tanh_range
+from kgen.datasets.preprocessing import to_tanh_range
+from kgen.models import _gan_losses
+from kgen.models import _gan_networks
 from kgen.models import _model
+from kgen.models import _protocols
 from kgen.models import _replicas
+from kgen.models._gan_losses import discriminator_loss
+from kgen.models._gan_losses import generator_loss
 
-_GENERATOR_LOSSES = ("non_saturating", "minimax")
-
-
-def _is_positive_int(value):
-    return (
-        isinstance(value, (int, np.integer))
-        and not isinstance(value, bool)
-        and value >= 1
-    )
-
-
-def _check_positive_int(name, value):
-    if not _is_positive_int(value):
-        raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
-
-
-def _check_shape(name, shape):
-    """Returns `shape` as a tuple of ints, or raises."""
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        shape = ()
-    if not shape or not all(_is_positive_int(d) for d in shape):
-        raise ValueError(
-            f"`{name}` must be a non-empty tuple of positive ints. "
-            f"Received: {name}={shape!r}"
-        )
-    return tuple(int(d) for d in shape)
-
-
-def _check_seed(seed):
-    if seed is not None and not (
-        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-    ):
-        raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
-
-
-def _initializers(seed, kind="glorot"):
-    """Yields kernel initializers seeded `seed, seed + 1, ...` (or unseeded).
-
-    Every layer gets its own seed: two layers drawing from one seed would
-    start from correlated weights. `kind="dcgan"` is Radford et al.'s
-    `N(0, 0.02^2)`, otherwise Glorot uniform (the Keras default).
-    """
-    for index in itertools.count():
-        layer_seed = None if seed is None else seed + index
-        if kind == "dcgan":
-            yield keras.initializers.RandomNormal(0.0, 0.02, seed=layer_seed)
-        else:
-            yield keras.initializers.GlorotUniform(seed=layer_seed)
-
-
-# The losses, from logits. Each is an average over the batch, in nats.
-
-
-def discriminator_loss(real_logits, fake_logits):
-    """`-V(D, G)` on a batch: what the discriminator minimises.
-
-    ```
-    -V = E[-log D(x)] + E[-log(1 - D(G(z)))]
-       = E[softplus(-l(x))] + E[softplus(l(G(z)))]
-    ```
-
-    This is the binary cross-entropy of labelling real examples 1 and
-    generated ones 0. It is finite for every finite logit.
-    """
-    return keras.ops.mean(keras.ops.softplus(-real_logits)) + keras.ops.mean(
-        keras.ops.softplus(fake_logits)
-    )
-
-
-def generator_loss(fake_logits, kind="non_saturating"):
-    """The generator's loss on a batch of logits `l(G(z))`.
-
-    - `"minimax"`: minimise `E[log(1 - D(G(z)))] = -E[softplus(l)]`, the
-      generator's side of `V` exactly. Its gradient with respect to the
-      logit is `-sigmoid(l)`, which vanishes when `D` confidently rejects
-      the samples (`l -> -inf`): early in training, when the samples are
-      bad, `G` barely learns ("saturation", section 3 of the paper).
-    - `"non_saturating"`: minimise `E[-log D(G(z))] = E[softplus(-l)]`.
-      Same fixed point, but the gradient `-sigmoid(-l)` tends to `-1` as
-      `l -> -inf`: strong exactly when the samples are bad.
-    """
-    if kind == "minimax":
-        return -keras.ops.mean(keras.ops.softplus(fake_logits))
-    if kind == "non_saturating":
-        return keras.ops.mean(keras.ops.softplus(-fake_logits))
-    raise ValueError(
-        f"`kind` must be one of {_GENERATOR_LOSSES}. Received: kind={kind!r}"
-    )
-
-
-def to_tanh_range(x):
-    """Maps data in [0, 1] (e.g. `kgen.datasets.load_digits`) to [-1, 1]: `2x - 1`.
-
-    The image generators end in `tanh`, whose outputs lie in (-1, 1): train
-    them on `to_tanh_range(x)` so that real and generated data share a range.
-    """
-    return 2.0 * x - 1.0
-
-
-def from_tanh_range(x):
-    """The inverse of `to_tanh_range`: `(x + 1) / 2`, e.g. to draw samples."""
-    return (x + 1.0) / 2.0
-
-
-def _batch_normalization():
-    """PyTorch's `BatchNorm(momentum=0.1, eps=1e-5)` in Keras' terms (`momentum=0.9`).
-
-    Built inside a `tf.distribute` strategy's scope, the layer synchronises
-    its batch statistics across replicas (Keras' `synchronized=True`): every
-    replica normalises with the mean and variance of the global batch, as one
-    device would, and the moving statistics stay the same on every replica
-    (unsynchronised, each replica would normalise its own part of the batch
-    and keep its own moving statistics). Outside a scope it is the plain
-    layer.
-    """
-    return keras.layers.BatchNormalization(
-        momentum=0.9, epsilon=1e-5, synchronized=tf.distribute.has_strategy()
-    )
-
-
-# The classic fully connected networks.
-
-
-def _mlp_generator_body(h, data_shape, units, output_activation, seed):
-    """`Dense(units[0]), LeakyReLU`, then `[Dense, BN, LeakyReLU]` per wider unit."""
-    init = _initializers(seed)
-    for i, width in enumerate(units):
-        h = keras.layers.Dense(width, kernel_initializer=next(init))(h)
-        if i > 0:
-            h = _batch_normalization()(h)
-        h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
-    h = keras.layers.Dense(
-        math.prod(data_shape), activation=output_activation, kernel_initializer=next(init)
-    )(h)
-    return keras.layers.Reshape(data_shape, name="samples")(h)
-
-
-def _mlp_discriminator_body(h, units, dropout, seed):
-    """`[Dense, LeakyReLU(0.2), Dropout]` per unit, then `Dense(1)`: one logit."""
-    init = _initializers(seed)
-    for i, width in enumerate(units):
-        h = keras.layers.Dense(width, kernel_initializer=next(init))(h)
-        h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
-        if dropout:
-            h = keras.layers.Dropout(dropout, seed=None if seed is None else seed + i)(h)
-    return keras.layers.Dense(1, kernel_initializer=next(init), name="logit")(h)
+__all__ = ["GAN", "discriminator_loss", "from_tanh_range", "generator_loss", "to_tanh_range"]
 
 
 @keras.saving.register_keras_serializable(package="kgen")
-class GAN(_model.Model):
+class GAN(_model.Model, _protocols.Sampler, _protocols.AdversarialModel):
     """Generative adversarial network trained by Goodfellow et al.'s Algorithm 1.
 
     Mathematical details:
@@ -243,9 +106,13 @@ class GAN(_model.Model):
 
     Data range: the generators built by kgen end in `tanh` by default, with
     outputs in (-1, 1): scale the data to match, e.g. images in [0, 1]
-    with `to_tanh_range(x) = 2x - 1`. Data outside [-1, 1], such as the 2D
-    toys of `kgen.datasets.toy_2d` (up to about 4.2 in absolute value on
-    the grid), needs a linear output: `GAN.mlp(..., output_activation=None)`.
+    with `kgen.datasets.to_tanh_range(x) = 2x - 1`. Data outside [-1, 1],
+    such as the 2D toys of `kgen.datasets.toy_2d` (up to about 4.2 in
+    absolute value on the grid), needs a linear output:
+    `GAN.mlp(..., output_activation=None)`. `sample_value_range` says which:
+    `(-1.0, 1.0)` when the generator's last activation is `tanh`, else
+    `(-inf, inf)` (a linear output reaches any real value; the samples are
+    in the units of the training data, which the model does not know).
 
     Args:
         generator: `keras.Model` mapping `(batch, latent_dim)` to
@@ -264,6 +131,10 @@ class GAN(_model.Model):
         data_shape: the shape of one example, from the generator's output.
         seed_generator: the `keras.random.SeedGenerator` behind all noise.
         d_optimizer, g_optimizer: set by `compile`.
+        sample_value_range: `(-1.0, 1.0)` for a `tanh` generator, else
+            `(-inf, inf)` (see "Data range").
+        value_name: `"value_nats"`, what `value` estimates (`V(D, G)`, nats).
+        labelled: False: trained on examples alone (`ConditionalGAN`: True).
 
     Example:
 
@@ -271,8 +142,8 @@ class GAN(_model.Model):
     x, _ = kgen.datasets.load_digits()
     gan = kgen.models.GAN.mlp((8, 8, 1), latent_dim=32, seed=0)
     gan.compile()  # Adam(2e-4, beta_1=0.5) for both networks
-    gan.fit(kgen.models.gan.to_tanh_range(x), epochs=50, batch_size=64)
-    images = kgen.models.gan.from_tanh_range(gan.generate(16, seed=1))
+    gan.fit(kgen.datasets.to_tanh_range(x), epochs=50, batch_size=64)
+    images = kgen.datasets.from_tanh_range(gan.generate(16, seed=1))
     ```
 
     References:
@@ -281,6 +152,30 @@ class GAN(_model.Model):
 
     # Constructor arguments holding networks, serialised as nested objects.
     _NETWORK_ARGS = ("generator", "discriminator")
+
+    default_jit_compile = "auto"
+    """Keras' `"auto"`: XLA with a GPU, not on the CPU.
+
+    Unlike the VAE, the GANs do not force XLA on the CPU: with XLA forced,
+    `benchmarks/gan_mnist.py` measured both DCGAN and WGAN-GP slower than
+    their plain-Keras references there (benchmarks/RESULTS.md, "GANs on
+    MNIST"). `compile(jit_compile=True)` forces it.
+    """
+
+    default_steps_per_execution = 8
+    """8 steps per call of `fit`'s compiled function (Keras: 1).
+
+    It amortises Keras' per-step Python work, which matters where a step is
+    short (small convolutions on a GPU, not yet measured). On the CPU a GAN
+    step is dominated by its convolutions and the gain is small
+    (benchmarks/RESULTS.md, "GANs on MNIST": the rows "kgen" and "kgen at
+    Keras' compile defaults"). Callbacks see every 8th batch; pass
+    `steps_per_execution=1` for Keras' behaviour.
+    """
+
+    serving_default_signature = "generate"
+    value_name = "value_nats"
+    labelled = False
 
     def __init__(
         self,
@@ -293,19 +188,12 @@ class GAN(_model.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_positive_int("latent_dim", latent_dim)
-        if generator_loss not in _GENERATOR_LOSSES:
-            raise ValueError(
-                f"`generator_loss` must be one of {_GENERATOR_LOSSES}. "
-                f"Received: generator_loss={generator_loss!r}"
-            )
-        _check_positive_int("d_steps", d_steps)
-        _check_seed(seed)
-        self.latent_dim = int(latent_dim)
-        self.generator_loss = generator_loss
-        self.d_steps = int(d_steps)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.latent_dim = _validation.positive_int("latent_dim", latent_dim)
+        self.generator_loss = _validation.choice(
+            "generator_loss", generator_loss, _gan_losses.GENERATOR_LOSSES
+        )
+        self.d_steps = _validation.positive_int("d_steps", d_steps)
+        self._init_seed(seed)
         self._set_networks(generator, discriminator)
 
         # Created here and returned by `metrics`, so `fit` resets them each epoch.
@@ -343,6 +231,13 @@ class GAN(_model.Model):
         # Both networks are functional models with known shapes: `summary`,
         # `save` and `export` work before the first call.
         self.built = True
+
+    @property
+    def sample_value_range(self):
+        """`(-1.0, 1.0)` if the generator's last activation is `tanh`, else `(-inf, inf)`."""
+        if _gan_networks.output_activation(self.generator) is keras.activations.tanh:
+            return (-1.0, 1.0)
+        return (-math.inf, math.inf)
 
     def _network_output_shape(self, name, network):
         """`compute_output_shape` of a network for its expected inputs, or raises."""
@@ -394,13 +289,15 @@ class GAN(_model.Model):
             data_shape: tuple of positive ints, the shape of one example.
             latent_dim: positive int.
             output_activation: `"tanh"` (default) for data scaled to
-                [-1, 1] (see `to_tanh_range`), or `None` (linear) for data
-                of any range, such as `kgen.datasets.toy_2d`.
+                [-1, 1] (see `kgen.datasets.to_tanh_range`), or `None`
+                (linear) for data of any range, such as
+                `kgen.datasets.toy_2d`.
             generator_units: widths of the generator's hidden layers.
             discriminator_units: widths of the discriminator's hidden layers.
             dropout: float in [0, 1), the discriminator's dropout rate.
-            seed: optional int, seeds the initial weights, the dropout and
-                the returned model's `SeedGenerator`.
+            seed: optional int, seeds the initial weights (generator layer
+                `i`: `seed + i`; discriminator layer `i` and its dropout:
+                `seed + 1000 + i`), and the returned model's `SeedGenerator`.
             **gan_kwargs: passed to `GAN`: `generator_loss`, `d_steps`, `name`.
 
         Returns:
@@ -410,33 +307,19 @@ class GAN(_model.Model):
             raise TypeError(
                 f"`mlp` builds a plain `GAN`; call `GAN.mlp`, not `{cls.__name__}.mlp`."
             )
-        data_shape = _check_shape("data_shape", data_shape)
-        _check_positive_int("latent_dim", latent_dim)
-        _check_seed(seed)
-        for name, units in (
-            ("generator_units", generator_units),
-            ("discriminator_units", discriminator_units),
-        ):
-            if not (tuple(units) and all(_is_positive_int(u) for u in units)):
-                raise ValueError(
-                    f"`{name}` must be a non-empty tuple of positive ints. "
-                    f"Received: {name}={units!r}"
-                )
-        if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
-            raise ValueError(
-                f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}"
-            )
-        disc_seed = None if seed is None else seed + 1000
-        z = keras.Input((latent_dim,), name="z")
-        samples = _mlp_generator_body(
-            z, data_shape, tuple(generator_units), output_activation, seed
+        data_shape = _validation.shape("data_shape", data_shape)
+        latent_dim = _validation.positive_int("latent_dim", latent_dim)
+        generator_units = _validation.positive_ints("generator_units", generator_units)
+        discriminator_units = _validation.positive_ints("discriminator_units", discriminator_units)
+        dropout = _validation.number("dropout", dropout, minimum=0.0, maximum=1.0,
+                                     exclusive_maximum=True)
+        seed = _validation.seed(seed)
+        generator = _gan_networks.mlp_generator(
+            latent_dim, data_shape, generator_units, output_activation, seed
         )
-        generator = keras.Model(z, samples, name="generator")
-        x = keras.Input(data_shape, name="x")
-        logit = _mlp_discriminator_body(
-            keras.layers.Flatten()(x), tuple(discriminator_units), dropout, disc_seed
+        discriminator = _gan_networks.mlp_discriminator(
+            data_shape, discriminator_units, dropout, seed
         )
-        discriminator = keras.Model(x, logit, name="discriminator")
         return cls(generator, discriminator, latent_dim, seed=seed, **gan_kwargs)
 
     # Training configuration.
@@ -449,11 +332,11 @@ class GAN(_model.Model):
         self,
         d_optimizer=None,
         g_optimizer=None,
-        jit_compile="auto",
+        jit_compile=None,
         steps_per_execution=None,
         **kwargs,
     ):
-        """Sets the two optimizers, as `keras.Model.compile` with a faster default.
+        """Sets the two optimizers, as `keras.Model.compile` with the GANs' defaults.
 
         Args:
             d_optimizer: optimizer of the discriminator's weights (an
@@ -462,14 +345,11 @@ class GAN(_model.Model):
                 beta_2=0.9)`, the WGAN-GP paper's).
             g_optimizer: optimizer of the generator's weights, likewise.
                 Must not be the same object as `d_optimizer`.
-            jit_compile: Keras' `"auto"` (XLA when a GPU is present) by
-                default. Unlike the VAE, the GANs do not force XLA on the
-                CPU: there it runs the convolutions slower than TensorFlow's
-                own kernels (`benchmarks/gan_mnist.py`). `True` forces it.
-            steps_per_execution: `None` means 8 (Keras: 1): `fit` runs 8
-                steps per call of its compiled function (callbacks then see
-                every 8th batch). Pass `steps_per_execution=1` for Keras'
-                behaviour.
+            jit_compile: `None` means `default_jit_compile`, Keras'
+                `"auto"` (XLA with a GPU only; see the attribute for why).
+                `True` forces XLA.
+            steps_per_execution: `None` means `default_steps_per_execution`,
+                8 (Keras: 1); pass 1 for Keras' behaviour.
             **kwargs: other `keras.Model.compile` arguments (no `optimizer`
                 or `loss`: the losses are the model's).
 
@@ -491,10 +371,11 @@ class GAN(_model.Model):
                 f"`d_optimizer` (each keeps its own state). Received: "
                 f"g_optimizer={g_optimizer!r}"
             )
-        jit_compile, steps_per_execution = _replicas.compile_options(
-            self, jit_compile, steps_per_execution, default_jit="auto"
-        )
-        super().compile(
+        jit_compile, steps_per_execution = self._compile_options(jit_compile, steps_per_execution)
+        # Keras' own `compile`, not the base class's: a GAN has no single
+        # `optimizer`, so none is made for Keras to save.
+        keras.Model.compile(
+            self,
             optimizer=None,
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
@@ -558,11 +439,11 @@ class GAN(_model.Model):
         """
         real_logits = self._discriminate(x_real, labels, training=training)
         fake_logits = self._discriminate(x_fake, labels, training=training)
-        loss = discriminator_loss(real_logits, fake_logits)
+        loss = _gan_losses.discriminator_loss(real_logits, fake_logits)
         return loss, {"real": real_logits, "fake": fake_logits}
 
     def _generator_loss(self, fake_logits):
-        return generator_loss(fake_logits, self.generator_loss)
+        return _gan_losses.generator_loss(fake_logits, self.generator_loss)
 
     def _update_d_metrics(self, loss, outputs, share):
         share.update(self.d_loss_tracker, loss)
@@ -681,11 +562,10 @@ class GAN(_model.Model):
 
     def _latents(self, z, seed=None, name="z"):
         """`z` as a `(n, latent_dim)` tensor; an int `n` draws `z ~ N(0, I)`."""
-        if _is_positive_int(z):
-            _check_seed(seed)
-            seed_generator = None if seed is None else keras.random.SeedGenerator(seed)
-            return self._noise(int(z), seed_generator)
-        if isinstance(z, (bool, int, float)):
+        n = _validation.as_int(z)
+        if n is not None and n >= 1:
+            return self._noise(n, self._seed_generator_for(seed))
+        if n is not None or isinstance(z, (bool, float)):
             raise ValueError(
                 f"`{name}` must be an int >= 1 or an array of shape "
                 f"(n, {self.latent_dim}). Received: {name}={z!r}"
@@ -722,15 +602,14 @@ class GAN(_model.Model):
 
         The name `kgen.callbacks.GenerativePictures` calls with a fixed seed,
         so its grids show the same latents each epoch. The samples are in
-        the generator's range: (-1, 1) for tanh outputs, so give the
+        `sample_value_range`: (-1, 1) for tanh outputs, so give the
         callback `value_range=(-1, 1)`.
         """
-        _check_positive_int("num_samples", num_samples)
+        num_samples = _validation.positive_int("num_samples", num_samples)
         return self.generate(num_samples, seed=seed)
 
     def _interpolation_latents(self, z_a, z_b, steps):
-        if not (_is_positive_int(steps) and steps >= 2):
-            raise ValueError(f"`steps` must be an int >= 2. Received: steps={steps!r}")
+        steps = _validation.integer("steps", steps, minimum=2)
         ends = []
         for name, z in (("z_a", z_a), ("z_b", z_b)):
             z = keras.ops.convert_to_tensor(z, dtype=self.compute_dtype)
@@ -772,7 +651,7 @@ class GAN(_model.Model):
         """
         x = self._standardize_x(x)
         x_fake = self.generate(keras.ops.shape(x)[0], seed=seed)
-        return -discriminator_loss(
+        return -_gan_losses.discriminator_loss(
             self._discriminate(x, training=False), self._discriminate(x_fake, training=False)
         )
 
@@ -799,6 +678,13 @@ class GAN(_model.Model):
         return cls(**config)
 
     def _export_signatures(self):
+        """The SavedModel's signature: `generate` (also `serving_default`).
+
+        `generate`: input `z`, float32 `(None, latent_dim)`, latents the
+        client draws from `N(0, I)`; output `samples`, float32
+        `(None, *data_shape)`, `G(z)` with the networks in inference mode
+        (in `sample_value_range`).
+        """
         z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
 
         @tf.function(input_signature=[z_spec])
@@ -806,27 +692,3 @@ class GAN(_model.Model):
             return {"samples": self._generate(z, training=False)}
 
         return {"generate": generate}
-
-    def export(self, path, overwrite=False):
-        """Writes a SavedModel for TF Serving, with stock TensorFlow ops only.
-
-        Signature `generate` (also `serving_default`): `z` float32
-        `(None, latent_dim)` -> `samples`: float32 `(None, *data_shape)`,
-        `G(z)` in inference mode (`ConditionalGAN` adds the input `labels`,
-        int32 `(None,)`). Clients draw `z ~ N(0, I)` themselves.
-
-        Args:
-            path: the SavedModel folder to create (for TF Serving, ending in
-                a version number, e.g. `exports/gan/1`).
-            overwrite: whether to replace an existing export at `path`.
-
-        Returns:
-            The absolute path written, as a `str`.
-        """
-        return export_model(
-            self,
-            path,
-            signatures=self._export_signatures(),
-            serving_default="generate",
-            overwrite=overwrite,
-        )

@@ -28,24 +28,9 @@ as the samples improve, so it is a meaningful training curve.
 import keras
 import tensorflow as tf
 
-from kgen.models.dcgan import _conv_discriminator_body
-from kgen.models.dcgan import _conv_generator_body
-from kgen.models.dcgan import _seeds
+from kgen import _validation
+from kgen.models import _gan_networks
 from kgen.models.gan import GAN
-from kgen.models.gan import _check_positive_int
-from kgen.models.gan import _check_seed
-from kgen.models.gan import _check_shape
-from kgen.models.gan import _initializers
-from kgen.models.gan import _is_positive_int
-
-
-def _mlp(inputs, units, outputs, seed):
-    """`[Dense(u), ReLU] per u in units -> Dense(outputs)`: the paper's toy networks."""
-    init = _initializers(seed)
-    h = inputs
-    for width in units:
-        h = keras.layers.Dense(width, activation="relu", kernel_initializer=next(init))(h)
-    return keras.layers.Dense(outputs, kernel_initializer=next(init))(h)
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -78,7 +63,8 @@ class WGANGP(GAN):
     and hence the per-example gradient penalty, depend on the rest of the
     batch); train on images scaled to [-1, 1]. For vectors `(d,)`, such
     as the 2D toys of `kgen.datasets.toy_2d`, ReLU MLPs with
-    `hidden_units` and a linear generator output, so any range is reached.
+    `hidden_units` and a linear generator output, so any range is reached
+    (`sample_value_range` is then `(-inf, inf)`).
 
     Defaults follow the paper: `n_critic = 5`, `gp_weight = lambda = 10`,
     and `compile()` with no optimizers uses `Adam(1e-4, beta_1=0.0,
@@ -96,12 +82,15 @@ class WGANGP(GAN):
             ones. The critic maps `(batch, *image_shape)` to one real
             number per example and must not mix examples (no batch
             normalisation).
-        seed: optional int, seeds the initial weights and all noise
+        seed: optional int, seeds the initial weights (generator layer `i`:
+            `seed + i`, critic layer `i`: `seed + 1000 + i`) and all noise
             (`z` and `eps`).
         **kwargs: base model keyword arguments, such as `name`.
 
     Attributes:
         critic: the critic (also `discriminator`).
+        d_steps: `n_critic`.
+        value_name: `"wasserstein"`, what `value` estimates (critic units).
 
     Example:
 
@@ -119,6 +108,7 @@ class WGANGP(GAN):
     """
 
     _NETWORK_ARGS = ("generator", "critic")
+    value_name = "wasserstein"
 
     def __init__(
         self,
@@ -133,51 +123,31 @@ class WGANGP(GAN):
         seed=None,
         **kwargs,
     ):
-        image_shape = _check_shape("image_shape", image_shape)
-        if len(image_shape) not in (1, 3):
-            raise ValueError(
-                "`image_shape` must be (height, width, channels) or (d,). "
-                f"Received: image_shape={image_shape!r}"
-            )
-        _check_positive_int("latent_dim", latent_dim)
-        _check_positive_int("n_critic", n_critic)
-        if isinstance(gp_weight, bool) or not (
-            isinstance(gp_weight, (int, float)) and gp_weight >= 0
-        ):
-            raise ValueError(
-                f"`gp_weight` must be a float >= 0. Received: gp_weight={gp_weight!r}"
-            )
-        _check_positive_int("filters", filters)
-        units = tuple(hidden_units)
-        if not (units and all(_is_positive_int(u) for u in units)):
-            raise ValueError(
-                "`hidden_units` must be a non-empty tuple of positive ints. "
-                f"Received: hidden_units={hidden_units!r}"
-            )
-        _check_seed(seed)
-        g_seed, d_seed = _seeds(seed)
+        image_shape = _validation.shape("image_shape", image_shape, rank=(1, 3))
+        latent_dim = _validation.positive_int("latent_dim", latent_dim)
+        n_critic = _validation.positive_int("n_critic", n_critic)
+        gp_weight = _validation.non_negative_number("gp_weight", gp_weight)
+        filters = _validation.positive_int("filters", filters)
+        units = _validation.positive_ints("hidden_units", hidden_units)
+        seed = _validation.seed(seed)
         images = len(image_shape) == 3
-        if generator is None:
-            z = keras.Input((latent_dim,), name="z")
-            if images:
-                samples = _conv_generator_body(z, image_shape, filters, g_seed)
-            else:
-                samples = _mlp(z, units, image_shape[0], g_seed)
-            generator = keras.Model(z, samples, name="generator")
-        if critic is None:
-            x = keras.Input(image_shape, name="x")
-            if images:
-                value = _conv_discriminator_body(x, filters, d_seed, batch_norm=False)
-            else:
-                value = _mlp(x, units, 1, d_seed)
-            critic = keras.Model(x, value, name="critic")
+        if generator is None and images:
+            generator = _gan_networks.conv_generator(latent_dim, image_shape, filters, seed)
+        elif generator is None:
+            generator = _gan_networks.relu_mlp_generator(latent_dim, image_shape[0], units, seed)
+        if critic is None and images:
+            critic = _gan_networks.conv_discriminator(
+                image_shape, filters, seed, batch_norm=False, name="critic"
+            )
+        elif critic is None:
+            critic = _gan_networks.relu_mlp_critic(image_shape[0], units, seed)
         super().__init__(generator, critic, latent_dim, d_steps=n_critic, seed=seed, **kwargs)
         self.generator_loss = None  # Not the log-loss game: see `_generator_loss`.
         self._require_data_shape(image_shape)
         self.image_shape = image_shape
-        self.n_critic = int(n_critic)
-        self.gp_weight = float(gp_weight)
-        self.filters = int(filters)
+        self.n_critic = n_critic
+        self.gp_weight = gp_weight
+        self.filters = filters
         self.hidden_units = units
         self.gradient_penalty_tracker = keras.metrics.Mean(name="gradient_penalty")
         self.wasserstein_tracker = keras.metrics.Mean(name="wasserstein")
