@@ -1,5 +1,6 @@
 """Tests for the `kgen` command line (kgen.cli), run in-process through `main`."""
 
+import dataclasses
 import json
 import os
 import pathlib
@@ -12,6 +13,7 @@ import tensorflow as tf
 from PIL import Image
 
 from kgen import cli
+from kgen import registry
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -215,7 +217,8 @@ def _fake_builder(error):
 
 @pytest.mark.parametrize("error, status", [(RuntimeError("boom"), None), (KeyboardInterrupt(), 130)])
 def test_a_failed_run_leaves_nothing(tmp_path, monkeypatch, capsys, error, status):
-    monkeypatch.setitem(cli.MODELS, "broken", _fake_builder(error))
+    broken = dataclasses.replace(registry.get("vae"), name="broken", build=_fake_builder(error))
+    monkeypatch.setattr(registry, "_ENTRIES", (*registry.entries(), broken))
     argv = ["train", "broken", "--out", str(tmp_path / "a" / "b" / "run")]
     if status is None:
         with pytest.raises(RuntimeError, match="boom"):
@@ -253,7 +256,7 @@ def test_python_dash_m_kgen_reports_bad_arguments(tmp_path):
     # TensorFlow may log to stderr on import; kgen's own message is one line.
     ours = [line for line in result.stderr.splitlines() if line.startswith("kgen")]
     assert ours == [
-        f"kgen train: error: `MODEL` must be one of {sorted(cli.MODELS)}. Received: MODEL='nope'"
+        f"kgen train: error: `MODEL` must be one of {sorted(registry.names())}. Received: MODEL='nope'"
     ]
     assert os.listdir(tmp_path) == []
 
@@ -287,3 +290,13 @@ def test_flow_run_reports_bits_per_dim(tmp_path):
     assert held_out["num_modes"] == 8
     loaded = tf.saved_model.load(str(out / "saved_model"))
     assert {"sample", "log_prob"} <= set(loaded.signatures)
+
+
+def test_train_help_lists_every_registered_model_and_its_defaults(capsys):
+    assert cli.main(["train", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for entry in registry.entries():
+        assert f"{entry.name} {entry.summary}" in out
+    for flag in registry.FLAGS.values():
+        assert flag.name in out
+    assert "2e-4 (gan, dcgan, cgan)" in out and "0.02 (rbm)" in out
