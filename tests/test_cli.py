@@ -292,6 +292,49 @@ def test_flow_run_reports_bits_per_dim(tmp_path):
     assert {"sample", "log_prob"} <= set(loaded.signatures)
 
 
+# `kgen --help`, `kgen train --help` and usage errors parse and check the
+# arguments with the standard library alone: run in a fresh interpreter,
+# they leave TensorFlow (and Keras, and kgen's models) unimported.
+_IMPORTS_AFTER_MAIN = """
+import contextlib, io, json, sys
+from kgen.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()) as err:
+    status = main(sys.argv[1:])
+heavy = [m for m in ("tensorflow", "keras", "kgen.models", "matplotlib", "sklearn") if m in sys.modules]
+print(json.dumps({"status": status, "heavy": heavy, "out": out.getvalue(), "err": err.getvalue()}))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv, status",
+    [
+        (["--help"], 0),
+        (["train", "--help"], 0),
+        ([], 2),
+        (["train", "nosuchmodel", "--out", "x"], 2),
+        (["train", "vae", "--out", "x", "--epochs", "0"], 2),
+        (["train", "vae", "--out", "x", "--data", "cifar"], 2),
+        (["train", "dcgan", "--out", "x", "--data", "toy2d"], 2),
+        (["train", "vae", "--out", "."], 2),
+        (["sample", "missing"], 2),
+    ],
+)
+def test_help_and_usage_errors_import_no_tensorflow(tmp_path, argv, status):
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_AFTER_MAIN, *argv],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == status and report["heavy"] == []
+    if status == 2:
+        assert report["err"].count("\n") == 1 and report["err"].startswith("kgen")
+    else:
+        assert report["out"].startswith("usage: kgen")
+    assert os.listdir(tmp_path) == []
+
+
 def test_train_help_lists_every_registered_model_and_its_defaults(capsys):
     assert cli.main(["train", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
