@@ -292,6 +292,22 @@ def test_flow_run_reports_bits_per_dim(tmp_path):
     assert {"sample", "log_prob"} <= set(loaded.signatures)
 
 
+def test_rbm_run_reports_its_log_likelihood(tmp_path):
+    out = tmp_path / "rbm"
+    argv = ["train", "rbm", "--epochs", "1", "--batch-size", "32", "--n-hidden", "16"]
+    argv += ["--max-examples", "128", "--out", str(out), "--verbose", "0"]
+    assert cli.main(argv) == 0
+    assert sorted(os.listdir(out)) == ["logs", "metrics.json", "model.keras", "pictures", "saved_model"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "rbm" and metrics["num_train"] == metrics["num_validation"] == 128
+    assert metrics["units"] == "nats per example"
+    # 16 hidden units: log Z is summed exactly, so log p(x) is exact; 64 binary pixels.
+    assert set(metrics["held_out"]) == {"log_likelihood_nats"}
+    assert -64 * np.log(2) < metrics["held_out"]["log_likelihood_nats"] < 0
+    assert {"samples_epoch001.png", "reconstructions_epoch001.png"} <= set(os.listdir(out / "pictures"))
+    assert cli.main(["sample", str(out), "--n", "4", "--out", str(tmp_path / "rbm.png")]) == 0
+
+
 # `kgen --help`, `kgen train --help` and usage errors parse and check the
 # arguments with the standard library alone: run in a fresh interpreter,
 # they leave TensorFlow (and Keras, and kgen's models) unimported.
