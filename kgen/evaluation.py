@@ -3,18 +3,19 @@
 What a model is scored by depends on what it offers, asked through the
 protocols of `kgen.models._protocols`:
 
-| protocol          | models       | keys of `held_out_metrics`                       | units               |
-|-------------------|--------------|--------------------------------------------------|---------------------|
-| `AdversarialModel`| gan, dcgan, cgan | `value_nats`: `V(D, G)`                      | nats                |
-|                   | wgan         | `wasserstein`: `mean D(x) - mean D(G(z))`        | critic units        |
-| `DensityModel`    | flow         | `log_prob_nats`, `bits_per_dim`                  | nats; bits per dim  |
-| `LowerBoundModel` | vae, draw    | `elbo_nats`, `log_likelihood_nats` (IWAE, `K`),  | nats per example    |
-|                   |              | `log_likelihood_num_samples` (`K`)               |                     |
-| `LikelihoodModel` | rbm          | `log_likelihood_nats` (exact, or AIS for log Z)  | nats per example    |
+- `AdversarialModel` (gan, dcgan, cgan): `value_nats`, the game's value
+  `V(D, G) = E log D(x) + E log(1 - D(G(z)))` on `x` and as many samples,
+  in nats (`-log 4 = -1.386` at the equilibrium); wgan: `wasserstein`, the
+  critic's `mean D(x) - mean D(G(z))`, in critic units.
+- `DensityModel` (flow): `log_prob_nats` (nats per example) and
+  `bits_per_dim` (`-log2 p(x) / D`).
+- `LowerBoundModel` (vae, draw): `elbo_nats` and `log_likelihood_nats`, the
+  importance-weighted bound with `K = log_likelihood_num_samples` (nats per
+  example).
+- `LikelihoodModel` (rbm): `log_likelihood_nats`, exact or with an AIS
+  estimate of log Z (nats per example).
 
-Every number is a mean over the held-out examples. GANs have no
-likelihood: `V(D, G) = E log D(x) + E log(1 - D(G(z)))` is estimated on `x`
-and as many samples, and is `-log 4 = -1.386` nats at the equilibrium.
+Every number is a mean over the held-out examples; GANs have no likelihood.
 
 `mode_coverage_metrics` scores a sampler on a 2-D Gaussian mixture
 (`kgen.datasets.toy_2d`) by the modes its samples cover (`kgen.diagnostics`).

@@ -14,7 +14,6 @@ import pathlib
 
 from kgen import registry
 
-COMMANDS = ("train", "sample", "export", "info")
 TOY_NAMES = ("ring", "grid")  # the mixtures of `kgen.datasets.toy_2d`
 _DATA_HELP = "digits (default), mnist:PATH (a .npz or IDX folder), toy2d[:ring|grid]"
 
@@ -31,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def make_parser():
-    """The `kgen` parser; `parse_args` sets `command` to one of `COMMANDS` (None if missing)."""
+    """The `kgen` parser; `parse_args` sets `command` (train, sample, export, info; None if missing)."""
     parser = _Parser(prog="kgen", description="Deep generative models for Keras 3.")
     parser.set_defaults(command=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
