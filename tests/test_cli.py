@@ -321,6 +321,20 @@ print(json.dumps({"status": status, "heavy": heavy, "out": out.getvalue(), "err"
 """
 
 
+def test_console_script_help_imports_no_tensorflow_and_import_kgen_registers_models(tmp_path):
+    # The installed `kgen` script is lazy by its name; anywhere else `import
+    # kgen` loads the models, so `keras.saving.load_model` finds kgen's classes.
+    script = pathlib.Path(sys.executable).parent / "kgen"
+    probe = "import runpy, sys; sys.argv = [sys.argv[1], '--help']; " \
+            "import kgen; print('kgen.models' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe, str(script)], capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "False", result.stderr
+    result = subprocess.run([sys.executable, "-c", "import sys, kgen; print('kgen.models' in sys.modules)"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "True", result.stderr
+
+
 @pytest.mark.parametrize(
     "argv, status",
     [
@@ -339,7 +353,7 @@ def test_help_and_usage_errors_import_no_tensorflow(tmp_path, argv, status):
     result = subprocess.run(
         [sys.executable, "-c", _IMPORTS_AFTER_MAIN, *argv],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "KGEN_LAZY_IMPORT": "1"},
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
