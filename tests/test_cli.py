@@ -1,5 +1,6 @@
 """Tests for the `kgen` command line (kgen.cli), run in-process through `main`."""
 
+import dataclasses
 import json
 import os
 import pathlib
@@ -12,6 +13,7 @@ import tensorflow as tf
 from PIL import Image
 
 from kgen import cli
+from kgen import registry
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -215,7 +217,8 @@ def _fake_builder(error):
 
 @pytest.mark.parametrize("error, status", [(RuntimeError("boom"), None), (KeyboardInterrupt(), 130)])
 def test_a_failed_run_leaves_nothing(tmp_path, monkeypatch, capsys, error, status):
-    monkeypatch.setitem(cli.MODELS, "broken", _fake_builder(error))
+    broken = dataclasses.replace(registry.get("vae"), name="broken", build=_fake_builder(error))
+    monkeypatch.setattr(registry, "_ENTRIES", (*registry.entries(), broken))
     argv = ["train", "broken", "--out", str(tmp_path / "a" / "b" / "run")]
     if status is None:
         with pytest.raises(RuntimeError, match="boom"):
@@ -253,7 +256,7 @@ def test_python_dash_m_kgen_reports_bad_arguments(tmp_path):
     # TensorFlow may log to stderr on import; kgen's own message is one line.
     ours = [line for line in result.stderr.splitlines() if line.startswith("kgen")]
     assert ours == [
-        f"kgen train: error: `MODEL` must be one of {sorted(cli.MODELS)}. Received: MODEL='nope'"
+        f"kgen train: error: `MODEL` must be one of {sorted(registry.names())}. Received: MODEL='nope'"
     ]
     assert os.listdir(tmp_path) == []
 
@@ -287,3 +290,86 @@ def test_flow_run_reports_bits_per_dim(tmp_path):
     assert held_out["num_modes"] == 8
     loaded = tf.saved_model.load(str(out / "saved_model"))
     assert {"sample", "log_prob"} <= set(loaded.signatures)
+
+
+def test_rbm_run_reports_its_log_likelihood(tmp_path):
+    out = tmp_path / "rbm"
+    argv = ["train", "rbm", "--epochs", "1", "--batch-size", "32", "--n-hidden", "16"]
+    argv += ["--max-examples", "128", "--out", str(out), "--verbose", "0"]
+    assert cli.main(argv) == 0
+    assert sorted(os.listdir(out)) == ["logs", "metrics.json", "model.keras", "pictures", "saved_model"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["model"] == "rbm" and metrics["num_train"] == metrics["num_validation"] == 128
+    assert metrics["units"] == "nats per example"
+    # 16 hidden units: log Z is summed exactly, so log p(x) is exact; 64 binary pixels.
+    assert set(metrics["held_out"]) == {"log_likelihood_nats"}
+    assert -64 * np.log(2) < metrics["held_out"]["log_likelihood_nats"] < 0
+    assert {"samples_epoch001.png", "reconstructions_epoch001.png"} <= set(os.listdir(out / "pictures"))
+    assert cli.main(["sample", str(out), "--n", "4", "--out", str(tmp_path / "rbm.png")]) == 0
+
+
+# `kgen --help`, `kgen train --help` and usage errors parse and check the
+# arguments with the standard library alone: run in a fresh interpreter,
+# they leave TensorFlow (and Keras, and kgen's models) unimported.
+_IMPORTS_AFTER_MAIN = """
+import contextlib, io, json, sys
+from kgen.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()) as err:
+    status = main(sys.argv[1:])
+heavy = [m for m in ("tensorflow", "keras", "kgen.models", "matplotlib", "sklearn") if m in sys.modules]
+print(json.dumps({"status": status, "heavy": heavy, "out": out.getvalue(), "err": err.getvalue()}))
+"""
+
+
+def test_console_script_help_imports_no_tensorflow_and_import_kgen_registers_models(tmp_path):
+    # The installed `kgen` script is lazy by its name; anywhere else `import
+    # kgen` loads the models, so `keras.saving.load_model` finds kgen's classes.
+    script = pathlib.Path(sys.executable).parent / "kgen"
+    probe = "import runpy, sys; sys.argv = [sys.argv[1], '--help']; " \
+            "import kgen; print('kgen.models' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe, str(script)], capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "False", result.stderr
+    result = subprocess.run([sys.executable, "-c", "import sys, kgen; print('kgen.models' in sys.modules)"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, status",
+    [
+        (["--help"], 0),
+        (["train", "--help"], 0),
+        ([], 2),
+        (["train", "nosuchmodel", "--out", "x"], 2),
+        (["train", "vae", "--out", "x", "--epochs", "0"], 2),
+        (["train", "vae", "--out", "x", "--data", "cifar"], 2),
+        (["train", "dcgan", "--out", "x", "--data", "toy2d"], 2),
+        (["train", "vae", "--out", "."], 2),
+        (["sample", "missing"], 2),
+    ],
+)
+def test_help_and_usage_errors_import_no_tensorflow(tmp_path, argv, status):
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_AFTER_MAIN, *argv],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), "KGEN_LAZY_IMPORT": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == status and report["heavy"] == []
+    if status == 2:
+        assert report["err"].count("\n") == 1 and report["err"].startswith("kgen")
+    else:
+        assert report["out"].startswith("usage: kgen")
+    assert os.listdir(tmp_path) == []
+
+
+def test_train_help_lists_every_registered_model_and_its_defaults(capsys):
+    assert cli.main(["train", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for entry in registry.entries():
+        assert f"{entry.name} {entry.summary}" in out
+    for flag in registry.FLAGS.values():
+        assert flag.name in out
+    assert "2e-4 (gan, dcgan, cgan)" in out and "0.02 (rbm)" in out

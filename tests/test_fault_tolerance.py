@@ -134,11 +134,12 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
 
 def test_kgen_train_refuses_nan_data_and_reports_divergence(tmp_path, monkeypatch):
     from kgen import cli
+    from kgen.cli import data as cli_data
 
     (x, y), (x_val, y_val) = datasets.load_digits(test_fraction=0.1, seed=0)
     x = x.copy()
     x[3, 2, 2, 0] = np.nan
-    monkeypatch.setattr(cli, "_load_data", lambda *args: ((x, y), (x_val, y_val)))
+    monkeypatch.setattr(cli_data, "load", lambda *args: ((x, y), (x_val, y_val)))
     out = tmp_path / "run"
     assert cli.main([*TRAIN_ARGS, "--out", str(out)]) == 2
     assert not out.exists() and not (tmp_path / ".run.partial").exists()

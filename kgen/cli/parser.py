@@ -1,0 +1,187 @@
+"""The grammar of `kgen`: its commands and flags, built from `kgen.registry`, and their checks.
+
+The models, their flags and their default learning rates and latent
+dimensions are read from the registry's rows, so a new row appears in
+`kgen train --help` without an edit here. This module imports the standard
+library and `kgen.registry` only: `kgen --help` and every usage error answer
+before TensorFlow is imported.
+"""
+
+import argparse
+import math
+import os
+import pathlib
+
+from kgen import registry
+
+TOY_NAMES = ("ring", "grid")  # the mixtures of `kgen.datasets.toy_2d`
+_DATA_HELP = "digits (default), mnist:PATH (a .npz or IDX folder), toy2d[:ring|grid]"
+
+
+class UsageError(Exception):
+    """A bad command-line argument: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` that raises `UsageError` instead of printing usage and exiting."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def make_parser():
+    """The `kgen` parser; `parse_args` sets `command` (train, sample, export, info; None if missing)."""
+    parser = _Parser(prog="kgen", description="Deep generative models for Keras 3.")
+    parser.set_defaults(command=None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_train(commands)
+
+    sample = commands.add_parser("sample", help="draw samples from a trained run into a PNG grid")
+    sample.add_argument("dir", metavar="DIR", help="a folder written by `kgen train`")
+    sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--out", default=None, help="PNG file to write (default DIR/samples.png)")
+    sample.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+
+    export = commands.add_parser("export", help="export a trained run as a SavedModel for TF Serving")
+    export.add_argument("dir", metavar="DIR", help="a folder written by `kgen train`")
+    export.add_argument("path", metavar="PATH", help="SavedModel folder to create, e.g. exports/vae/1")
+    export.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+
+    commands.add_parser("info", help="print versions and whether the compiled ops are built")
+    return parser
+
+
+def _add_train(commands):
+    entries = registry.entries()
+    train = commands.add_parser(
+        "train",
+        help="train a model and save it with pictures and metrics",
+        epilog="models:\n" + "\n".join(f"  {e.name:<8} {e.summary}" for e in entries),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(sorted(registry.names()))}")
+    train.add_argument("--data", default="digits", help=_DATA_HELP)
+    train.add_argument("--epochs", type=int, default=30, help="passes over the data (default 30)")
+    train.add_argument("--batch-size", type=int, default=64, help="examples per step (default 64)")
+    train.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into")
+    train.add_argument("--seed", type=int, default=0, help="seeds weights, shuffling and noise (default 0)")
+    train.add_argument("--latent-dim", type=int, default=None, help=(
+        f"latent dimension (default {_defaults_by_model(entries, 'latent_dim')}; 2 on toy2d)"))
+    for flag in registry.FLAGS.values():
+        kwargs = dict(flag.kwargs)
+        if kwargs.get("action") == "boolean_optional":
+            kwargs["action"] = argparse.BooleanOptionalAction
+        train.add_argument(flag.name, **kwargs)
+    train.add_argument("--learning-rate", type=float, default=None, help=(
+        f"optimizer step size (default {_defaults_by_model(entries, 'learning_rate')})"))
+    train.add_argument(
+        "--strategy",
+        choices=("mirrored", "multiworker"),
+        default=None,
+        help="train on all devices of this host (mirrored) or on the hosts of TF_CONFIG "
+        "(multiworker); --batch-size is then the global batch (docs/distributed.md)",
+    )
+    # Trains on the first N training (and validation) examples: for tests.
+    train.add_argument("--max-examples", type=int, default=None, help=argparse.SUPPRESS)
+    train.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
+    train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                       help="Keras fit verbosity (default 1: progress bar)")
+
+
+def _defaults_by_model(entries, field):
+    """`"1e-3 (vae, flow), 0.02 (rbm), ..."`: a row attribute's values and the models with each."""
+    models = {}
+    for entry in entries:
+        value = getattr(entry, field)
+        if value is not None:
+            models.setdefault(value, []).append(entry.name)
+    return ", ".join(f"{_number(value)} ({', '.join(names)})" for value, names in models.items())
+
+
+def _number(value):
+    """`32`, `0.02`, `3e-3`: as a command line would spell it."""
+    return f"{value:g}" if value >= 0.01 else f"{value:.0e}".replace("e-0", "e-")
+
+
+def check_train(args, prog="kgen train"):
+    """Checks the arguments of `kgen train` and fills in the row's defaults.
+
+    Sets `args.latent_dim` and `args.learning_rate` when not given. Reads
+    the file system (`--out`, `mnist:PATH`) but imports no TensorFlow.
+
+    Returns:
+        `(entry, (data_kind, data_argument))`: the model's `registry.ModelEntry`
+        and `--data` parsed by `parse_data_spec`.
+
+    Raises:
+        UsageError: one line, "kgen train: error: `FLAG` must be ... Received: ...".
+    """
+    if args.model not in registry.names():
+        raise UsageError(
+            f"{prog}: error: `MODEL` must be one of {sorted(registry.names())}. "
+            f"Received: MODEL={args.model!r}"
+        )
+    entry = registry.get(args.model)
+    data_kind, data_argument = parse_data_spec(args.data, prog)
+    if args.latent_dim is None and entry.latent_dim is not None:
+        args.latent_dim = 2 if data_kind == "toy2d" else entry.latent_dim
+    int_flags = [flag for flag in registry.FLAGS.values() if flag.kwargs.get("type") is int]
+    for flag, value in (
+        ("--epochs", args.epochs),
+        ("--batch-size", args.batch_size),
+        ("--latent-dim", args.latent_dim),
+        *((flag.name, getattr(args, flag.dest)) for flag in int_flags),
+        ("--max-examples", args.max_examples),
+    ):
+        if value is not None and value < 1:
+            raise UsageError(f"{prog}: error: `{flag}` must be an integer >= 1. Received: {flag}={value}")
+    if args.learning_rate is None:
+        args.learning_rate = entry.learning_rate
+    if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
+        raise UsageError(
+            f"{prog}: error: `--learning-rate` must be a positive number. "
+            f"Received: --learning-rate={args.learning_rate}"
+        )
+    if entry.data.images_only and data_kind == "toy2d":
+        raise UsageError(
+            f"{prog}: error: `MODEL` {args.model} needs image data (digits or mnist:PATH). "
+            f"Received: --data={args.data!r}"
+        )
+    _check_out(args, prog)
+    return entry, (data_kind, data_argument)
+
+
+def parse_data_spec(spec, prog="kgen train"):
+    """`"digits"`, `"mnist:PATH"`, `"toy2d"` or `"toy2d:NAME"` -> `(kind, argument)`."""
+    kind, _, argument = spec.partition(":")
+    if kind == "digits" and not argument:
+        return kind, None
+    if kind == "mnist" and argument:
+        if not os.path.exists(argument):
+            raise UsageError(
+                f"{prog}: error: `--data mnist:PATH` must name an existing .npz file or folder. "
+                f"Received: --data={spec!r} (no such file or folder)"
+            )
+        return kind, argument
+    if kind == "toy2d" and argument in ("", *TOY_NAMES):
+        return kind, argument or "ring"
+    raise UsageError(
+        f"{prog}: error: `--data` must be digits, mnist:PATH or toy2d[:ring|grid]. "
+        f"Received: --data={spec!r}"
+    )
+
+
+def _check_out(args, prog):
+    out = pathlib.Path(args.out).absolute()
+    if out == pathlib.Path.cwd() or out in pathlib.Path.cwd().parents:
+        raise UsageError(
+            f"{prog}: error: `--out` must not be the current folder or one of its parents. "
+            f"Received: --out={args.out!r}"
+        )
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{prog}: error: `--out` must be a folder. Received: --out={args.out!r} (a file)")
+    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        raise UsageError(
+            f"{prog}: error: `--out` must be a new or empty folder, or pass --overwrite. "
+            f"Received: --out={args.out!r} (not empty)"
+        )

@@ -1,0 +1,186 @@
+"""`kgen train MODEL`: build the registry's model, fit it with the callbacks, write the run.
+
+The model's registry row says how to build it (`entry.build`) and how its
+data is prepared (`entry.data`); what is drawn and scored afterwards is
+asked of the model through the protocols (`kgen.models._protocols`). The
+run is written into `.DIR.partial` and renamed when complete
+(`run_folder`). TensorFlow is imported only once the arguments are checked.
+"""
+
+import json
+import pathlib
+import sys
+
+from kgen.cli import data
+from kgen.cli import parser
+from kgen.cli import run_folder
+from kgen.cli import strategy
+
+_NUM_RECONSTRUCTIONS = 16
+_COVERAGE_SAMPLES = 2500  # samples scored by mode_coverage (VEEGAN, PacGAN)
+
+
+def run(args):
+    """Runs `kgen train` on parsed arguments; returns the exit status."""
+    entry, (data_kind, data_argument) = parser.check_train(args)
+    out = pathlib.Path(args.out).absolute()
+    # A multi-worker strategy must exist before any other TensorFlow op.
+    distribution = strategy.make(args.strategy)
+    (x_train, y_train), (x_val, y_val) = data.load(data_kind, data_argument, args.seed)
+    if args.max_examples is not None:
+        x_train, y_train = x_train[: args.max_examples], y_train[: args.max_examples]
+        x_val, y_val = x_val[: args.max_examples], y_val[: args.max_examples]
+    data.check_finite(args.data, training=x_train, validation=x_val)
+    args.num_classes = max(2, int(max(y_train.max(), y_val.max())) + 1)
+    toy_name = data_argument if data_kind == "toy2d" else None
+
+    chief = strategy.is_chief(distribution)
+    created = run_folder.make_parents(out.parent)
+    # Other workers train alike (and save checkpoints, for a resume of the
+    # whole job) in their own folder, deleted at the end: the chief writes DIR.
+    worker = "" if chief else f"-worker{strategy.task_id(distribution)}"
+    partial = run_folder.open_partial(out, args, suffix=worker)
+    try:
+        with distribution.scope():
+            metrics = _train_into(partial, entry, args, toy_name, x_train, x_val, y_train, y_val)
+        run_folder.finish(partial, out if chief else None)
+    except BaseException as error:
+        keep = not isinstance(error, parser.UsageError)
+        run_folder.clean_up_after(partial, created, keep_checkpoint=keep)
+        raise
+    if not chief:
+        print(f"kgen train: worker {strategy.task_id(distribution)} done (the chief writes {out})")
+        return 0
+    summary = ", ".join(
+        f"{k}={v:.4g}" for k, v in metrics["held_out"].items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    )
+    print(f"kgen train: wrote {out} ({summary})")
+    return 0
+
+
+def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
+    """Trains the model of `entry` and writes the whole run into `run_dir`; returns the metrics."""
+    import keras
+
+    from kgen import _protocol_fallbacks
+    from kgen import evaluation
+    from kgen.checkpointing import AtomicBackupAndRestore
+    from kgen.checkpointing import StopOnNonFinite
+    from kgen.models import _protocols
+
+    keras.utils.set_random_seed(args.seed)
+    model = entry.build(tuple(x_train.shape[1:]), args)
+    x_train, value_range = data.prepare(entry.data, x_train)
+    x_val, _ = data.prepare(entry.data, x_val)
+    labelled = entry.data.labelled
+    # First, so that no callback saves the weights of a step that made them
+    # NaN; last, so that a restored checkpoint is saved after the pictures.
+    backup = AtomicBackupAndRestore(run_dir / run_folder.BACKUP)
+    pictures = _picture_callbacks(model, entry, args, run_dir, toy_name, x_val, value_range)
+    callbacks = [StopOnNonFinite(), *pictures, backup]
+    # Each discriminator (critic) step of a GAN sees --batch-size examples.
+    d_steps = model.d_steps if _protocol_fallbacks.is_adversarial(model) else 1
+    fit_batch_size = args.batch_size * d_steps
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    if replicas > 1:
+        x_train, y_train = strategy.no_tiny_last_batch(x_train, y_train, fit_batch_size, replicas)
+        x_val, y_val = strategy.no_tiny_last_batch(x_val, y_val, fit_batch_size, replicas)
+    history = model.fit(
+        x_train,
+        y_train if labelled else None,
+        validation_data=(x_val, y_val) if labelled else (x_val,),
+        epochs=args.epochs,
+        batch_size=fit_batch_size,
+        verbose=args.verbose,
+        callbacks=callbacks,
+    )
+    held_out = evaluation.held_out_metrics(
+        model, x_val, y_val if labelled else None, batch_size=args.batch_size, seed=args.seed
+    )
+    if toy_name is not None:
+        from kgen import datasets
+
+        held_out.update(evaluation.mode_coverage_metrics(
+            model, datasets.toy_2d_centers(toy_name), datasets.TOY_2D_STD[toy_name],
+            num_samples=_COVERAGE_SAMPLES, seed=args.seed))
+    metrics = {
+        "model": args.model,
+        "data": args.data,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "num_train": int(len(x_train)),
+        "num_validation": int(len(x_val)),
+        "units": evaluation.units(model),
+        "resumed_after_epoch": backup.restored_epoch,
+        "train": {k: v[-1] for k, v in history.history.items() if not k.startswith("val_")},
+        "validation": {k[4:]: v[-1] for k, v in history.history.items() if k.startswith("val_")},
+        "held_out": held_out,
+    }
+    if isinstance(model, _protocols.CanvasModel):
+        _write_canvas_pictures(model, x_val[:_NUM_RECONSTRUCTIONS], run_dir / "pictures", args.seed)
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    model.save(run_dir / "model.keras")
+    model.export(str(run_dir / "saved_model"))
+    return metrics
+
+
+def _picture_callbacks(model, entry, args, run_dir, toy_name, x_val, value_range):
+    """`[ModeCoverageCallback]` on toy2d, then `GenerativePictures`."""
+    from kgen.callbacks import GenerativePictures
+    from kgen.callbacks import ModeCoverageCallback
+    from kgen.models import _protocols
+
+    callbacks = []
+    if toy_name is not None:
+        # First, so that the callbacks after it (and History) log its numbers.
+        from kgen import datasets
+
+        callbacks.append(ModeCoverageCallback(
+            datasets.toy_2d_centers(toy_name),
+            datasets.TOY_2D_STD[toy_name],
+            num_samples=_COVERAGE_SAMPLES,
+            seed=args.seed,
+            out_dir=run_dir / "pictures",
+            tensorboard_dir=run_dir / "logs",
+            real_points=x_val,
+        ))
+    # GenerativePictures also writes the epoch metrics to TensorBoard. It is
+    # used instead of `keras.callbacks.TensorBoard`, which needs the
+    # `tensorboard` package for `tf.summary.scalar` (not a kgen dependency).
+    callbacks.append(GenerativePictures(
+        run_dir / "pictures",
+        x_val=x_val[:_NUM_RECONSTRUCTIONS],
+        # A conditional GAN's samples cycle through the classes: 10 rows of
+        # one sample per class.
+        num_samples=10 * args.num_classes if entry.data.labelled else 64,
+        seed=args.seed,
+        tensorboard_dir=run_dir / "logs",
+        # An ELBO curve for models with one (-loss is the ELBO); else every
+        # metric (a GAN's d_loss, g_loss, ...).
+        curves="elbo" if isinstance(model, _protocols.LowerBoundModel) else "metrics",
+        value_range=value_range,
+    ))
+    return callbacks
+
+
+def _write_canvas_pictures(model, x_val, folder, seed):
+    """A `CanvasModel`: the canvas after each step, as a grid and an animated GIF, windows drawn.
+
+    `generation_steps.png` / `generation.gif`: 16 images painted from the
+    prior, the write window in green; `reconstruction_steps.png` /
+    `reconstruction.gif`: held-out images painted back, read windows in red.
+    """
+    from kgen import plotting
+
+    painted = model.canvas_sequence(16, seed=seed)
+    windows = [None, painted["write_windows"]]  # write in green, as in reconstructions
+    plotting.save_png(folder / "generation_steps.png",
+                      plotting.canvas_sequence_grid(painted["canvases"], windows))
+    plotting.save_canvas_gif(folder / "generation.gif", painted["canvases"], windows)
+    seen = model.reconstruct_sequence(x_val, seed=seed)
+    windows = [seen["read_windows"], seen["write_windows"]]
+    plotting.save_png(folder / "reconstruction_steps.png",
+                      plotting.canvas_sequence_grid(seen["canvases"], windows))
+    plotting.save_canvas_gif(folder / "reconstruction.gif", seen["canvases"], windows)

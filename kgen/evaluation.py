@@ -1,0 +1,144 @@
+"""Held-out evaluation of a trained model: the numbers `kgen train` writes in metrics.json.
+
+What a model is scored by depends on what it offers, asked through the
+protocols of `kgen.models._protocols`:
+
+- `AdversarialModel` (gan, dcgan, cgan): `value_nats`, the game's value
+  `V(D, G) = E log D(x) + E log(1 - D(G(z)))` on `x` and as many samples,
+  in nats (`-log 4 = -1.386` at the equilibrium); wgan: `wasserstein`, the
+  critic's `mean D(x) - mean D(G(z))`, in critic units.
+- `DensityModel` (flow): `log_prob_nats` (nats per example) and
+  `bits_per_dim` (`-log2 p(x) / D`).
+- `LowerBoundModel` (vae, draw): `elbo_nats` and `log_likelihood_nats`, the
+  importance-weighted bound with `K = log_likelihood_num_samples` (nats per
+  example).
+- `LikelihoodModel` (rbm): `log_likelihood_nats`, exact or with an AIS
+  estimate of log Z (nats per example).
+
+Every number is a mean over the held-out examples; GANs have no likelihood.
+
+`mode_coverage_metrics` scores a sampler on a 2-D Gaussian mixture
+(`kgen.datasets.toy_2d`) by the modes its samples cover (`kgen.diagnostics`).
+
+Example:
+
+```python
+from kgen import datasets, evaluation
+
+(x, _), (x_val, _) = datasets.load_digits(test_fraction=0.1, seed=0)
+model.fit(x, epochs=30)                       # a kgen VAE
+evaluation.held_out_metrics(model, x_val)     # {'elbo_nats': ..., 'log_likelihood_nats': ..., ...}
+```
+"""
+
+import numpy as np
+
+from kgen import _protocol_fallbacks
+from kgen import _validation
+from kgen.models import _protocols
+
+
+def units(model):
+    """What the numbers of `held_out_metrics` (and the training metrics) of `model` measure, in words."""
+    if isinstance(model, _protocols.DensityModel):
+        return "log_prob: nats per example; bits_per_dim: bits per pixel (or coordinate)"
+    if isinstance(model, (_protocols.LowerBoundModel, _protocols.LikelihoodModel)):
+        return "nats per example"
+    if _protocol_fallbacks.is_adversarial(model) and (
+        _protocol_fallbacks.value_name(model) == "wasserstein"
+    ):
+        return "critic units (d_loss, g_loss, wasserstein: the critic's outputs)"
+    return "nats (d_loss, g_loss, value: batch means of log-losses)"
+
+
+def held_out_metrics(model, x, y=None, batch_size=64, seed=0, num_importance_samples=100):
+    """Scores `model` on held-out examples `x` (and labels `y` for a conditional GAN).
+
+    Args:
+        model: a trained kgen model (or any model implementing the protocols).
+        x: array `(n, *example_shape)`, prepared as for training (binarised,
+            or scaled to `[-1, 1]` for a tanh generator).
+        y: int array `(n,)`, the labels of a conditional model, or None.
+        batch_size: int >= 1, examples per call of `elbo`, `log_prob` and
+            `bits_per_dim`.
+        seed: int, the seed of a GAN's samples and of a flow's
+            dequantisation noise (the same seed gives the same numbers).
+        num_importance_samples: int >= 1, `K` of the importance-weighted
+            bound of a `LowerBoundModel` (`K = 1` is the ELBO in expectation).
+
+    Returns:
+        A dict of floats (see the module docstring for the keys and units),
+        empty if `model` implements none of the protocols scored here.
+
+    Raises:
+        ValueError: "`batch_size` must be an int >= 1. Received: ..." (and
+            alike for `num_importance_samples` and `seed`).
+    """
+    batch_size = _validation.positive_int("batch_size", batch_size)
+    num_importance_samples = _validation.positive_int(
+        "num_importance_samples", num_importance_samples
+    )
+    seed = _validation.seed(seed)
+    metrics = {}
+    if _protocol_fallbacks.is_adversarial(model):
+        labels = () if y is None else (y,)
+        value = model.value(x, *labels, seed=seed)
+        metrics[_protocol_fallbacks.value_name(model)] = float(np.asarray(value))
+    if isinstance(model, _protocols.DensityModel):
+        # A flow's exact density (of the dequantised data, for discrete pixels).
+        metrics["log_prob_nats"] = _batched_mean(lambda b: model.log_prob(b, seed=seed), x, batch_size)
+        metrics["bits_per_dim"] = _batched_mean(
+            lambda b: model.bits_per_dim(b, seed=seed), x, batch_size
+        )
+    if isinstance(model, _protocols.LowerBoundModel):
+        metrics["elbo_nats"] = _batched_mean(model.elbo, x, batch_size)
+        log_likelihood = model.log_likelihood(x, num_samples=num_importance_samples)
+        metrics["log_likelihood_num_samples"] = num_importance_samples
+        metrics["log_likelihood_nats"] = float(np.mean(np.asarray(log_likelihood)))
+    elif isinstance(model, _protocols.LikelihoodModel):
+        metrics["log_likelihood_nats"] = float(np.mean(np.asarray(model.log_likelihood(x))))
+    return metrics
+
+
+def _batched_mean(per_example, x, batch_size):
+    """The mean of `per_example(x[i : i + batch_size])` over all examples of `x`."""
+    values = [np.asarray(per_example(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
+    return float(np.mean(np.concatenate(values)))
+
+
+def mode_coverage_metrics(model, centers, std, num_samples=2500, seed=0):
+    """Modes of a 2-D Gaussian mixture covered by `num_samples` samples of `model`.
+
+    The rules of `kgen.diagnostics.mode_coverage`: a sample is of high
+    quality within 3 standard deviations of its nearest centre; a mode is
+    covered by at least a fifth of the `num_samples / K` high-quality
+    samples a perfect sampler would put there (PacGAN).
+
+    Args:
+        model: a `Sampler` of points `(d,)`.
+        centers: array `(K, d)`, the mixture's centres
+            (`kgen.datasets.toy_2d_centers(name)`).
+        std: positive float, the per-coordinate standard deviation of each
+            mode (`kgen.datasets.TOY_2D_STD[name]`).
+        num_samples: int >= 1, the samples drawn (2,500 as in VEEGAN and PacGAN).
+        seed: int, the sampling seed.
+
+    Returns:
+        A dict: `modes_covered` (int), `num_modes` (K), `high_quality_fraction`
+        (in [0, 1]), `coverage_num_samples` and `coverage_rule` (in words).
+    """
+    from kgen import diagnostics
+
+    num_samples = _validation.positive_int("num_samples", num_samples)
+    samples = np.asarray(model.sample(num_samples, seed=_validation.seed(seed)), dtype=np.float32)
+    coverage = diagnostics.mode_coverage(samples, centers, std)
+    return {
+        "modes_covered": coverage.modes_covered,
+        "num_modes": int(len(centers)),
+        "high_quality_fraction": coverage.high_quality_fraction,
+        "coverage_num_samples": num_samples,
+        "coverage_rule": (
+            "high quality: within 3 std of the nearest centre; covered: at least "
+            f"{coverage.min_count:g} high-quality samples (a fifth of n / K, PacGAN)"
+        ),
+    }
