@@ -33,7 +33,6 @@ evaluation.held_out_metrics(model, x_val)     # {'elbo_nats': ..., 'log_likeliho
 
 import numpy as np
 
-from kgen import _protocol_fallbacks
 from kgen import _validation
 from kgen.models import _protocols
 
@@ -44,8 +43,8 @@ def units(model):
         return "log_prob: nats per example; bits_per_dim: bits per pixel (or coordinate)"
     if isinstance(model, (_protocols.LowerBoundModel, _protocols.LikelihoodModel)):
         return "nats per example"
-    if _protocol_fallbacks.is_adversarial(model) and (
-        _protocol_fallbacks.value_name(model) == "wasserstein"
+    if isinstance(model, _protocols.AdversarialModel) and (
+        model.value_name == "wasserstein"
     ):
         return "critic units (d_loss, g_loss, wasserstein: the critic's outputs)"
     return "nats (d_loss, g_loss, value: batch means of log-losses)"
@@ -80,10 +79,10 @@ def held_out_metrics(model, x, y=None, batch_size=64, seed=0, num_importance_sam
     )
     seed = _validation.seed(seed)
     metrics = {}
-    if _protocol_fallbacks.is_adversarial(model):
+    if isinstance(model, _protocols.AdversarialModel):
         labels = () if y is None else (y,)
         value = model.value(x, *labels, seed=seed)
-        metrics[_protocol_fallbacks.value_name(model)] = float(np.asarray(value))
+        metrics[model.value_name] = float(np.asarray(value))
     if isinstance(model, _protocols.DensityModel):
         # A flow's exact density (of the dequantised data, for discrete pixels).
         metrics["log_prob_nats"] = _batched_mean(lambda b: model.log_prob(b, seed=seed), x, batch_size)

@@ -35,8 +35,7 @@ def sample(args):
 
     import keras
 
-    from kgen import _protocol_fallbacks
-    from kgen import plotting
+        from kgen import plotting
     from kgen.models import _protocols
 
     if not isinstance(model, _protocols.Sampler):
@@ -46,8 +45,9 @@ def sample(args):
         picture = plotting.scatter_image(samples, title=f"{args.n} samples")
     else:
         # Onto [0, 1]: a tanh generator's samples are in [-1, 1].
-        low, high = _protocol_fallbacks.sample_value_range(model)
-        samples = (samples - low) / (high - low)
+        low, high = model.sample_value_range
+        if np.isfinite(low) and np.isfinite(high):
+            samples = (samples - low) / (high - low)
         picture = plotting.image_grid(samples, scale=plotting.auto_scale(samples.shape[1]))
     plotting.save_png(out, picture)
     print(f"kgen sample: wrote {out}")

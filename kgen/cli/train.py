@@ -63,8 +63,7 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     """Trains the model of `entry` and writes the whole run into `run_dir`; returns the metrics."""
     import keras
 
-    from kgen import _protocol_fallbacks
-    from kgen import evaluation
+        from kgen import evaluation
     from kgen.checkpointing import AtomicBackupAndRestore
     from kgen.checkpointing import StopOnNonFinite
     from kgen.models import _protocols
@@ -80,7 +79,7 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     pictures = _picture_callbacks(model, entry, args, run_dir, toy_name, x_val, value_range)
     callbacks = [StopOnNonFinite(), *pictures, backup]
     # Each discriminator (critic) step of a GAN sees --batch-size examples.
-    d_steps = model.d_steps if _protocol_fallbacks.is_adversarial(model) else 1
+    d_steps = model.d_steps if isinstance(model, _protocols.AdversarialModel) else 1
     fit_batch_size = args.batch_size * d_steps
     replicas = model.distribute_strategy.num_replicas_in_sync
     if replicas > 1:

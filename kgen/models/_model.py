@@ -144,6 +144,15 @@ class Model(keras.Model):
             # Made here, the optimizer belongs to the model's strategy.
             with self.distribute_strategy.scope():
                 optimizer = self._default_optimizer()
+        self._compile_keras(optimizer, jit_compile, steps_per_execution, **kwargs)
+
+    def _compile_keras(self, optimizer, jit_compile=None, steps_per_execution=None, **kwargs):
+        """`keras.Model.compile` with `jit_compile` and `steps_per_execution` resolved.
+
+        `None` for either means the class default (`_compile_options`). A
+        model with several optimizers (the GANs) passes `optimizer=None`
+        and keeps its own.
+        """
         jit_compile, steps_per_execution = self._compile_options(jit_compile, steps_per_execution)
         super().compile(
             optimizer=optimizer,

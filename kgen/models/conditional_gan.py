@@ -87,6 +87,8 @@ class ConditionalGAN(GAN):
 
     labelled = True
 
+    _config_arguments = GAN._config_arguments + ("image_shape", "num_classes", "filters")
+
     def __init__(
         self,
         image_shape,
@@ -243,17 +245,6 @@ class ConditionalGAN(GAN):
         return -_gan_losses.discriminator_loss(real, fake)
 
     # Saving and export.
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "image_shape": self.image_shape,
-                "num_classes": self.num_classes,
-                "filters": self.filters,
-            }
-        )
-        return config
 
     def _export_signatures(self):
         """The SavedModel's signature: `generate` (also `serving_default`).

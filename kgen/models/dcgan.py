@@ -84,6 +84,8 @@ class DCGAN(GAN):
         Goodfellow et al., "Generative Adversarial Nets", arXiv 1406.2661.
     """
 
+    _config_arguments = GAN._config_arguments + ("image_shape", "filters")
+
     def __init__(
         self,
         image_shape,
@@ -109,8 +111,3 @@ class DCGAN(GAN):
         self._require_data_shape(image_shape)
         self.image_shape = image_shape
         self.filters = filters
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"image_shape": self.image_shape, "filters": self.filters})
-        return config

@@ -152,6 +152,8 @@ class GAN(_model.Model, _protocols.Sampler, _protocols.AdversarialModel):
 
     # Constructor arguments holding networks, serialised as nested objects.
     _NETWORK_ARGS = ("generator", "discriminator")
+    _config_arguments = ("generator", "discriminator", "latent_dim", "generator_loss", "d_steps", "seed")
+    _nested_config_arguments = _NETWORK_ARGS
 
     default_jit_compile = "auto"
     """Keras' `"auto"`: XLA with a GPU, not on the CPU.
@@ -372,15 +374,8 @@ class GAN(_model.Model, _protocols.Sampler, _protocols.AdversarialModel):
                 f"g_optimizer={g_optimizer!r}"
             )
         jit_compile, steps_per_execution = self._compile_options(jit_compile, steps_per_execution)
-        # Keras' own `compile`, not the base class's: a GAN has no single
-        # `optimizer`, so none is made for Keras to save.
-        keras.Model.compile(
-            self,
-            optimizer=None,
-            jit_compile=jit_compile,
-            steps_per_execution=steps_per_execution,
-            **kwargs,
-        )
+        # No single `optimizer`: none is made for Keras to save.
+        self._compile_keras(None, jit_compile, steps_per_execution, **kwargs)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         with self.distribute_strategy.scope():
@@ -656,26 +651,6 @@ class GAN(_model.Model, _protocols.Sampler, _protocols.AdversarialModel):
         )
 
     # Saving and export.
-
-    def get_config(self):
-        base_config = super().get_config()
-        config = {
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-            "latent_dim": self.latent_dim,
-            "generator_loss": self.generator_loss,
-            "d_steps": self.d_steps,
-            "seed": self.seed,
-        }
-        return {**base_config, **config}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in cls._NETWORK_ARGS:
-            if config.get(name) is not None:
-                config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
 
     def _export_signatures(self):
         """The SavedModel's signature: `generate` (also `serving_default`).

@@ -108,6 +108,11 @@ class WGANGP(GAN):
     """
 
     _NETWORK_ARGS = ("generator", "critic")
+    _config_arguments = (
+        "generator", "critic", "latent_dim", "seed", "image_shape", "n_critic", "gp_weight",
+        "filters", "hidden_units",
+    )
+    _nested_config_arguments = _NETWORK_ARGS
     value_name = "wasserstein"
 
     def __init__(
@@ -251,18 +256,7 @@ class WGANGP(GAN):
             self._discriminate(x_fake, training=False)
         )
 
-    def get_config(self):
-        config = super().get_config()
-        for name in ("generator_loss", "d_steps"):
-            del config[name]
-        config["critic"] = config.pop("discriminator")
-        config.update(
-            {
-                "image_shape": self.image_shape,
-                "n_critic": self.n_critic,
-                "gp_weight": self.gp_weight,
-                "filters": self.filters,
-                "hidden_units": self.hidden_units,
-            }
-        )
-        return config
+    @property
+    def critic(self):
+        """The critic network `D` (the base class's `discriminator`, by its WGAN name)."""
+        return self.discriminator
