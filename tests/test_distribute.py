@@ -15,8 +15,9 @@
 The strategies run in `tests/distribute_worker.py`, in fresh processes:
 logical devices must be configured before TensorFlow initialises, which
 this pytest process has long done, and each worker needs a process of its
-own. About 40 s for the mirrored runs and 45 s for the workers on 2 shared
-CPU cores, a fifth to a quarter of each for DRAW, whose recurrent train
+own. About 40 s for the mirrored runs and 45 s for the workers on 2 CPU
+cores (112 s and 52 s measured with the cores busy with other jobs, load
+average 7), a fifth to a quarter of each for DRAW, whose recurrent train
 step is slow to trace.
 """
 
