@@ -3,6 +3,7 @@
 Each test is parametrized over `kgen.registry.names()`, so a model with a
 registry row is covered without editing this file:
 
+- unless it needs images, its tiny model trains on 2-D points;
 - its `.keras` file loads with `safe_mode=True` (no `Lambda` layers, no
   pickled code: `config.json` is scanned for their markers) with the same
   weights, the same optimizer state and the same seeded samples;
@@ -71,6 +72,17 @@ def test_keras_file_round_trip_in_safe_mode(name, tmp_path):
         keras.ops.convert_to_numpy(loaded.sample(4, seed=3)),
         keras.ops.convert_to_numpy(model.sample(4, seed=3)),
     )
+
+
+def test_tiny_model_trains_on_points_unless_images_only(name):
+    row = zoo.entry(name)
+    if row.data.images_only:
+        pytest.skip(f"{name} trains on images only")
+    (x,) = zoo.points(row, 64)
+    model = row.tiny(x.shape[1:], 0)
+    history = model.fit(x, epochs=1, batch_size=32, verbose=0).history
+    assert history and all(np.isfinite(values[-1]) for values in history.values()), history
+    assert keras.ops.convert_to_numpy(model.sample(3, seed=1)).shape == (3, 2)
 
 
 # --- export and serving -----------------------------------------------------
