@@ -80,7 +80,10 @@ class ModelEntry:
             parsed command line (`args.latent_dim`, `args.learning_rate`,
             `args.seed`, `args.data` and the model's flags).
         tiny: `tiny(example_shape, seed) -> compiled model`, a small
-            instance for the tests (seconds per step on a CPU).
+            instance for the tests (seconds per step on a CPU). Its
+            training step must be the same on one device as on several
+            replicas (`tests/test_distribute.py`): no dropout, whose masks
+            are drawn per replica.
     """
 
     name: str
@@ -198,7 +201,7 @@ def _tiny_gan(shape, seed):
     from kgen.models import GAN
 
     model = GAN.mlp(shape, latent_dim=4, generator_units=(16,), discriminator_units=(16,),
-                    seed=seed)
+                    dropout=0.0, seed=seed)
     model.compile()
     return model
 

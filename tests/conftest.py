@@ -36,3 +36,24 @@ def _fixed_global_seeds():
 
         keras.utils.set_random_seed(20261121)
     yield
+
+
+@pytest.fixture(scope="session")
+def cli_run(tmp_path_factory):
+    """`cli_run(name, data="digits")`: the folder of a 1-epoch `kgen train` of model `name`.
+
+    Each (model, data) pair is trained once per test process
+    (`zoo.train_with_cli`: 128 examples, batch size 32, seed 0), and the
+    tests that read a run share it: they must not change it.
+    """
+    import zoo
+
+    runs = {}
+
+    def run(name, data="digits"):
+        if (name, data) not in runs:
+            out = tmp_path_factory.mktemp("cli_runs") / name
+            runs[name, data] = zoo.train_with_cli(name, out, data)
+        return runs[name, data]
+
+    return run

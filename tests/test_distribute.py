@@ -2,20 +2,22 @@
 
 - `MirroredStrategy` over two logical CPUs: the same model, from the same
   weights, on the same global batches ends with the weights and epoch
-  metrics of one device, for every model family (tolerances below). The
-  last batch splits unevenly (2 + 1 rows), or, for the dense VAE, the PCD
-  RBM and DRAW, leaves the second replica with no rows (1 + 0). The RBM's
-  CD-k case is checked against a replay of both replicas' Gibbs-op calls
-  with their statistics averaged.
+  metrics of one device, for every registered model (its tiny instance,
+  `tests/zoo.py`, with plain SGD; tolerances below). The last batch splits
+  unevenly (2 + 1 rows), or, for models without convolutions, leaves the
+  second replica with no rows (1 + 0). The RBM's CD-k case (an extra: the
+  tiny RBM is persistent) is checked against a replay of both replicas'
+  Gibbs-op calls with their statistics averaged.
 - `MultiWorkerMirroredStrategy`: two worker processes on 127.0.0.1 train
-  one epoch of each family and end with bit-identical weights.
+  one epoch of each registered model and end with bit-identical weights.
 - `compile` under two replicas turns XLA and multi-step execution off.
 
 The strategies run in `tests/distribute_worker.py`, in fresh processes:
 logical devices must be configured before TensorFlow initialises, which
 this pytest process has long done, and each worker needs a process of its
-own. About 40 s for the mirrored runs and 45 s for the workers on 2 shared
-CPU cores, a fifth to a quarter of each for DRAW, whose recurrent train
+own. About 40 s for the mirrored runs and 45 s for the workers on 2 CPU
+cores (112 s and 52 s measured with the cores busy with other jobs, load
+average 7), a fifth to a quarter of each for DRAW, whose recurrent train
 step is slow to trace.
 """
 
@@ -29,18 +31,16 @@ import sys
 import numpy as np
 import pytest
 
-from distribute_worker import BATCH_NORM_CASES
-from distribute_worker import COMPILE_FAMILIES
 from distribute_worker import MIRRORED_CASES
-from distribute_worker import MULTIWORKER_FAMILIES
+from zoo import MODEL_NAMES
 
 WORKER = pathlib.Path(__file__).with_name("distribute_worker.py")
 REPO_ROOT = WORKER.parent.parent
 TIMEOUT_S = 300
 
 # Tolerances of the mirrored comparisons, in absolute weight units (weights
-# are up to 1.0, SGD with rate 0.05, 1e-3 for RealNVP, 3 steps; the updates
-# move the largest weights of every model by 1e-2 to 0.6).
+# are up to about 2, SGD with rate 3e-3, 3 steps; the updates move the
+# largest weights of every model by 5e-3 to 0.6).
 #
 # Without batch normalisation the two runs do the same arithmetic except
 # the order of float32 sums: one device sums a gradient over the whole
@@ -129,10 +129,11 @@ def test_mirrored_strategy_trains_as_one_device_on_the_global_batch(mirrored_res
     assert len(single) == len(mirrored) == len(before) > 0
 
     # The comparison means something only if training moved the weights by
-    # far more than the tolerance.
+    # far more than the tolerance: a wrong aggregation changes them by the
+    # size of the updates.
+    atol = ATOL_BATCH_NORM if arrays["batch_norm"] else ATOL
     moved = max(float(np.max(np.abs(s - b))) for s, b in zip(single, before))
-    assert moved > 1e-2, f"{case}: the weights moved by {moved:.2e} only"
-    atol = ATOL_BATCH_NORM if case in BATCH_NORM_CASES else ATOL
+    assert moved > 100 * atol, f"{case}: the weights moved by {moved:.2e} only"
     for index, (s, m) in enumerate(zip(single, mirrored)):
         np.testing.assert_allclose(m, s, rtol=0, atol=atol, err_msg=f"{case}: weight {index}")
 
@@ -160,12 +161,12 @@ def test_multiworker_workers_end_with_identical_weights(tmp_path):
         processes.append(_run_worker("multiworker", tmp_path / f"worker{index}", env))
     _wait(processes)
 
-    for family in MULTIWORKER_FAMILIES:
-        first, second = (np.load(tmp_path / f"worker{i}" / f"{family}.npz") for i in range(2))
-        assert sorted(first.files) == sorted(second.files) and first.files, family
+    for name in MODEL_NAMES:
+        first, second = (np.load(tmp_path / f"worker{i}" / f"{name}.npz") for i in range(2))
+        assert sorted(first.files) == sorted(second.files) and first.files, name
         for key in first.files:
-            assert np.all(np.isfinite(first[key])), f"{family}: {key} not finite"
-            np.testing.assert_array_equal(first[key], second[key], err_msg=f"{family}: {key}")
+            assert np.all(np.isfinite(first[key])), f"{name}: {key} not finite"
+            np.testing.assert_array_equal(first[key], second[key], err_msg=f"{name}: {key}")
 
 
 def test_compile_under_two_replicas_turns_off_xla_and_multi_step_execution(mirrored_results):
@@ -176,15 +177,15 @@ def test_compile_under_two_replicas_turns_off_xla_and_multi_step_execution(mirro
     if error.exists():
         pytest.fail(f"compile failed in the worker:\n{error.read_text()}")
     choices = json.loads((mirrored_results / "compile.json").read_text())
-    for family in COMPILE_FAMILIES:
-        default, explicit = choices[f"{family}/default"], choices[f"{family}/explicit"]
+    for name in MODEL_NAMES:
+        default, explicit = choices[f"{name}/default"], choices[f"{name}/explicit"]
         for choice in (default, explicit):
-            assert choice["jit_compile"] is False and choice["steps_per_execution"] == 1, (family, choice)
-        assert default["warnings"] == [], family
+            assert choice["jit_compile"] is False and choice["steps_per_execution"] == 1, (name, choice)
+        assert default["warnings"] == [], name
         messages = " | ".join(explicit["warnings"])
         assert "`steps_per_execution` > 1 does not work under a tf.distribute strategy" in messages
         assert "Received: steps_per_execution=8" in messages
-        if family != "rbm":  # the RBM refuses XLA anywhere
+        if not explicit["refuses_xla"]:  # the RBM refuses XLA anywhere
             assert "`jit_compile=True` does not work under a tf.distribute strategy" in messages
 
 
