@@ -35,7 +35,7 @@ def sample(args):
 
     import keras
 
-        from kgen import plotting
+    from kgen import plotting
     from kgen.models import _protocols
 
     if not isinstance(model, _protocols.Sampler):

@@ -63,7 +63,7 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     """Trains the model of `entry` and writes the whole run into `run_dir`; returns the metrics."""
     import keras
 
-        from kgen import evaluation
+    from kgen import evaluation
     from kgen.checkpointing import AtomicBackupAndRestore
     from kgen.checkpointing import StopOnNonFinite
     from kgen.models import _protocols
