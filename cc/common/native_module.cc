@@ -38,7 +38,7 @@ namespace {
 
 // The mutant names of cc/emulation/rewrite_cuda.py (MUTANTS).
 const char* const kMutants[] = {"fused-missing-barrier", "fused-philox-index", "fused-unwritten-output",
-                                "tiled-missing-barrier", "tiled-philox-index"};
+                                "tiled-missing-barrier", "tiled-philox-index", "philox-block-size"};
 
 void bind_emulation(py::module_& m) {
   m.def(
@@ -72,6 +72,9 @@ void bind_emulation(py::module_& m) {
       },
       py::arg("name"),
       "Runs a deliberately broken variant of a kernel from now on ('' for the real kernels).");
+  m.def("emulation_set_multiprocessors", &kgen_emu::set_multiprocessors, py::arg("count"),
+        "The SM count the emulated device reports (132 by default, an H200's): the tiled path picks "
+        "its tile shape from it, so a small count sends small problems to the 128 x 128 kernel.");
   m.def("emulation_mutants", [] { return std::vector<std::string>(std::begin(kMutants), std::end(kMutants)); },
         "The names emulation_set_mutant accepts.");
   m.def("emulation_stats", [] {

@@ -21,6 +21,9 @@ ThreadOrder thread_order();
 // are rejected by the binding, which knows the list.
 void set_mutant(const std::string& name);
 
+// The multiprocessor count reported by cudaDeviceGetAttribute (default 132).
+void set_multiprocessors(int count);
+
 // Launches run (and failed at validation) since the process started.
 int64_t launch_count();
 int64_t failed_launch_count();

@@ -75,7 +75,7 @@ constexpr unsigned kMaxGridDimX = 2147483647u;
 constexpr unsigned kMaxGridDimYZ = 65535;
 constexpr int kSharedPerBlock = 48 * 1024;         // without opt-in
 constexpr int kSharedPerBlockOptin = 227 * 1024;   // cudaDevAttrMaxSharedMemoryPerBlockOptin
-constexpr int kMultiprocessors = 132;              // an H200 (an H100 SXM has 132 too)
+int multiprocessors = 132;                         // an H200 (an H100 SXM has 132 too); settable
 
 constexpr size_t kStackBytes = 64 * 1024;
 constexpr size_t kGuardBytes = 4096;
@@ -301,6 +301,11 @@ void set_mutant(const std::string& name) {
   active_mutant = mutant_name.empty() ? nullptr : mutant_name.c_str();
 }
 
+void set_multiprocessors(int count) {
+  std::lock_guard<std::mutex> lock(launch_mutex);
+  multiprocessors = std::max(1, count);
+}
+
 int64_t launch_count() { return launches; }
 int64_t failed_launch_count() { return failed_launches; }
 std::string last_launch_error() { return last_failure; }
@@ -343,7 +348,7 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attribute, int dev
   switch (attribute) {
     case cudaDevAttrMaxThreadsPerBlock: *value = kgen_emu::kMaxThreadsPerBlock; return cudaSuccess;
     case cudaDevAttrMaxSharedMemoryPerBlock: *value = kgen_emu::kSharedPerBlock; return cudaSuccess;
-    case cudaDevAttrMultiProcessorCount: *value = kgen_emu::kMultiprocessors; return cudaSuccess;
+    case cudaDevAttrMultiProcessorCount: *value = kgen_emu::multiprocessors; return cudaSuccess;
     case cudaDevAttrMaxSharedMemoryPerBlockOptin: *value = kgen_emu::kSharedPerBlockOptin; return cudaSuccess;
   }
   return kgen_emu::last_error = cudaErrorInvalidValue;

@@ -39,6 +39,12 @@ MUTANTS = {
          "        p.v_prob[b * V + i] = prob;",
          '        if (!KGEN_EMU_MUTANT("fused-unwritten-output") || i + 1 < V) p.v_prob[b * V + i] = prob;'),
     ],
+    "philox.cu": [
+        # Blocks of 2048 threads, past the device's 1024.
+        ("philox-block-size",
+         "<<<static_cast<unsigned>(grid), kThreadsPerBlock, 0, stream>>>",
+         '<<<static_cast<unsigned>(grid), kThreadsPerBlock * (KGEN_EMU_MUTANT("philox-block-size") ? 8 : 1), 0, stream>>>'),
+    ],
     "gibbs_sweeps_tiled.cu": [
         # The barrier that ends each K slice (double buffering then races).
         ("tiled-missing-barrier",
