@@ -75,16 +75,46 @@ info: $(BUILD_STAMP)
 clean:
 	rm -rf build runs $(BUILD_STAMP)
 
-# On the GPU machine (CUDA, CMake, pybind11, NumPy; no TensorFlow): build the
-# pybind11 module with the CUDA kernels straight with CMake, put it beside the
-# kgen_ops sources, run the tests that need no TensorFlow (the CUDA cases run
-# there) and the GPU benchmark. Results land in $(GPU_OUT).
+# On the GPU machine (CUDA, CMake, pybind11, NumPy, pytest; no TensorFlow, PyTorch
+# optional): build the pybind11 module with the CUDA kernels straight with CMake,
+# then run the tests that need no TensorFlow (their CUDA cases run there) and the
+# GPU benchmark against that fresh module (KGEN_NATIVE_PATH names it; nothing is
+# copied into the source tree). Results land in $(GPU_OUT)/gibbs_gpu.json.
+#
+# Rehearsal anywhere (`make test` runs it, tests/test_gpu_check_rehearsal.py):
+#   make gpu-check KGEN_GPU_CHECK_DEVICE=cuda-emulated
+# builds kgen_ops._native_emulated instead (the same .cu files as host C++, run
+# by the emulator of cc/emulation/), so every step but the hardware runs: the
+# configure and build, the CUDA tests, the benchmark (toy sizes) and its JSON
+# (under $(GPU_BUILD)/results, never over the real results).
+KGEN_GPU_CHECK_DEVICE ?= cuda
+GPU_PYTHON ?= python3
+GPU_JOBS ?= $(shell nproc)
+GPU_TESTS ?= tests/test_native_philox.py tests/test_native_gibbs.py tests/test_native_cd_statistics.py
+GPU_TEST_ARGS ?=
+ifeq ($(KGEN_GPU_CHECK_DEVICE),cuda-emulated)
+GPU_BUILD ?= build/gpu-emulated
+GPU_CMAKE_ARGS := -DKGEN_CUDA=OFF -DKGEN_CUDA_EMULATION=ON
+GPU_MODULE := _native_emulated
+GPU_OUT ?= $(GPU_BUILD)/results
+GPU_BENCH_ARGS ?= --tiny --repeats 1
+else ifeq ($(KGEN_GPU_CHECK_DEVICE),cuda)
+GPU_BUILD ?= build/gpu
+GPU_CMAKE_ARGS := -DKGEN_CUDA=ON -DKGEN_CUDA_EMULATION=OFF
+GPU_MODULE := native
 GPU_OUT ?= benchmarks/results
+GPU_BENCH_ARGS ?=
+else
+$(error KGEN_GPU_CHECK_DEVICE must be cuda or cuda-emulated, got '$(KGEN_GPU_CHECK_DEVICE)')
+endif
 gpu-check:
-	PATH="$$PATH:/usr/local/cuda/bin" cmake -S . -B build/gpu -DKGEN_TENSORFLOW=OFF -DKGEN_CUDA=ON \
-	  -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$$(command -v python3)
-	cmake --build build/gpu -j
-	cp build/gpu/native*.so kgen_ops/
-	nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-	python3 -m pytest -q -p no:cacheprovider tests/test_native_philox.py tests/test_native_gibbs.py tests/test_native_cd_statistics.py
-	python3 benchmarks/gibbs_gpu.py --out $(GPU_OUT)/gibbs_gpu.json
+	PATH="$$PATH:/usr/local/cuda/bin" cmake -S . -B $(GPU_BUILD) -DKGEN_TENSORFLOW=OFF $(GPU_CMAKE_ARGS) \
+	  -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$$(command -v $(GPU_PYTHON))
+	cmake --build $(GPU_BUILD) -j $(GPU_JOBS) --target $(GPU_MODULE)
+	@if [ "$(KGEN_GPU_CHECK_DEVICE)" = cuda ]; then \
+	  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; \
+	else echo "device: the host emulation of CUDA (no GPU; timings mean nothing)"; fi
+	KGEN_NATIVE_PATH=$$(ls $(abspath $(GPU_BUILD))/$(GPU_MODULE)*.so) \
+	  $(GPU_PYTHON) -m pytest -q -p no:cacheprovider -p no:xdist $(GPU_TEST_ARGS) $(GPU_TESTS)
+	KGEN_NATIVE_PATH=$$(ls $(abspath $(GPU_BUILD))/$(GPU_MODULE)*.so) \
+	  $(GPU_PYTHON) benchmarks/gibbs_gpu.py $(GPU_BENCH_ARGS) --output $(GPU_OUT)/gibbs_gpu.json

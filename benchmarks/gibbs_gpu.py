@@ -1,8 +1,13 @@
 """Benchmark: CUDA Gibbs sweeps (fused and tiled paths) against PyTorch unfused sweeps and the cuBLAS floor.
 
-For the GPU machine (CUDA, PyTorch, kgen_ops.native built with CUDA, no
-TensorFlow). Imports neither TensorFlow nor kgen: only `kgen_ops.native`
-(loaded without running `kgen_ops/__init__.py`), NumPy and PyTorch.
+For the GPU machine (CUDA, CMake, pybind11, NumPy; `make gpu-check` runs
+it). Imports neither TensorFlow nor kgen: only `kgen_ops.native` (loaded
+without running `kgen_ops/__init__.py`: the file named by the environment
+variable KGEN_NATIVE_PATH, which `make gpu-check` sets to the module it has just
+built, else the native*.so of this checkout's kgen_ops/ or of an installed
+kgen_ops) and NumPy. PyTorch is optional: without it the PyTorch and cuBLAS-floor
+columns are left empty (null in the JSON), with a message, and the native call
+is timed with perf_counter (it returns after its copies, so that is its wall time).
 
 ## What is measured
 
@@ -49,6 +54,9 @@ calls (fewer, at least 3, when one call takes over a second).
     python benchmarks/gibbs_gpu.py                      # GPU machine, all cases
     python benchmarks/gibbs_gpu.py --quick              # GPU smoke run, small cases
     python benchmarks/gibbs_gpu.py --device cpu         # dry run anywhere: tiny sizes, no CUDA
+    python benchmarks/gibbs_gpu.py --tiny               # the CUDA code paths at toy sizes (the
+                                                        # rehearsal of `make gpu-check` on the
+                                                        # emulated device uses it)
 Writes benchmarks/results/gibbs_gpu.json (or --output).
 """
 
@@ -65,9 +73,14 @@ import sys
 import time
 
 import numpy as np
-import torch
 
-RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "gibbs_gpu.json"
+try:
+    import torch
+except ImportError:  # the GPU machine may have no PyTorch: its rows are skipped
+    torch = None
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+RESULTS = REPO_ROOT / "benchmarks" / "results" / "gibbs_gpu.json"
 TARGETS = {"speedup_vs_torch_at_batch_le_256": 3.0, "fraction_of_floor_at_batch_4096": 0.6}
 CROSSOVER_BATCHES = [64, 256, 1024, 4096]
 CROSSOVER_K = 10
@@ -76,20 +89,29 @@ CROSSOVER_K = 10
 def load_native():
     """kgen_ops.native without importing the kgen_ops package (which imports TensorFlow when present).
 
-    Looks for native*.so in the package folders `importlib.util.find_spec` reports
-    (finding a top-level package does not execute it), else imports a plain
-    `native` module (PYTHONPATH pointing at the folder of the built .so).
+    In order: the file KGEN_NATIVE_PATH names; native*.so in this checkout's
+    kgen_ops/ (`python3 benchmarks/gibbs_gpu.py` puts benchmarks/, not the repo
+    root, on sys.path, so the root is searched explicitly); native*.so in the
+    folders of an installed kgen_ops (`importlib.util.find_spec` does not run
+    the package). Raises ImportError naming every place searched.
     """
+    candidates = []
+    if os.environ.get("KGEN_NATIVE_PATH"):
+        candidates.append(os.environ["KGEN_NATIVE_PATH"])
+    folders = [str(REPO_ROOT / "kgen_ops")]
     spec = importlib.util.find_spec("kgen_ops")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        for path in sorted(glob.glob(os.path.join(folder, "native*.so"))):
-            loader = importlib.machinery.ExtensionFileLoader("kgen_ops.native", path)
-            module = importlib.util.module_from_spec(importlib.util.spec_from_loader("kgen_ops.native", loader))
-            loader.exec_module(module)
-            return module
-    import native  # noqa: PLC0415
-
-    return native
+    folders += [f for f in ((spec.submodule_search_locations or []) if spec else []) if f not in folders]
+    for folder in folders:
+        candidates += sorted(glob.glob(os.path.join(folder, "native*.so")))
+    for path in candidates:
+        if not os.path.exists(path):
+            raise ImportError(f"KGEN_NATIVE_PATH={path!r} does not exist")
+        name = "kgen_ops." + os.path.basename(path).split(".")[0]  # native, or _native_emulated
+        loader = importlib.machinery.ExtensionFileLoader(name, path)
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+        loader.exec_module(module)
+        return module
+    raise ImportError(f"kgen_ops.native not found: set KGEN_NATIVE_PATH, or build it (searched {folders})")
 
 
 native = load_native()
@@ -100,10 +122,10 @@ native = load_native()
 
 
 class Timer:
-    """Wall-clock seconds of `fn()`: CUDA events (after a synchronise) on cuda, perf_counter on cpu."""
+    """Wall-clock seconds of `fn()`: CUDA events (after a synchronise) on cuda with PyTorch, else perf_counter."""
 
     def __init__(self, device):
-        self.cuda = device == "cuda"
+        self.cuda = device == "cuda" and torch is not None
 
     def once(self, fn):
         if self.cuda:
@@ -160,7 +182,7 @@ def torch_sweeps(v0, w, b_vis, b_hid, k, generator):
 
 def copy_seconds(arrays_in, shapes_out, device, timer, repeats):
     """Time of the fused call's transfers: inputs host->device, outputs device->host (pageable)."""
-    if device != "cuda":
+    if device != "cuda" or torch is None:
         return 0.0
     outputs = [torch.empty(shape, dtype=torch.float32, device="cuda") for shape in shapes_out]
 
@@ -188,7 +210,7 @@ def time_native(problem, k, device, repeats, algorithm="auto"):
     return wall_median(
         lambda: native.gibbs_sweeps(v0, w, b_vis, b_hid, k, [1, 2], device=device, algorithm=algorithm),
         repeats,
-        torch.cuda.synchronize if device == "cuda" else (lambda: None),
+        torch.cuda.synchronize if device == "cuda" and torch is not None else (lambda: None),
     )
 
 
@@ -224,23 +246,30 @@ def run_case(visible, hidden, batch, k, device, repeats):
 
     native_total, native_times = time_native(problem, k, device, repeats)
     copies = native_copy_seconds(problem, device, timer, repeats)
+    net = max(native_total - copies, 1e-12)
+    row = {
+        "V": visible, "H": hidden, "B": batch, "k": k, "path": auto_path(batch, visible, hidden, device),
+        "native_total_s": native_total, "native_copies_s": copies, "native_net_s": net,
+        "native_total_windows": native_times,
+        "torch_unfused_s": None, "floor_s": None, "floor_gflops": None,
+        "speedup_vs_torch_total": None, "speedup_vs_torch_net": None,
+        "fraction_of_floor_total": None, "fraction_of_floor_net": None,
+    }
+    if torch is None:
+        return row
 
     tv0, tw = torch.from_numpy(v0).to(device), torch.from_numpy(w).to(device)
     tb_vis, tb_hid = torch.from_numpy(b_vis).to(device), torch.from_numpy(b_hid).to(device)
     generator = torch.Generator(device=device).manual_seed(0)
     unfused, _ = timer.median(lambda: torch_sweeps(tv0, tw, tb_vis, tb_hid, k, generator), repeats)
     floor = floor_seconds(problem, k, device, timer, repeats)
-
-    net = max(native_total - copies, 1e-12)
-    return {
-        "V": visible, "H": hidden, "B": batch, "k": k, "path": auto_path(batch, visible, hidden, device),
-        "native_total_s": native_total, "native_copies_s": copies, "native_net_s": net,
-        "native_total_windows": native_times,
+    row.update({
         "torch_unfused_s": unfused, "floor_s": floor,
         "floor_gflops": 2.0 * batch * visible * hidden * (2 * k + 1) / floor / 1e9,
         "speedup_vs_torch_total": unfused / native_total, "speedup_vs_torch_net": unfused / net,
         "fraction_of_floor_total": floor / native_total, "fraction_of_floor_net": floor / net,
-    }
+    })
+    return row
 
 
 def run_crossover_case(visible, hidden, batch, k, repeats):
@@ -248,7 +277,7 @@ def run_crossover_case(visible, hidden, batch, k, repeats):
     timer = Timer("cuda")
     problem = make_problem(visible, hidden, batch, k)
     copies = native_copy_seconds(problem, "cuda", timer, repeats)
-    floor = floor_seconds(problem, k, "cuda", timer, repeats)
+    floor = floor_seconds(problem, k, "cuda", timer, repeats) if torch is not None else None
     row = {"V": visible, "H": hidden, "B": batch, "k": k, "auto_path": auto_path(batch, visible, hidden, "cuda"),
            "copies_s": copies, "floor_s": floor}
     for algorithm in ("fused", "tiled"):
@@ -260,7 +289,7 @@ def run_crossover_case(visible, hidden, batch, k, repeats):
         net = max(total - copies, 1e-12)
         row[f"{algorithm}_total_s"] = total
         row[f"{algorithm}_net_s"] = net
-        row[f"{algorithm}_fraction_of_floor_net"] = floor / net
+        row[f"{algorithm}_fraction_of_floor_net"] = floor / net if floor is not None else None
     if "fused_net_s" in row and "tiled_net_s" in row:
         row["faster"] = "fused" if row["fused_net_s"] < row["tiled_net_s"] else "tiled"
     return row
@@ -275,16 +304,30 @@ def machine(device):
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
         "numpy": np.__version__,
-        "torch": torch.__version__,
-        "torch_cuda": torch.version.cuda,
-        "torch_tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
+        "torch": torch.__version__ if torch is not None else None,
+        "torch_cuda": torch.version.cuda if torch is not None else None,
+        "torch_tf32_matmul": torch.backends.cuda.matmul.allow_tf32 if torch is not None else None,
         "native_built_with_cuda": bool(native.built_with_cuda()),
+        "native_cuda_emulated": emulated(),
         "device": device,
     }
     if device == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(0)
+        info["gpu"] = torch.cuda.get_device_name(0) if torch is not None and torch.cuda.is_available() else None
         info["native_cuda_devices"] = int(native.cuda_device_count())
     return info
+
+
+def emulated():
+    """True when `native` is the host emulation of the CUDA kernels (its timings mean nothing)."""
+    return bool(getattr(native, "cuda_emulated", lambda: False)())
+
+
+def _seconds(value):
+    return f"{value:9.5f}" if value is not None else f"{'-':>9}"
+
+
+def _ratio(value, width, scale=1.0, suffix="x"):
+    return f"{scale * value:{width - 1}.{0 if suffix == '%' else 2}f}{suffix}" if value is not None else f"{'-':>{width}}"
 
 
 def format_table(rows):
@@ -295,7 +338,9 @@ def format_table(rows):
         f" {'torch':>9} {'floor':>9} | {'vs torch':>8} {'(net)':>7} | {'%floor':>6} {'(net)':>6} | target",
     ]
     for r in rows:
-        if r["B"] <= 256:
+        if r["speedup_vs_torch_net"] is None:
+            target = "no PyTorch: not judged"
+        elif r["B"] <= 256:
             target = "ok" if r["speedup_vs_torch_net"] >= TARGETS["speedup_vs_torch_at_batch_le_256"] else "MISS"
             target = f">=3x torch: {target}"
         elif r["B"] >= 4096:
@@ -305,9 +350,9 @@ def format_table(rows):
             target = ""
         lines.append(
             f"{r['V']:>5} {r['H']:>5} {r['B']:>5} {r['k']:>4} {r['path']:>5} | {r['native_total_s']:9.5f}"
-            f" {r['native_copies_s']:9.5f} {r['native_net_s']:9.5f} | {r['torch_unfused_s']:9.5f}"
-            f" {r['floor_s']:9.5f} | {r['speedup_vs_torch_total']:7.2f}x {r['speedup_vs_torch_net']:6.2f}x |"
-            f" {100 * r['fraction_of_floor_total']:5.0f}% {100 * r['fraction_of_floor_net']:5.0f}% | {target}"
+            f" {r['native_copies_s']:9.5f} {r['native_net_s']:9.5f} | {_seconds(r['torch_unfused_s'])}"
+            f" {_seconds(r['floor_s'])} | {_ratio(r['speedup_vs_torch_total'], 8)} {_ratio(r['speedup_vs_torch_net'], 7)} |"
+            f" {_ratio(r['fraction_of_floor_total'], 6, 100, '%')} {_ratio(r['fraction_of_floor_net'], 6, 100, '%')} | {target}"
         )
     lines.append("net = native total - measured host<->device copy time (targets judged on net; total also shown).")
     return "\n".join(lines)
@@ -317,7 +362,7 @@ def format_crossover(rows):
     def cell(row, algorithm):
         if f"{algorithm}_net_s" not in row:
             return f"{'n/a':>9} {'':>6}"
-        return f"{row[f'{algorithm}_net_s']:9.5f} {100 * row[f'{algorithm}_fraction_of_floor_net']:5.0f}%"
+        return f"{row[f'{algorithm}_net_s']:9.5f} {_ratio(row[f'{algorithm}_fraction_of_floor_net'], 6, 100, '%')}"
 
     lines = [
         f"Crossover: each CUDA path forced, k = {CROSSOVER_K}; net seconds per call and share of the cuBLAS floor",
@@ -341,18 +386,30 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="cpu: dry run with tiny sizes")
     parser.add_argument("--quick", action="store_true", help="small cases only (smoke run)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="toy sizes through both CUDA paths (for the emulated device: a rehearsal, no timings)")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args()
+    global torch
 
     if args.device == "cuda":
-        if not torch.cuda.is_available():
-            sys.exit("PyTorch sees no CUDA device; use --device cpu for a dry run")
         if not (native.built_with_cuda() and native.cuda_device_count() > 0):
             sys.exit("kgen_ops.native was built without CUDA or sees no device")
+        if torch is None:
+            print("PyTorch is not installed: the PyTorch and cuBLAS-floor columns are skipped", flush=True)
+        elif emulated():
+            print("kgen_ops.native is the host emulation of the CUDA kernels: no timing means anything and"
+                  " the PyTorch columns are skipped", flush=True)
+            torch = None
+        elif not torch.cuda.is_available():
+            sys.exit("PyTorch sees no CUDA device (uninstall it to skip the PyTorch columns)")
     if args.device == "cpu":  # a dry run of every code path at toy sizes
         sizes, batches, ks = [(20, 12), (33, 17)], [4, 16], [1, 3]
         crossover_batches = []  # the CPU kernel has one path
+    elif args.tiny:
+        sizes, batches, ks = [(20, 12), (33, 17)], [4, 16], [1, 3]
+        crossover_batches = [4, 16]
     elif args.quick:
         sizes, batches, ks = [(784, 500)], [64, 4096], [1, 10]
         crossover_batches = [256, 4096]
@@ -360,8 +417,9 @@ def main():
         sizes, batches, ks = [(784, 500), (4096, 4096)], [64, 256, 4096], [1, 10, 100]
         crossover_batches = CROSSOVER_BATCHES
 
-    warm = torch.ones(64, 64, device=args.device)  # first-use set-up (context, cuBLAS handle) out of the timings
-    torch.bernoulli(torch.sigmoid(warm @ warm) * 0.5)
+    if torch is not None:
+        warm = torch.ones(64, 64, device=args.device)  # first-use set-up (context, cuBLAS handle) out of the timings
+        torch.bernoulli(torch.sigmoid(warm @ warm) * 0.5)
     rows = []
     for visible, hidden in sizes:
         for batch in batches:
@@ -369,7 +427,7 @@ def main():
                 row = run_case(visible, hidden, batch, k, args.device, args.repeats)
                 rows.append(row)
                 print(f"  V={visible} H={hidden} B={batch} k={k} ({row['path']}): native {row['native_total_s']:.5f}s, "
-                      f"torch {row['torch_unfused_s']:.5f}s, floor {row['floor_s']:.5f}s", flush=True)
+                      f"torch {row['torch_unfused_s']}s, floor {row['floor_s']}s", flush=True)
     crossover = []
     for visible, hidden in sizes:
         for batch in crossover_batches:
@@ -384,7 +442,8 @@ def main():
     print(crossover_table)
     payload = {
         "benchmark": "block-Gibbs sweeps on CUDA (fused and tiled paths) vs PyTorch unfused vs cuBLAS floor, float32",
-        "dry_run": args.device == "cpu",
+        "dry_run": args.device == "cpu" or emulated(),
+        "emulated": emulated(),
         "machine": machine(args.device),
         "targets": TARGETS,
         "fused_max_batch_assumed": 256,

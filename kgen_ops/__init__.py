@@ -16,12 +16,30 @@ The TensorFlow wrappers are imported only when TensorFlow is installed, so
 `kgen_ops.native` also works on a machine without it (the GPU test machine).
 """
 
+import importlib.machinery as _importlib_machinery
 import importlib.util as _importlib_util
+import os as _os
 
-try:
-    from kgen_ops import native
-except ImportError:  # not built: `kgen info` and the loaders say so
-    native = None
+
+def _native_from_path(path):
+    """The pybind11 module in the file `path` (named after its file: native or _native_emulated)."""
+    name = "kgen_ops." + _os.path.basename(path).split(".")[0]
+    loader = _importlib_machinery.ExtensionFileLoader(name, path)
+    module = _importlib_util.module_from_spec(_importlib_util.spec_from_loader(name, loader))
+    loader.exec_module(module)
+    return module
+
+
+# KGEN_NATIVE_PATH names a freshly built module to use instead of the installed
+# one: `make gpu-check` sets it to what it has just built (on the GPU machine,
+# or the emulated module in its rehearsal).
+if _os.environ.get("KGEN_NATIVE_PATH"):
+    native = _native_from_path(_os.environ["KGEN_NATIVE_PATH"])
+else:
+    try:
+        from kgen_ops import native
+    except ImportError:  # not built: `kgen info` and the loaders say so
+        native = None
 
 from kgen_ops._loader import build_info, library_path, op_library_loaded  # noqa: E402
 

@@ -326,9 +326,13 @@ def assert_cuda_agrees_with_cpu(problem, k, seed, algorithm="auto", cpu=None, tr
     cpu = run(problem, k, seed) if cpu is None else cpu
     cuda = run(problem, k, seed, device="cuda", algorithm=algorithm)
     trace = reference.gibbs_sweeps(*problem, k, seed) if trace is None else trace
+    for name in FIELDS:
+        assert getattr(cuda, name).shape == getattr(cpu, name).shape, name
+    if problem[0].shape[0] == 0:  # no chain: nothing more to compare
+        return
     assert_matches_reference(cpu, trace)  # ties the margins below to the CPU chains
     assert_last_draws_use_own_probabilities(cuda, k, seed)
-    if k == 0:  # independent draws: a share of agreeing states means something
+    if k == 0 and cpu.h.size > 0:  # independent draws: a share of agreeing states means something
         assert np.mean(cuda.h == cpu.h) >= 0.9999
     clean = trace.min_margin > near_tie(dtype)
     assert np.mean(clean) >= 0.9, f"{np.sum(~clean)} of {clean.size} chains met a near-tie"
@@ -396,9 +400,12 @@ def test_cuda_nan_and_empty_sizes():
     assert np.isnan(got.h0_prob[:, 2]).all()
     np.testing.assert_array_equal(got.h[:, 2], 0)
     assert np.isfinite(got.v_prob).all()
+    # An empty layer makes the other layer's probabilities sigmoid(bias): CUDA's
+    # expf (2 ulp) and glibc's round differently, so states are compared by the
+    # near-tie rule of the module docstring, not bit for bit.
     for batch, visible, hidden in [(0, 5, 3), (4, 0, 3), (4, 5, 0)]:
         problem = reference.random_problem(np.random.default_rng(15), batch, visible, hidden, np.float32)
-        assert_identical(run(problem, 2, (0, 0), device="cuda"), run(problem, 2, (0, 0)))
+        assert_cuda_agrees_with_cpu(problem, 2, (0, 0))
 
 
 @requires_cuda
@@ -480,10 +487,10 @@ def test_cuda_tiled_with_the_large_tile_shape():
 @pytest.mark.parametrize("batch, visible, hidden", [(0, 5, 3), (4, 0, 3), (4, 5, 0)])
 @pytest.mark.parametrize("k", [0, 2])
 def test_cuda_tiled_empty_sizes(batch, visible, hidden, k):
-    # Empty layers launch nothing; a layer over an empty one is sigmoid(bias).
+    # Empty layers launch nothing; a layer over an empty one is sigmoid(bias)
+    # (compared by the near-tie rule: CUDA's expf is not glibc's).
     problem = reference.random_problem(np.random.default_rng(19), batch, visible, hidden, np.float32)
-    got = run(problem, k, (0, 0), device="cuda", algorithm="tiled")
-    assert_matches_reference(got, run(problem, k, (0, 0)))
+    assert_cuda_agrees_with_cpu(problem, k, (0, 0), algorithm="tiled")
 
 
 @requires_cuda

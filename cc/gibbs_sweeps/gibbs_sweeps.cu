@@ -153,10 +153,12 @@ int launch_gibbs(const GibbsProblem<T>& p, cudaStream_t stream, GibbsCudaAlgorit
 
   const size_t shared_bytes = static_cast<size_t>(p.visible + p.hidden) * sizeof(T);
   if (shared_bytes > 48 * 1024) {
-    const cudaError_t error = cudaFuncSetAttribute(
+    // The kernel's opt-in to the device's whole shared memory, set once (on
+    // the first launch that needs it; thread-safe static initialisation).
+    static const cudaError_t opt_in = cudaFuncSetAttribute(
         gibbs_sweeps_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-        static_cast<int>(shared_bytes));
-    if (error != cudaSuccess) return error;
+        static_cast<int>(gibbs_cuda_max_units(sizeof(T)) * static_cast<int64_t>(sizeof(T))));
+    if (opt_in != cudaSuccess) return opt_in;
   }
   const unsigned grid = static_cast<unsigned>(std::min<int64_t>(p.batch, kMaxGridBlocks));
   gibbs_sweeps_kernel<T><<<grid, kThreadsPerBlock, shared_bytes, stream>>>(p);
@@ -167,10 +169,12 @@ int launch_gibbs(const GibbsProblem<T>& p, cudaStream_t stream, GibbsCudaAlgorit
 
 int64_t gibbs_cuda_max_units(int element_size) {
   int device = 0, optin_bytes = 48 * 1024;
-  if (cudaGetDevice(&device) == cudaSuccess) {
-    cudaDeviceGetAttribute(&optin_bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&optin_bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) !=
+          cudaSuccess) {
+    cudaGetLastError();  // clear the error of this query only; others stay pending
+    optin_bytes = 48 * 1024;
   }
-  cudaGetLastError();
   return static_cast<int64_t>(optin_bytes) / element_size;
 }
 
