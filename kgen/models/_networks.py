@@ -25,6 +25,13 @@ def _initializer(seed, index):
     return _seeding.glorot_uniform(seed, index)
 
 
+def _encoder_model(x, h, latent_dim, initializer):
+    """The encoder `Model(x, Dense(2 * latent_dim)(h))`: the means, then the raw scales, of `q(z|x)`."""
+    params = keras.layers.Dense(2 * latent_dim, kernel_initializer=initializer,
+                                name="posterior_params")(h)
+    return keras.Model(x, params, name="encoder")
+
+
 def dense_encoder(input_shape, latent_dim, hidden_units, seed=None):
     """`Flatten -> Dense(units, relu) per hidden_units -> Dense(2 * latent_dim)`."""
     x = keras.Input(shape=input_shape, name="x")
@@ -33,12 +40,7 @@ def dense_encoder(input_shape, latent_dim, hidden_units, seed=None):
         h = keras.layers.Dense(
             units, activation="relu", kernel_initializer=_initializer(seed, i)
         )(h)
-    params = keras.layers.Dense(
-        2 * latent_dim,
-        kernel_initializer=_initializer(seed, len(hidden_units)),
-        name="posterior_params",
-    )(h)
-    return keras.Model(x, params, name="encoder")
+    return _encoder_model(x, h, latent_dim, _initializer(seed, len(hidden_units)))
 
 
 def dense_decoder(latent_dim, params_size, hidden_units, seed=None):
@@ -72,27 +74,23 @@ def check_conv_input_shape(input_shape):
         )
 
 
+def _stride_2_stack(h, layer_class, filters, seed, first_index):
+    """3x3 stride-2 relu layers of `layer_class` (halving or doubling the size), seeded from `first_index`."""
+    for i, width in enumerate(filters, start=first_index):
+        h = layer_class(
+            width, 3, strides=2, padding="same", activation="relu",
+            kernel_initializer=_initializer(seed, i),
+        )(h)
+    return h
+
+
 def conv_encoder(input_shape, latent_dim, seed=None):
     """`Conv2D(32, 3, strides=2) -> Conv2D(64, 3, strides=2) -> Dense(2 * latent)`."""
     check_conv_input_shape(input_shape)
     x = keras.Input(shape=input_shape, name="x")
-    h = x
-    for i, filters in enumerate(_CONV_FILTERS):
-        h = keras.layers.Conv2D(
-            filters,
-            3,
-            strides=2,
-            padding="same",
-            activation="relu",
-            kernel_initializer=_initializer(seed, i),
-        )(h)
+    h = _stride_2_stack(x, keras.layers.Conv2D, _CONV_FILTERS, seed, first_index=0)
     h = keras.layers.Flatten()(h)
-    params = keras.layers.Dense(
-        2 * latent_dim,
-        kernel_initializer=_initializer(seed, len(_CONV_FILTERS)),
-        name="posterior_params",
-    )(h)
-    return keras.Model(x, params, name="encoder")
+    return _encoder_model(x, h, latent_dim, _initializer(seed, len(_CONV_FILTERS)))
 
 
 def conv_decoder(latent_dim, input_shape, seed=None):
@@ -106,15 +104,8 @@ def conv_decoder(latent_dim, input_shape, seed=None):
         math.prod(smallest), activation="relu", kernel_initializer=_initializer(seed, 0)
     )(z)
     h = keras.layers.Reshape(smallest)(h)
-    for i, filters in enumerate(reversed(_CONV_FILTERS), start=1):
-        h = keras.layers.Conv2DTranspose(
-            filters,
-            3,
-            strides=2,
-            padding="same",
-            activation="relu",
-            kernel_initializer=_initializer(seed, i),
-        )(h)
+    h = _stride_2_stack(h, keras.layers.Conv2DTranspose, tuple(reversed(_CONV_FILTERS)), seed,
+                        first_index=1)
     h = keras.layers.Conv2D(
         channels,
         3,

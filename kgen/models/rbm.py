@@ -207,11 +207,12 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        n_visible = _validation.positive_int("n_visible", n_visible)
-        n_hidden = _validation.positive_int("n_hidden", n_hidden)
-        cd_k = _validation.positive_int("cd_k", cd_k)
-        persistent = _validation.boolean("persistent", persistent)
-        num_chains = _validation.optional_int("num_chains", num_chains, minimum=1)
+        # Each argument is checked and stored at once (as `get_config` saves it).
+        self.n_visible = n_visible = _validation.positive_int("n_visible", n_visible)
+        self.n_hidden = _validation.positive_int("n_hidden", n_hidden)
+        self.cd_k = _validation.positive_int("cd_k", cd_k)
+        self.persistent = _validation.boolean("persistent", persistent)
+        self.num_chains = _validation.optional_int("num_chains", num_chains, minimum=1)
         if visible_shape is None:
             visible_shape = (n_visible,)
         shape = None
@@ -224,19 +225,13 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
                 "visible_shape", f"a tuple of positive ints with product n_visible={n_visible}",
                 visible_shape,
             )
+        self.visible_shape = shape
         seed = self._init_seed(seed)
         if self.compute_dtype not in ("float32", "float64"):
             raise ValueError(
                 "`dtype` must be float32 or float64 (the dtypes of the Gibbs op). "
                 f"Received: dtype={self.compute_dtype!r}"
             )
-
-        self.n_visible = n_visible
-        self.n_hidden = n_hidden
-        self.cd_k = cd_k
-        self.persistent = persistent
-        self.num_chains = num_chains
-        self.visible_shape = shape
 
         self.w = self.add_weight(
             shape=(self.n_visible, self.n_hidden),
@@ -253,7 +248,7 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         # Build now when every shape is known, so that `summary`, `save` and
         # `export` work before training. PCD with `num_chains=None` waits for
         # the first batch (`fit` builds the model from it).
-        if not (persistent and num_chains is None):
+        if not (self.persistent and self.num_chains is None):
             self.build((None, *self.visible_shape))
 
     def build(self, input_shape):
