@@ -21,6 +21,7 @@ average 7), a fifth to a quarter of each for DRAW, whose recurrent train
 step is slow to trace.
 """
 
+import fcntl
 import json
 import os
 import pathlib
@@ -114,8 +115,27 @@ def _weights(arrays, prefix):
 
 @pytest.fixture(scope="module")
 def mirrored_results(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("mirrored")
-    _wait([_run_worker("mirrored", out_dir)])
+    """The mirrored worker's output folder, made once per test session.
+
+    Under pytest-xdist each test process would set up this module fixture
+    (the parameters are split between them); the first one to take the lock
+    in the session's shared temporary folder runs the worker, the others
+    wait for it and read its files (pytest-xdist's documented pattern for
+    session-wide data).
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # common to every xdist worker of the session
+    out_dir = shared / "mirrored-results"
+    with open(shared / "mirrored-results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (out_dir / "done").exists():
+                out_dir.mkdir(exist_ok=True)
+                _wait([_run_worker("mirrored", out_dir)])
+                (out_dir / "done").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return out_dir
 
 
