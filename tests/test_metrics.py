@@ -8,6 +8,7 @@ chance of 6e-5 of failing for a correct estimator, with a fixed seed).
 """
 
 import math
+import os
 
 import keras
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 import scipy.linalg
 
 from kgen import metrics
+from kgen.callbacks import SampleQuality
 from kgen.metrics import kernel
 
 
@@ -276,3 +278,36 @@ def test_inception_features_name_the_missing_weights_file(tmp_path):
                        match="inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"):
         metrics.InceptionV3Features(tmp_path / "missing.h5")
 
+
+# The callback
+
+
+class NoiseSampler(keras.Model):
+    """A fittable model whose `sample` maps seeded noise through its one layer."""
+
+    sample_value_range = (0.0, 1.0)
+
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(3)
+
+    def call(self, x):
+        return self.dense(x)
+
+    def sample(self, num_samples, seed=None):
+        return self.dense(keras.random.normal((num_samples, 3), seed=seed))
+
+
+def test_sample_quality_logs_scores_every_n_epochs(tmp_path):
+    rng = _rng(17)
+    x = rng.standard_normal((32, 3)).astype("float32")
+    model = NoiseSampler()
+    model.compile(optimizer="sgd", loss="mse")
+    quality = SampleQuality(x, [metrics.FrechetDistance(), metrics.PrecisionRecall()],
+                            num_samples=40, every=3, tensorboard_dir=tmp_path / "tb")
+    history = model.fit(x, x, epochs=4, batch_size=16, verbose=0, callbacks=[quality])
+    fid = np.array(history.history["frechet_distance"])
+    # Scored: the first epoch, every 3rd, and the last; NaN in between.
+    assert np.isnan(fid[1]) and np.all(np.isfinite(fid[[0, 2, 3]]))
+    assert len(history.history["precision"]) == len(history.history["recall"]) == 4
+    assert os.listdir(tmp_path / "tb")
