@@ -7,12 +7,13 @@ Public surface:
 - `kgen.datasets`: the embedded 8x8 digits, MNIST from a path, 2D toys.
 - `kgen.distribute`: `make_strategy` for training on several devices or hosts.
 - `kgen.evaluation`: held-out metrics (ELBO, log-likelihood, a GAN's value).
+- `kgen.metrics`: sample quality (FID, KID, precision/recall, classifier score).
 - `kgen_ops` (a sibling package): the compiled Philox / Gibbs ops.
 
 `import kgen` imports `datasets`, `distribute`, `layers` and `models` (and
 with them TensorFlow), so that `keras.saving.load_model` finds kgen's
 classes; the other submodules (`callbacks`, `diagnostics`, `evaluation`,
-`registry`, `serving`) are imported on first access.
+`metrics`, `registry`, `serving`) are imported on first access.
 
 The `kgen` command is the exception: it parses its arguments before it
 needs a model, so when the process is the `kgen` console script (or
@@ -35,6 +36,7 @@ _SUBMODULES = (
     "distribute",
     "evaluation",
     "layers",
+    "metrics",
     "models",
     "registry",
     "serving",

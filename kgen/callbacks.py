@@ -366,6 +366,99 @@ class ModeCoverageCallback(keras.callbacks.Callback):
         return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
+class SampleQuality(keras.callbacks.Callback):
+    """Scores the model's samples against held-out real examples every `every` epochs.
+
+    On the first epoch (which fixes the logged keys), every `every`-th
+    epoch and the last, draws `num_samples` examples
+    with `model.sample(num_samples, seed=seed)` (the same seed each time),
+    and for each metric of `kgen.metrics` in `metrics` runs `reset_state`,
+    `update_state(x_real, samples)` and `result()`. Each number goes into
+    the epoch logs under the metric's name (or the keys of a dict result:
+    `kernel_distance` and `kernel_distance_std`, `precision` and `recall`),
+    so `History`, `CSVLogger` and `GenerativePictures` record them when they
+    come *after* this callback (`fit` appends its own `History` last). On
+    the other epochs the keys hold NaN, so every history list has one entry
+    per epoch. With `tensorboard_dir`, the numbers of the scored epochs are
+    also written as scalar summaries at step `epoch` (1-based), as
+    `GenerativePictures` writes its metrics.
+
+    `x_real` and the samples must be in the same value range (the model's
+    `sample_value_range`; the metrics' feature map must expect it).
+
+    Args:
+        x_real: array `[n, ...]` of held-out real examples.
+        metrics: a list of `kgen.metrics` metrics (e.g.
+            `FrechetDistance(features=...)`).
+        num_samples: int >= 2, samples drawn; None: `len(x_real)`.
+        every: int >= 1, score every `every` epochs (and the last).
+        seed: int, the fixed seed passed to `model.sample`.
+        tensorboard_dir: optional folder for a TensorBoard event file.
+
+    Example:
+
+    ```python
+    features = kgen.metrics.feature_extractor(classifier)
+    quality = SampleQuality(x_val, [kgen.metrics.FrechetDistance(features=features)], every=5)
+    history = model.fit(x, epochs=30, callbacks=[quality])
+    history.history["frechet_distance"]  # NaN on unscored epochs
+    ```
+    """
+
+    def __init__(self, x_real, metrics, num_samples=None, every=1, seed=0, tensorboard_dir=None):
+        super().__init__()
+        self.x_real = np.asarray(x_real)
+        if self.x_real.ndim == 0 or len(self.x_real) < 2:
+            _validation.fail("x_real", "an array of at least 2 examples", x_real)
+        self.metrics = list(metrics)
+        if not self.metrics or not all(isinstance(m, keras.metrics.Metric) for m in self.metrics):
+            _validation.fail("metrics", "a non-empty list of kgen.metrics metrics", metrics)
+        self.num_samples = len(self.x_real) if num_samples is None else _validation.integer(
+            "num_samples", num_samples, minimum=2)
+        self.every = _validation.positive_int("every", every)
+        self.seed = _validation.seed(seed)
+        self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
+        self._keys = None
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        if self.tensorboard_dir is not None and self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = epoch + 1
+        last = self.params.get("epochs") if self.params else None
+        if step % self.every == 0 or step == last or self._keys is None:
+            scores = self.scores()
+            self._keys = tuple(scores)
+            if self._writer is not None:
+                with self._writer.as_default():
+                    for key, value in scores.items():
+                        _scalar_summary(key, value, step)
+                self._writer.flush()
+        else:
+            scores = dict.fromkeys(self._keys, float("nan"))
+        if logs is not None:
+            logs.update(scores)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def scores(self):
+        """The metrics of `num_samples` samples of the current model: a dict of floats."""
+        samples = _to_numpy(self.model.sample(self.num_samples, seed=self.seed))
+        scores = {}
+        for metric in self.metrics:
+            metric.reset_state()
+            metric.update_state(self.x_real, samples)
+            result = metric.result()
+            items = result.items() if isinstance(result, dict) else [(metric.name, result)]
+            scores.update((key, float(value)) for key, value in items)
+        return scores
+
+
 def _image_summary(tag, image, step):
     """Writes one `uint8` image `[H, W, C]` as a TensorBoard image summary.
 
