@@ -79,10 +79,30 @@ def summarize(values):
     }
 
 
+def relative_paths(value):
+    """`value` with every absolute path string under the repository's parent made relative.
+
+    Results JSON is committed: it records paths relative to the repository
+    (`../shared/data/...`, `benchmarks/results/...`), never this machine's
+    absolute ones. Walks dicts, lists and tuples; other values are kept.
+    """
+    if isinstance(value, dict):
+        return {key: relative_paths(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [relative_paths(item) for item in value]
+    if isinstance(value, (str, pathlib.PurePath)):
+        text = str(value)
+        prefix = str(REPO_ROOT.parent) + os.sep
+        if text.startswith(prefix):
+            return text.replace(str(REPO_ROOT) + os.sep, "").replace(prefix, "../")
+    return value
+
+
 def write_json(path, payload):
+    """Writes `payload` as indented JSON, absolute paths made relative (`relative_paths`)."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2) + "\n")
+    path.write_text(json.dumps(relative_paths(payload), indent=2) + "\n")
 
 
 def gemm_floor(shapes, repeats=30, with_tensorflow=False):
