@@ -18,7 +18,11 @@ protocols of `kgen.models._protocols`:
 Every number is a mean over the held-out examples; GANs have no likelihood.
 
 `mode_coverage_metrics` scores a sampler on a 2-D Gaussian mixture
-(`kgen.datasets.toy_2d`) by the modes its samples cover (`kgen.diagnostics`).
+(`kgen.datasets.toy_2d`) by the modes its samples cover (`kgen.diagnostics`);
+`sample_quality_metrics` scores a sampler of images against real ones
+through a classifier's features (`kgen.metrics`: FID, KID,
+precision/recall, the classifier score) and counts the classes it predicts
+for the samples (mode coverage on images).
 
 Example:
 
@@ -30,6 +34,8 @@ model.fit(x, epochs=30)                       # a kgen VAE
 evaluation.held_out_metrics(model, x_val)     # {'elbo_nats': ..., 'log_likelihood_nats': ..., ...}
 ```
 """
+
+import math
 
 import numpy as np
 
@@ -141,3 +147,111 @@ def mode_coverage_metrics(model, centers, std, num_samples=2500, seed=0):
             f"{coverage.min_count:g} high-quality samples (a fifth of n / K, PacGAN)"
         ),
     }
+
+
+_KID_SUBSETS = 10  # few small subsets: cheap, and KID is unbiased at any size
+_KID_SUBSET_SIZE = 500
+
+
+def sample_quality_metrics(model, x_real, classifier, y_real=None, num_samples=1000, seed=0,
+                           min_class_fraction=0.2, batch_size=500):
+    """Scores `num_samples` images of `model` against real images through `classifier`.
+
+    The samples are mapped from `model.sample_value_range` onto [0, 1],
+    the range of `x_real`. FID, KID, precision/recall use the classifier's
+    `"features"` layer, the classifier score and the class histogram its
+    softmax (`kgen.metrics`). The histogram is mode coverage on images: the
+    samples' predicted classes (argmax), the classes that receive at least
+    `min_class_fraction` of the `num_samples / C` samples a uniform sampler
+    would give each (as `mode_coverage_metrics` counts modes), and the
+    normalised entropy `-sum p_c log p_c / log C` (1: all classes equally
+    often; 0: one class). Numbers from different classifiers are not
+    comparable.
+
+    Args:
+        model: a `Sampler` of images `(H, W, C)`, the shape of `x_real`'s.
+        x_real: array `(n, H, W, C)` of held-out real images in [0, 1], n >= 2.
+        classifier: a trained `kgen.metrics.digit_classifier`
+            (`kgen.metrics.train_feature_extractor`).
+        y_real: optional int labels `(n,)` of `x_real`: adds the
+            classifier's accuracy on them (how far to trust the numbers).
+        num_samples: int >= 4, samples drawn with `model.sample(num_samples, seed=seed)`.
+        seed: int, the seed of the samples and of KID's subsets.
+        min_class_fraction: float in (0, 1], see above (a fifth, as PacGAN's rule).
+        batch_size: int >= 1, images per call of the classifier.
+
+    Returns:
+        A dict: `frechet_distance`, `kernel_distance`, `kernel_distance_std`
+        (squared feature units), `precision`, `recall` (in [0, 1]),
+        `classifier_score` (in [1, C]), `predicted_classes` (C counts),
+        `classes_covered`, `num_classes`, `class_entropy` (in [0, 1]),
+        `classifier_accuracy` (with `y_real`), `num_samples`, `num_real`,
+        and `units`, a description in words.
+
+    Raises:
+        ValueError: "`num_samples` must be an int >= 4. Received: ..." (and
+            alike for `x_real`, the samples' shape and `min_class_fraction`).
+    """
+    import keras
+
+    from kgen import metrics
+    from kgen.metrics import feature_extractors
+
+    num_samples = _validation.integer("num_samples", num_samples, minimum=4)
+    seed = _validation.seed(seed)
+    batch_size = _validation.positive_int("batch_size", batch_size)
+    if not 0.0 < min_class_fraction <= 1.0:
+        _validation.fail("min_class_fraction", "a number in (0, 1]", min_class_fraction)
+    x_real = np.asarray(x_real, dtype=np.float32)
+    if x_real.ndim != 4 or len(x_real) < 2:
+        _validation.fail("x_real", "images (n, H, W, C) with n >= 2", x_real.shape)
+    samples = np.asarray(keras.ops.convert_to_numpy(model.sample(num_samples, seed=seed)),
+                         dtype=np.float32)
+    if samples.shape[1:] != x_real.shape[1:]:
+        _validation.fail("model", f"a sampler of images of shape {x_real.shape[1:]}",
+                         samples.shape[1:])
+    low, high = model.sample_value_range
+    if np.isfinite(low) and np.isfinite(high):
+        samples = (samples - low) / (high - low)
+    # One pass of the classifier gives both its features and its softmax.
+    both = keras.Model(classifier.input, [
+        classifier.get_layer(feature_extractors.FEATURES_LAYER).output, classifier.output])
+    real_features, real_probabilities = both.predict(x_real, batch_size=batch_size, verbose=0)
+    features, probabilities = both.predict(samples, batch_size=batch_size, verbose=0)
+    kid = metrics.kernel_distance(real_features, features, num_subsets=_KID_SUBSETS,
+                                  subset_size=_KID_SUBSET_SIZE, seed=seed)
+    precision, recall = metrics.precision_recall(real_features, features)
+    num_classes = probabilities.shape[1]
+    counts = np.bincount(probabilities.argmax(axis=1), minlength=num_classes)
+    share = counts / num_samples
+    min_count = min_class_fraction * num_samples / num_classes
+    quality = {
+        "frechet_distance": float(metrics.frechet_distance(real_features, features)),
+        "kernel_distance": kid.mean,
+        "kernel_distance_std": kid.std,
+        "precision": float(precision),
+        "recall": float(recall),
+        "classifier_score": float(metrics.classifier_score(probabilities)),
+        "predicted_classes": [int(c) for c in counts],
+        "classes_covered": int(np.sum(counts >= min_count)),
+        "num_classes": int(num_classes),
+        "class_entropy": float(-np.sum(share[share > 0] * np.log(share[share > 0]))
+                               / math.log(num_classes)),
+    }
+    if y_real is not None:
+        quality["classifier_accuracy"] = float(
+            np.mean(real_probabilities.argmax(axis=1) == np.asarray(y_real)))
+    quality.update({
+        "num_samples": num_samples,
+        "num_real": int(len(x_real)),
+        "units": (
+            "samples against real images through a digit classifier's features (not comparable "
+            "across classifiers): frechet_distance, kernel_distance (KID, mean and std over "
+            f"{_KID_SUBSETS} subsets of up to {_KID_SUBSET_SIZE}): squared feature units; "
+            "precision, recall, class_entropy (normalised, 1 = uniform), classifier_accuracy "
+            "(on the real images): in [0, 1]; classifier_score: in [1, num_classes]; "
+            "predicted_classes: samples per predicted class; classes_covered: classes with at "
+            f"least {min_class_fraction:g} of num_samples / num_classes samples ({min_count:g})"
+        ),
+    })
+    return quality

@@ -142,3 +142,73 @@ def test_a_model_with_no_scored_protocol_gets_no_metrics():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         evaluation.held_out_metrics(_PointSampler([[0.0, 0.0]]), np.zeros((4, 2), np.float32), **kwargs)
+
+
+# --- sample quality ---------------------------------------------------------
+
+
+class _StubSampler:
+    """A `Sampler` that returns fixed images (in `value_range`), whatever the seed."""
+
+    def __init__(self, images, value_range=(0.0, 1.0)):
+        self.images = np.asarray(images, dtype=np.float32)
+        self.sample_value_range = value_range
+
+    def sample(self, num_samples, seed=None):
+        return self.images[np.arange(num_samples) % len(self.images)]
+
+
+@pytest.fixture(scope="module")
+def digit_classifier():
+    """A digit classifier trained on the digits outside the held-out 200 (~1 s)."""
+    from kgen import metrics
+
+    (x, y), _ = datasets.load_digits(test_fraction=0.2, seed=0)
+    return metrics.train_feature_extractor(x, y, epochs=3, seed=0)
+
+
+def test_sample_quality_of_the_real_images_themselves(digits, digit_classifier):
+    x, y = digits
+    # Samples in a tanh generator's range are mapped back onto [0, 1].
+    model = _StubSampler(2.0 * x - 1.0, value_range=(-1.0, 1.0))
+    quality = evaluation.sample_quality_metrics(model, x, digit_classifier, y_real=y,
+                                                num_samples=len(x), seed=0)
+    # The same features on both sides: FID is 0 up to float32 round-off of
+    # the covariances' square root (feature variances are O(1)).
+    assert abs(quality["frechet_distance"]) < 1e-2
+    assert quality["precision"] == quality["recall"] == 1.0  # every point lies in its own ball
+    # Identical sets: the unbiased MMD^2 is not 0 but -2 (mean k(x_i, x_i) -
+    # mean k(x_i, x_j)) / (n - 1), O(1 / n), small against a repeated image's.
+    assert abs(quality["kernel_distance"]) < 0.01
+    assert sum(quality["predicted_classes"]) == len(x) and quality["num_classes"] == 10
+    assert quality["classes_covered"] == 10 and quality["class_entropy"] > 0.95
+    assert quality["classifier_accuracy"] > 0.8
+    assert 1.0 <= quality["classifier_score"] <= 10.0
+    assert quality["num_samples"] == quality["num_real"] == len(x)
+    assert isinstance(quality["units"], str)
+
+
+def test_sample_quality_of_one_repeated_image_covers_one_class(digits, digit_classifier):
+    x, _ = digits
+    quality = evaluation.sample_quality_metrics(_StubSampler(x[:1]), x, digit_classifier,
+                                                num_samples=100, seed=0)
+    assert quality["classes_covered"] == 1 and quality["class_entropy"] == 0.0
+    assert max(quality["predicted_classes"]) == 100
+    assert quality["recall"] < 0.2  # one point's ball holds few real digits
+    assert quality["frechet_distance"] > 1.0 and quality["kernel_distance"] > 0.1
+    assert "classifier_accuracy" not in quality
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_samples": 3}, "`num_samples` must be"),
+        ({"min_class_fraction": 0.0}, "`min_class_fraction` must be a number in"),
+        ({"x_real": np.zeros((5, 8, 8))}, "`x_real` must be images"),
+    ],
+)
+def test_sample_quality_bad_arguments(digits, digit_classifier, kwargs, match):
+    x, _ = digits
+    arguments = {"x_real": x, "num_samples": 10, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        evaluation.sample_quality_metrics(_StubSampler(x), classifier=digit_classifier, **arguments)
