@@ -31,7 +31,8 @@ def run_dir(tmp_path_factory):
 
 
 def test_train_writes_a_complete_run(run_dir):
-    assert sorted(os.listdir(run_dir)) == ["logs", "metrics.json", "model.keras", "pictures", "saved_model"]
+    assert sorted(os.listdir(run_dir)) == [
+        "feature_extractor.keras", "logs", "metrics.json", "model.keras", "pictures", "saved_model"]
     assert sorted(os.listdir(run_dir / "pictures")) == [
         "curves.png",
         "manifold_epoch001.png",
@@ -181,6 +182,8 @@ def test_help_exits_zero(capsys):
         (["train", "rbm", "--out", "{out}", "--data", "toy2d"], "`MODEL` rbm needs image data"),
         (["train", "wgan", "--out", "{out}", "--latent-dim", "0"], "`--latent-dim` must be an integer >= 1"),
         (["train", "gan", "--out", "{out}", "--max-examples", "0"], "`--max-examples` must be"),
+        (["train", "gan", "--out", "{out}", "--sample-quality-samples", "3"],
+         "`--sample-quality-samples` must be an integer >= 4"),
         (["train", "vae"], "required: --out"),
         (["train", "vae", "--out", "{tmp}/bad.npz"], "`--out` must be a folder"),
         (["train", "vae", "--out", "{tmp}/full"], "`--out` must be a new or empty folder"),
@@ -292,7 +295,8 @@ def test_rbm_run_reports_its_log_likelihood(tmp_path):
     argv = ["train", "rbm", "--epochs", "1", "--batch-size", "32", "--n-hidden", "16"]
     argv += ["--max-examples", "128", "--out", str(out), "--verbose", "0"]
     assert cli.main(argv) == 0
-    assert sorted(os.listdir(out)) == ["logs", "metrics.json", "model.keras", "pictures", "saved_model"]
+    assert sorted(os.listdir(out)) == [
+        "feature_extractor.keras", "logs", "metrics.json", "model.keras", "pictures", "saved_model"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["model"] == "rbm" and metrics["num_train"] == metrics["num_validation"] == 128
     assert metrics["units"] == "nats per example"

@@ -144,7 +144,8 @@ def test_export_serves_with_stock_tensorflow(name, tmp_path):
 
 def test_cli_trains_one_epoch_into_a_complete_run(name, cli_run):
     run_dir = cli_run(name)
-    assert sorted(os.listdir(run_dir)) == ["logs", "metrics.json", "model.keras", "pictures", "saved_model"]
+    assert sorted(os.listdir(run_dir)) == [
+        "feature_extractor.keras", "logs", "metrics.json", "model.keras", "pictures", "saved_model"]
     assert os.listdir(run_dir.parent) == [name]  # nothing partial beside the run
     assert {"curves.png", "samples_epoch001.png"} <= set(os.listdir(run_dir / "pictures"))
     assert (run_dir / "saved_model" / "saved_model.pb").is_file()
@@ -159,6 +160,16 @@ def test_cli_trains_one_epoch_into_a_complete_run(name, cli_run):
     for key, value in [*metrics["train"].items(), *metrics["held_out"].items()]:
         if not isinstance(value, str):
             assert np.isfinite(value), f"{name}: {key}={value}"
+
+    # Every model samples images here: scored through the digit classifier.
+    quality = metrics["sample_quality"]
+    assert quality["num_samples"] == quality["num_real"] == 128
+    assert sum(quality["predicted_classes"]) == 128 and quality["num_classes"] == 10
+    assert 1 <= quality["classes_covered"] <= 10 and 0.0 <= quality["class_entropy"] <= 1.0
+    assert 0.0 <= quality["precision"] <= 1.0 and 0.0 <= quality["recall"] <= 1.0
+    assert quality["classifier_accuracy"] > 0.5, f"{name}: the digit classifier did not learn"
+    for key in ("frechet_distance", "kernel_distance", "kernel_distance_std", "classifier_score"):
+        assert np.isfinite(quality[key]), f"{name}: {key}={quality[key]}"
 
     loaded = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
     assert type(loaded) is zoo.entry(name).model_class()

@@ -121,7 +121,7 @@ def weights_of(model):
 # One short `kgen train` per model (tests/conftest.py's `cli_run` fixture
 # runs each once per test process).
 CLI_TRAIN_ARGS = ("--epochs", "1", "--max-examples", "128", "--batch-size", "32", "--seed", "0",
-                  "--verbose", "0")
+                  "--sample-quality-samples", "128", "--verbose", "0")
 
 
 def train_with_cli(name, out, data="digits"):

@@ -81,6 +81,12 @@ def _add_train(commands):
         help="train on all devices of this host (mirrored) or on the hosts of TF_CONFIG "
         "(multiworker); --batch-size is then the global batch (docs/distributed.md)",
     )
+    train.add_argument(
+        "--sample-quality", action=argparse.BooleanOptionalAction, default=True,
+        help="on labelled images, score the samples with a digit classifier trained on the "
+        "training split: FID, KID, precision/recall, classes predicted (default on)")
+    train.add_argument("--sample-quality-samples", type=int, default=1000, metavar="N", help=(
+        "samples scored, against as many validation images at most (default 1000)"))
     # Trains on the first N training (and validation) examples: for tests.
     train.add_argument("--max-examples", type=int, default=None, help=argparse.SUPPRESS)
     train.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
@@ -135,6 +141,11 @@ def check_train(args, prog="kgen train"):
     ):
         if value is not None and value < 1:
             raise UsageError(f"{prog}: error: `{flag}` must be an integer >= 1. Received: {flag}={value}")
+    if args.sample_quality_samples < 4:  # precision/recall's balls need k = 3 neighbours
+        raise UsageError(
+            f"{prog}: error: `--sample-quality-samples` must be an integer >= 4. "
+            f"Received: --sample-quality-samples={args.sample_quality_samples}"
+        )
     if args.learning_rate is None:
         args.learning_rate = entry.learning_rate
     if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
