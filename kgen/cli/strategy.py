@@ -31,6 +31,12 @@ def is_chief(strategy):
     return task_type == "worker" and not has_chief and task_id(strategy) == 0
 
 
+def is_multi_worker(strategy):
+    """True under `--strategy multiworker` (a cluster of worker processes)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return getattr(resolver, "task_type", None) is not None
+
+
 def no_tiny_last_batch(x, y, batch_size, replicas):
     """Drops the last `len(x) % batch_size` examples when fewer than `replicas`.
 

@@ -109,7 +109,13 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
             num_samples=_COVERAGE_SAMPLES, seed=args.seed))
     sample_quality = None
     if args.sample_quality and x_train.ndim == 4 and isinstance(model, _protocols.Sampler):
-        sample_quality = _sample_quality(model, args, run_dir, *images)
+        if strategy.is_multi_worker(model.distribute_strategy):
+            # Keras cannot fit the classifier inside a multi-worker scope
+            # (its batches become PerReplica values): score the saved model.
+            sample_quality = {"skipped": "not computed under --strategy multiworker; "
+                                         "score model.keras with kgen.evaluation.sample_quality_metrics"}
+        else:
+            sample_quality = _sample_quality(model, args, run_dir, *images)
     metrics = {
         "model": args.model,
         "data": args.data,
