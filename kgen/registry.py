@@ -341,7 +341,8 @@ _ENTRIES = (
     # Gulrajani et al.'s Adam(1e-4, beta_1=0, beta_2=0.9).
     ModelEntry("wgan", "kgen.models.WGANGP", "Wasserstein GAN with gradient penalty",
                DataSpec(tanh_range=True), 1e-4, 32, (), _build_wgan, _tiny_wgan),
-    # 3e-3: the best held-out -ELBO on the digits (benchmarks/RESULTS.md, DRAW).
+    # 3e-3: the learning rate of the DRAW rows of benchmarks/likelihood_mnist.py
+    # (benchmarks/RESULTS.md, "Likelihoods on binarised MNIST").
     ModelEntry("draw", "kgen.models.DRAW", "DRAW: a recurrent VAE with attention (Gregor et al.)",
                DataSpec(images_only=True, binary=True), 3e-3, 10, ("time_steps", "attention"),
                _build_draw, _tiny_draw),

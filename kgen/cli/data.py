@@ -65,7 +65,7 @@ def prepare(data_spec, x):
 
         x = binarize(x)
     if data_spec.tanh_range and x.ndim == 4:
-        from kgen.models.gan import to_tanh_range
+        from kgen.datasets import to_tanh_range
 
         return to_tanh_range(x), (-1.0, 1.0)
     return x, (0.0, 1.0)

@@ -213,14 +213,10 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         self.cd_k = _validation.positive_int("cd_k", cd_k)
         self.persistent = _validation.boolean("persistent", persistent)
         self.num_chains = _validation.optional_int("num_chains", num_chains, minimum=1)
-        if visible_shape is None:
-            visible_shape = (n_visible,)
-        shape = None
-        if isinstance(visible_shape, (tuple, list)):
-            converted = tuple(_validation.as_int(d) for d in visible_shape)
-            if converted and all(d is not None and d >= 1 for d in converted):
-                shape = converted
-        if shape is None or math.prod(shape) != n_visible:
+        shape = _validation.shape(
+            "visible_shape", (n_visible,) if visible_shape is None else visible_shape
+        )
+        if math.prod(shape) != n_visible:
             _validation.fail(
                 "visible_shape", f"a tuple of positive ints with product n_visible={n_visible}",
                 visible_shape,
