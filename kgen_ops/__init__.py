@@ -5,7 +5,9 @@
   `gibbs_sweeps(v, w, b_vis, b_hid, k, seed)` (fused RBM block-Gibbs sweeps),
   `cd_statistics(v_pos, h_pos, v_neg, h_neg)` (sparse CD statistics),
   `cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None)` (a whole
-  CD-k / PCD-k SGD step on the variables, in place, in one CPU kernel).
+  CD-k / PCD-k SGD step on the variables, in place, in one CPU kernel; with
+  `momentum=` and `velocities=` as Keras' SGD with momentum), and `cd_step`,
+  the same step also returning what the RBM's metrics need.
 - `kgen_ops.native`: the same kernels on NumPy arrays through pybind11, with
   `device="cpu"|"cuda"`; needs no TensorFlow.
 - `kgen_ops.reference`: NumPy references of the ops, one module per op
@@ -45,7 +47,7 @@ from kgen_ops._loader import build_info, library_path, op_library_loaded  # noqa
 
 if _importlib_util.find_spec("tensorflow") is not None:
     from kgen_ops.cd_statistics import CdStatistics, cd_statistics  # noqa: E402,F401
-    from kgen_ops.cd_update import cd_update  # noqa: E402,F401
+    from kgen_ops.cd_update import CdStepResult, cd_step, cd_update  # noqa: E402,F401
     from kgen_ops.gibbs import GibbsSweepsGradientError, GibbsSweepsResult, gibbs_sweeps  # noqa: E402,F401
     from kgen_ops.philox import philox_bits, philox_uniform  # noqa: E402,F401
 

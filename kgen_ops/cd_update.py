@@ -17,6 +17,8 @@ over W. For momentum, Adam, weight decay or `tf.distribute`, hand the
 statistics to a Keras optimizer instead, as `kgen.models.RBM` does.
 """
 
+import collections
+
 import tensorflow as tf
 
 from kgen_ops import _loader
@@ -33,7 +35,8 @@ def _on_gpu(variable):
     return tf.DeviceSpec.from_string(variable.device or "").device_type == "GPU"
 
 
-def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
+def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=None,
+              velocities=None):
     """One CD-k (or PCD-k) step of SGD on an RBM's variables, in place.
 
     Args:
@@ -48,24 +51,92 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
         chains: [M, V] where the negative-phase chains start, M >= 1; None
             (CD-k) starts them at `v`. For PCD, pass the persistent chains
             and keep the returned states for the next step.
+        momentum: optional scalar: SGD with momentum, as Keras' `SGD(momentum=...)`
+            (no Nesterov) updates: for each parameter P and its velocity m,
+            `m = momentum * m + learning_rate * statistics_P; P += m`.
+            Needs `velocities`.
+        velocities: with `momentum`, three `tf.Variable`s shaped and typed
+            like `w`, `b_vis`, `b_hid` (e.g. Keras' SGD `momentums`), updated
+            in place.
 
     Returns:
         [M, V] tensor: the chains' visible states after the k sweeps (drawn
         with the parameters before the update).
 
-    The three variables are locked for the whole step, and reads of them
+    The variables are locked for the whole step, and reads of them
     taken earlier keep their values (the op updates a copy when a buffer is
     still shared). On a GPU variable the step runs as the unfused ops
     (`gibbs_sweeps`, `cd_statistics`, `assign_add`): the fused kernel is
     CPU-only.
 
     Raises:
-        TypeError: `w`, `b_vis` or `b_hid` not a `tf.Variable`, dtypes not
-            float32/float64 or not all the same.
+        TypeError: `w`, `b_vis`, `b_hid` or a velocity not a `tf.Variable`,
+            dtypes not float32/float64 or not all the same.
+        ValueError: `momentum` without `velocities` or the other way round.
         tf.errors.InvalidArgumentError: shapes that do not match W, an empty
             `v` or `chains`, k < 0, seed not of shape [2].
     """
-    for name, variable in (("w", w), ("b_vis", b_vis), ("b_hid", b_hid)):
+    return _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
+                 by_products=False).v_k
+
+
+def cd_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=None,
+            velocities=None):
+    """`cd_update`, also returning what an RBM's training metrics need.
+
+    The same step as `cd_update` (same arguments, same update, same chain).
+    The extra outputs are read off the kernel's own work, so computing a
+    model's metrics from them needs no further product with W:
+
+    - `h0_activation` [B, H]: `b_hid + v W` (before the update), so
+      `p(h | v) = sigmoid(h0_activation)` and `F(v) = -b_vis^T v -
+      sum_j softplus(h0_activation_j)`.
+    - `h_activation` [M, H]: `b_hid + v_k W`, the same for the chains.
+    - `reconstruction` [B, V]: `p(v | h_0)` with `h_0 ~ p(h | v)`: one
+      sampled up-down pass from the data (the reconstruction of Hinton's
+      CD-1 code). For CD-k with k >= 1 it is the chains' first sweep;
+      otherwise (PCD, k = 0) a one-sweep run from `v` with the seed
+      `(seed[0], seed[1] XOR 2**63)`, a stream apart from the chains'.
+
+    Returns:
+        `CdStepResult(v_k, h0_activation, h_activation, reconstruction)`.
+    """
+    return _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
+                 by_products=True)
+
+
+CdStepResult = collections.namedtuple(
+    "CdStepResult", ["v_k", "h0_activation", "h_activation", "reconstruction"]
+)
+
+# seed[1] XOR 2**63: the stream of the data's own one-sweep run (int64 bits).
+_DATA_STREAM_FLIP = -(2**63)
+
+
+def data_run_seed(seed):
+    """The seed of `cd_step`'s one-sweep run from the data (PCD or k = 0)."""
+    seed = tf.convert_to_tensor(seed, dtype=tf.int64)
+    return tf.bitwise.bitwise_xor(seed, tf.constant([0, _DATA_STREAM_FLIP], tf.int64))
+
+
+def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities, by_products):
+    parameters = (("w", w), ("b_vis", b_vis), ("b_hid", b_hid))
+    if (momentum is None) != (velocities is None):
+        raise ValueError(
+            "`momentum` and `velocities` must be given together. "
+            f"Received: momentum={momentum!r}, velocities={velocities!r}"
+        )
+    if velocities is not None:
+        velocities = tuple(velocities)
+        if len(velocities) != 3:
+            raise ValueError(
+                "`velocities` must be three variables shaped like w, b_vis, b_hid. "
+                f"Received: {len(velocities)} velocities"
+            )
+        parameters += tuple(
+            (f"velocity_{name}", velocity) for (name, _), velocity in zip(parameters, velocities)
+        )
+    for name, variable in parameters:
         if not isinstance(variable, tf.Variable):
             raise TypeError(
                 f"`{name}` must be a tf.Variable (the step updates it in place). "
@@ -74,7 +145,7 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
     dtype = w.dtype
     if dtype not in (tf.float32, tf.float64):
         raise TypeError(f"`w` must be float32 or float64. Received: w.dtype={dtype.name}")
-    for name, variable in (("b_vis", b_vis), ("b_hid", b_hid)):
+    for name, variable in parameters[1:]:
         if variable.dtype != dtype:
             raise TypeError(
                 f"`{name}` must have the dtype of `w` ({dtype.name}). "
@@ -85,24 +156,46 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
     k = tf.convert_to_tensor(k, dtype=tf.int32)
     seed = tf.convert_to_tensor(seed, dtype=tf.int64)
     learning_rate = tf.convert_to_tensor(learning_rate, dtype=dtype)
-    if any(_on_gpu(variable) for variable in (w, b_vis, b_hid)):
-        return _unfused_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains)
+    momentum = tf.convert_to_tensor(0.0 if momentum is None else momentum, dtype=dtype)
+    if any(_on_gpu(variable) for _, variable in parameters):
+        return _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum,
+                             velocities, by_products)
     library = _loader.load_op_library()
-    return library.kgen_cd_update(
-        w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle, v=v, chains=chains,
-        k=k, seed=seed, learning_rate=learning_rate,
-    )
+    return CdStepResult(*library.kgen_cd_update(
+        w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle,
+        velocities=[velocity.handle for velocity in velocities or ()], v=v, chains=chains,
+        k=k, seed=seed, learning_rate=learning_rate, momentum=momentum, by_products=by_products,
+    ))
 
 
-def _unfused_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains):
+def _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
+                  by_products):
     """The same step as separate ops (GPU variables: the fused kernel is CPU-only)."""
     chain = gibbs_sweeps(chains, w, b_vis, b_hid, k, seed)
-    if chains is v:
+    chains_are_data = chains is v
+    if chains_are_data:
         h_pos = chain.h0_prob
     else:
         h_pos = gibbs_sweeps(v, w, b_vis, b_hid, 0, seed).h0_prob
+    if by_products:
+        h0_activation = tf.matmul(v, w) + b_hid
+        h_activation = tf.matmul(chain.v, w) + b_hid
+        if chains_are_data:  # the chains' first sweep, unless k = 0
+            run_seed = tf.where(k >= 1, seed, data_run_seed(seed))
+        else:
+            run_seed = data_run_seed(seed)
+        reconstruction = gibbs_sweeps(v, w, b_vis, b_hid, 1, run_seed).v_prob
+    else:
+        h0_activation = tf.zeros((0, w.shape[1]), w.dtype)
+        h_activation = tf.zeros((0, w.shape[1]), w.dtype)
+        reconstruction = tf.zeros((0, w.shape[0]), w.dtype)
     statistics = cd_statistics(v, h_pos, chain.v, chain.h_prob)
-    w.assign_add(learning_rate * statistics.w)
-    b_vis.assign_add(learning_rate * statistics.b_vis)
-    b_hid.assign_add(learning_rate * statistics.b_hid)
-    return chain.v
+    steps = [learning_rate * statistics.w, learning_rate * statistics.b_vis,
+             learning_rate * statistics.b_hid]
+    for index, (parameter, step) in enumerate(zip((w, b_vis, b_hid), steps)):
+        if velocities is None:
+            parameter.assign_add(step)
+        else:
+            velocities[index].assign(momentum * velocities[index] + step)
+            parameter.assign_add(velocities[index])
+    return CdStepResult(chain.v, h0_activation, h_activation, reconstruction)

@@ -177,22 +177,89 @@ def test_learning_rate_as_a_tensor_equals_a_python_float():
 
 
 @pytest.mark.parametrize("chains", [None, 5], ids=["CD", "PCD"])
-def test_unfused_fallback_for_gpu_variables_equals_the_fused_op(chains):
-    # The path `cd_update` takes for variables on a GPU (no GPU here: called
-    # directly on CPU variables). Tolerance as in test 1.
-    from kgen_ops.cd_update import _unfused_update
+@pytest.mark.parametrize("momentum", [None, 0.9], ids=["sgd", "momentum"])
+def test_unfused_fallback_for_gpu_variables_equals_the_fused_op(chains, momentum):
+    # The path `cd_update`/`cd_step` take for variables on a GPU (no GPU here:
+    # called directly on CPU variables). Tolerance as in test 1.
+    from kgen_ops.cd_update import _unfused_step
 
     v, w, b_vis, b_hid, start = make_problem(np.random.default_rng(22), 6, 10, 7, np.float32, chains=chains)
+    rng = np.random.default_rng(23)
+    velocity = [rng.normal(size=a.shape).astype(np.float32) * 0.01 for a in (w, b_vis, b_hid)]
     fused, unfused = variables(w, b_vis, b_hid), variables(w, b_vis, b_hid)
-    v_fused = kgen_ops.cd_update(v, *fused, 2, [5, 6], 0.1, chains=start)
+    fused_m, unfused_m = (None, None) if momentum is None else (variables(*velocity), variables(*velocity))
+    result = kgen_ops.cd_step(
+        v, *fused, 2, [5, 6], 0.1, chains=start, momentum=momentum, velocities=fused_m
+    )
     v_tensor = tf.constant(v)
     chain_start = v_tensor if start is None else tf.constant(start)
-    v_unfused = _unfused_update(
-        v_tensor, *unfused, tf.constant(2), tf.constant([5, 6], tf.int64), tf.constant(0.1), chain_start
+    expected = _unfused_step(
+        v_tensor, *unfused, tf.constant(2), tf.constant([5, 6], tf.int64), tf.constant(0.1),
+        chain_start, tf.constant(momentum or 0.0), unfused_m, by_products=True,
     )
-    np.testing.assert_array_equal(v_fused.numpy(), v_unfused.numpy())
+    np.testing.assert_array_equal(result.v_k.numpy(), expected.v_k.numpy())
+    for name in ("h0_activation", "h_activation", "reconstruction"):
+        np.testing.assert_allclose(getattr(result, name).numpy(), getattr(expected, name).numpy(),
+                                   rtol=0, atol=1e-6, err_msg=name)
     assert_close(values(*unfused), values(*fused), 1e-6)
+    if momentum is not None:
+        assert_close(values(*unfused_m), values(*fused_m), 1e-6)
     assert np.abs(values(*unfused)[0] - w).max() > 1e-3
+
+
+@pytest.mark.parametrize("k, chains", [(1, None), (3, None), (0, None), (2, 5)],
+                         ids=["CD-1", "CD-3", "CD-0", "PCD-2"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cd_step_by_products_and_momentum_match_numpy_formulas(k, chains, dtype):
+    # By-products against their formulas on the parameters before the step
+    # (the chain is the reference's exactly, same Philox uniforms), and the
+    # momentum update m = mu m + lr stats, P += m against float64 NumPy.
+    # Tolerances: float32 rounding of sums of V = 10 or H = 7 terms (1e-5),
+    # float64 ~1e-12.
+    from kgen_ops.cd_update import data_run_seed
+    from kgen_ops.reference.cd_update import sgd_step
+    from kgen_ops.reference.gibbs_sweeps import gibbs_sweeps as reference_gibbs
+
+    v, w, b_vis, b_hid, start = make_problem(np.random.default_rng(31 + k), 6, 10, 7, dtype, chains=chains)
+    rng = np.random.default_rng(32)
+    velocity = [(rng.normal(size=a.shape) * 0.01).astype(dtype) for a in (w, b_vis, b_hid)]
+    parameters, velocities = variables(w, b_vis, b_hid), variables(*velocity)
+    seed = [7, 8]
+    result = kgen_ops.cd_step(v, *parameters, k, seed, 0.1, chains=start, momentum=0.5,
+                              velocities=velocities)
+    chain = reference_gibbs(v if start is None else start, w, b_vis, b_hid, k, seed)
+    np.testing.assert_array_equal(result.v_k.numpy(), chain.v)
+    atol = 1e-5 if dtype == np.float32 else 1e-12
+    def close(got, expected, name):
+        np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=atol, err_msg=name)
+
+    close(result.h0_activation, b_hid + v.astype(np.float64) @ w, "h0_activation")
+    close(result.h_activation, b_hid + chain.v.astype(np.float64) @ w, "h_activation")
+    run_seed = seed if (start is None and k >= 1) else data_run_seed(seed).numpy()
+    close(result.reconstruction, reference_gibbs(v, w, b_vis, b_hid, 1, run_seed).v_prob, "reconstruction")
+    # Momentum: the plain-SGD step of the reference with lr = 1 gives lr-free statistics.
+    stats = [a - b for a, b in zip(sgd_step(v, chain.v, w, b_vis, b_hid, 1.0), (w, b_vis, b_hid))]
+    new_velocity = [0.5 * m + 0.1 * g for m, g in zip(velocity, stats)]
+    assert_close(values(*velocities), new_velocity, atol)
+    assert_close(values(*parameters), [p + m for p, m in zip((w, b_vis, b_hid), new_velocity)], atol)
+
+
+def test_cd_update_is_cd_step_without_by_products():
+    v, w, b_vis, b_hid, _ = make_problem(np.random.default_rng(41), 6, 10, 7, np.float32)
+    a, b = variables(w, b_vis, b_hid), variables(w, b_vis, b_hid)
+    v_k = kgen_ops.cd_update(v, *a, 2, [1, 2], 0.1)
+    result = kgen_ops.cd_step(v, *b, 2, [1, 2], 0.1)
+    np.testing.assert_array_equal(v_k.numpy(), result.v_k.numpy())
+    np.testing.assert_array_equal(values(*a)[0], values(*b)[0])
+
+
+def test_momentum_and_velocities_come_together():
+    v, w, b_vis, b_hid, _ = make_problem(np.random.default_rng(42), 2, 4, 3, np.float32)
+    with pytest.raises(ValueError, match="`momentum` and `velocities` must be given together"):
+        kgen_ops.cd_update(v, *variables(w, b_vis, b_hid), 1, [1, 2], 0.1, momentum=0.9)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`velocity_w` must have the shape of `w`"):
+        kgen_ops.cd_update(v, *variables(w, b_vis, b_hid), 1, [1, 2], 0.1, momentum=0.9,
+                           velocities=variables(w[:1], b_vis, b_hid))
 
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,13 @@
 //    when `chains` is `v` itself (CD-k), else a k = 0 run on v.
 // 4. Update: the CD-statistics CPU kernel with scale = learning_rate adds the
 //    weight statistics into W row by row (CdProblem::accumulate), and each
-//    worker updates the biases of its own columns.
+//    worker updates the biases of its own columns. With momentum (N = 3
+//    velocity variables, Keras' SGD without Nesterov) the statistics go into
+//    the velocity instead, m = momentum * m + learning_rate * statistics,
+//    and then W += m, row by row as well.
+// 5. By-products (attr by_products): b_hid + v W of the data and of the chains'
+//    last states, and p(v | h_0) of one sweep from the data, copied out of the
+//    Gibbs kernel's own work, so the model's metrics need no product with W.
 // Every result is independent of the thread count: each element's sums run
 // in a fixed order.
 #include <algorithm>
@@ -53,14 +59,15 @@ absl::Status Invalid(const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat("CdUpdate: ", message));
 }
 
-constexpr const char* kVariableNames[3] = {"w", "b_vis", "b_hid"};
+constexpr const char* kVariableNames[6] = {"w", "b_vis", "b_hid", "velocity_w",
+                                           "velocity_b_vis", "velocity_b_hid"};
 
-// Locks up to three variables in order of their mutex addresses (each mutex
+// Locks up to six variables in order of their mutex addresses (each mutex
 // once, should the same variable come twice) and unlocks them when destroyed.
 class VariableLocks {
  public:
-  explicit VariableLocks(Var* const (&vars)[3]) {
-    for (Var* var : vars) mutexes_.push_back(var->mu());
+  VariableLocks(Var* const* vars, int count) {
+    for (int i = 0; i < count; ++i) mutexes_.push_back(vars[i]->mu());
     std::sort(mutexes_.begin(), mutexes_.end());
     mutexes_.erase(std::unique(mutexes_.begin(), mutexes_.end()), mutexes_.end());
     for (auto* mu : mutexes_) mu->lock();
@@ -76,9 +83,9 @@ class VariableLocks {
 };
 
 template <typename T>
-absl::Status ValidateVariables(Var* const (&vars)[3], int64_t* visible, int64_t* hidden) {
+absl::Status ValidateVariables(Var* const* vars, int count, int64_t* visible, int64_t* hidden) {
   const auto dtype = ::tensorflow::DataTypeToEnum<T>::value;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < count; ++i) {
     const Tensor& t = *vars[i]->tensor();
     if (!vars[i]->is_initialized || !t.IsInitialized()) {
       return absl::FailedPreconditionError(
@@ -104,15 +111,45 @@ absl::Status ValidateVariables(Var* const (&vars)[3], int64_t* visible, int64_t*
     return Invalid(absl::StrCat("`b_hid` must have shape [", *hidden, "] to match `w` ",
                                 w.shape().DebugString(), ", got shape ", b_hid.shape().DebugString()));
   }
+  for (int i = 3; i < count; ++i) {  // each velocity has its parameter's shape
+    const Tensor& velocity = *vars[i]->tensor();
+    const Tensor& parameter = *vars[i - 3]->tensor();
+    if (velocity.shape() != parameter.shape()) {
+      return Invalid(absl::StrCat("`", kVariableNames[i], "` must have the shape of `",
+                                  kVariableNames[i - 3], "`, ", parameter.shape().DebugString(),
+                                  ", got shape ", velocity.shape().DebugString()));
+    }
+  }
   return absl::OkStatus();
 }
 
-absl::Status ValidateInputs(OpKernelContext* ctx, int64_t visible, int64_t hidden) {
-  const Tensor& v = ctx->input(3);
-  const Tensor& chains = ctx->input(4);
-  const Tensor& k = ctx->input(5);
-  const Tensor& seed = ctx->input(6);
-  const Tensor& learning_rate = ctx->input(7);
+// Inputs after the variables, by name (their index depends on the number of
+// velocity variables).
+struct CdUpdateInputs {
+  const Tensor* v;
+  const Tensor* chains;
+  const Tensor* k;
+  const Tensor* seed;
+  const Tensor* learning_rate;
+  const Tensor* momentum;
+};
+
+absl::Status GetInputs(OpKernelContext* ctx, CdUpdateInputs* in) {
+  TF_RETURN_IF_ERROR(ctx->input("v", &in->v));
+  TF_RETURN_IF_ERROR(ctx->input("chains", &in->chains));
+  TF_RETURN_IF_ERROR(ctx->input("k", &in->k));
+  TF_RETURN_IF_ERROR(ctx->input("seed", &in->seed));
+  TF_RETURN_IF_ERROR(ctx->input("learning_rate", &in->learning_rate));
+  return ctx->input("momentum", &in->momentum);
+}
+
+absl::Status ValidateInputs(const CdUpdateInputs& in, int64_t visible, int64_t hidden) {
+  const Tensor& v = *in.v;
+  const Tensor& chains = *in.chains;
+  const Tensor& k = *in.k;
+  const Tensor& seed = *in.seed;
+  const Tensor& learning_rate = *in.learning_rate;
+  const Tensor& momentum = *in.momentum;
   const struct { const char* name; const Tensor& tensor; } layers[2] = {{"v", v},
                                                                          {"chains", chains}};
   for (const auto& layer : layers) {
@@ -141,6 +178,10 @@ absl::Status ValidateInputs(OpKernelContext* ctx, int64_t visible, int64_t hidde
     return Invalid(absl::StrCat("`learning_rate` must be a scalar, got shape ",
                                 learning_rate.shape().DebugString()));
   }
+  if (momentum.dims() != 0) {
+    return Invalid(absl::StrCat("`momentum` must be a scalar, got shape ",
+                                momentum.shape().DebugString()));
+  }
   return absl::OkStatus();
 }
 
@@ -164,7 +205,8 @@ absl::Status PrepareToUpdate(OpKernelContext* ctx, Var* var) {
 template <typename T>
 absl::Status Sample(OpKernelContext* ctx, const T* start, int64_t rows, int64_t visible,
                     int64_t hidden, const T* w, const T* b_vis, const T* b_hid, int64_t sweeps,
-                    PhiloxSeed seed, T* v_out, Tensor (&temps)[5], GibbsProblem<T>* problem) {
+                    PhiloxSeed seed, T* v_out, Tensor (&temps)[5], GibbsProblem<T>* problem,
+                    T* h0_activation = nullptr, T* h_activation = nullptr, T* v1_prob = nullptr) {
   const auto dtype = ::tensorflow::DataTypeToEnum<T>::value;
   const TensorShape visible_layer({rows, visible}), hidden_layer({rows, hidden});
   const TensorShape shapes[5] = {visible_layer, hidden_layer, visible_layer, hidden_layer,
@@ -188,15 +230,19 @@ absl::Status Sample(OpKernelContext* ctx, const T* start, int64_t rows, int64_t 
   problem->v_prob = temps[2].flat<T>().data();
   problem->h_prob = temps[3].flat<T>().data();
   problem->h0_prob = temps[4].flat<T>().data();
+  problem->h0_activation = h0_activation;
+  problem->h_activation = h_activation;
+  problem->v1_prob = v1_prob;
   run_gibbs_cpu(ctx, *problem);
   return ctx->status();
 }
 
 // b[j] += scale * (sum_b pos[b, j] / B - sum_m neg[m, j] / M) for columns
 // [begin, end) of [B, n] and [M, n] row-major layers; sums in row order.
+// With a velocity m: m[j] = momentum * m[j] + scale * (...), then b[j] += m[j].
 template <typename T>
 void UpdateBiasColumns(const T* pos, int64_t B, const T* neg, int64_t M, int64_t n, T scale,
-                       int64_t begin, int64_t end, T* b) {
+                       int64_t begin, int64_t end, T* b, T* velocity, T momentum) {
   if (begin >= end) return;
   std::vector<T> pos_sum(end - begin, T(0)), neg_sum(end - begin, T(0));
   for (int64_t r = 0; r < B; ++r) {
@@ -208,57 +254,92 @@ void UpdateBiasColumns(const T* pos, int64_t B, const T* neg, int64_t M, int64_t
     for (int64_t j = begin; j < end; ++j) neg_sum[j - begin] += row[j];
   }
   for (int64_t j = begin; j < end; ++j) {
-    b[j] += scale * (pos_sum[j - begin] / static_cast<T>(B) - neg_sum[j - begin] / static_cast<T>(M));
+    const T step =
+        scale * (pos_sum[j - begin] / static_cast<T>(B) - neg_sum[j - begin] / static_cast<T>(M));
+    if (velocity == nullptr) {
+      b[j] += step;
+    } else {
+      velocity[j] = momentum * velocity[j] + step;
+      b[j] += velocity[j];
+    }
   }
 }
 
 template <typename T>
 class CdUpdateOp : public OpKernel {
  public:
-  explicit CdUpdateOp(OpKernelConstruction* ctx) : OpKernel(ctx) {}
+  explicit CdUpdateOp(OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("N", &num_velocities_));
+    OP_REQUIRES(ctx, num_velocities_ == 0 || num_velocities_ == 3,
+                Invalid(absl::StrCat("`velocities` must be 0 or 3 variables (velocity_w, "
+                                     "velocity_b_vis, velocity_b_hid), got ", num_velocities_)));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("by_products", &by_products_));
+  }
 
   void Compute(OpKernelContext* ctx) override {
-    ::tensorflow::core::RefCountPtr<Var> refs[3];
-    for (int i = 0; i < 3; ++i) {
+    const int count = 3 + num_velocities_;
+    ::tensorflow::core::RefCountPtr<Var> refs[6];
+    for (int i = 0; i < count; ++i) {
       const absl::Status status =
           ::tensorflow::LookupResource(ctx, ::tensorflow::HandleFromInput(ctx, i), &refs[i]);
       OP_REQUIRES(ctx, status.ok(),
                   absl::Status(status.code(), absl::StrCat("CdUpdate: variable `", kVariableNames[i],
                                                            "`: ", status.message())));
     }
-    Var* const vars[3] = {refs[0].get(), refs[1].get(), refs[2].get()};
-    VariableLocks locks(vars);
+    Var* vars[6] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+    for (int i = 0; i < count; ++i) vars[i] = refs[i].get();
+    VariableLocks locks(vars, count);
 
     int64_t V = 0, H = 0;
-    OP_REQUIRES_OK(ctx, ValidateVariables<T>(vars, &V, &H));
-    OP_REQUIRES_OK(ctx, ValidateInputs(ctx, V, H));
-    const Tensor& v = ctx->input(3);
-    const Tensor& chains = ctx->input(4);
+    CdUpdateInputs in{};
+    OP_REQUIRES_OK(ctx, GetInputs(ctx, &in));
+    OP_REQUIRES_OK(ctx, ValidateVariables<T>(vars, count, &V, &H));
+    OP_REQUIRES_OK(ctx, ValidateInputs(in, V, H));
+    const Tensor& v = *in.v;
+    const Tensor& chains = *in.chains;
     const int64_t B = v.dim_size(0), M = chains.dim_size(0);
-    const int64_t sweeps = ctx->input(5).scalar<int32_t>()();
-    const auto seed_values = ctx->input(6).flat<int64_t>();
+    const int64_t sweeps = in.k->scalar<int32_t>()();
+    const auto seed_values = in.seed->flat<int64_t>();
     const PhiloxSeed seed{static_cast<uint64_t>(seed_values(0)), static_cast<uint64_t>(seed_values(1))};
-    const T learning_rate = ctx->input(7).scalar<T>()();
+    const T learning_rate = in.learning_rate->scalar<T>()();
+    const T momentum = in.momentum->scalar<T>()();
 
-    Tensor* v_out = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, TensorShape({M, V}), &v_out));
-    for (Var* var : vars) OP_REQUIRES_OK(ctx, PrepareToUpdate<T>(ctx, var));
+    // Outputs: v_k, then the by-products (zero rows when not asked for).
+    Tensor* outputs[4] = {nullptr, nullptr, nullptr, nullptr};
+    const TensorShape shapes[4] = {{M, V}, {by_products_ ? B : 0, H}, {by_products_ ? M : 0, H},
+                                   {by_products_ ? B : 0, V}};
+    for (int i = 0; i < 4; ++i) OP_REQUIRES_OK(ctx, ctx->allocate_output(i, shapes[i], &outputs[i]));
+    T* h0_activation = by_products_ ? outputs[1]->flat<T>().data() : nullptr;
+    T* h_activation = by_products_ ? outputs[2]->flat<T>().data() : nullptr;
+    T* reconstruction = by_products_ ? outputs[3]->flat<T>().data() : nullptr;
+    for (int i = 0; i < count; ++i) OP_REQUIRES_OK(ctx, PrepareToUpdate<T>(ctx, vars[i]));
     T* w = vars[0]->tensor()->flat<T>().data();
     T* b_vis = vars[1]->tensor()->flat<T>().data();
     T* b_hid = vars[2]->tensor()->flat<T>().data();
+    T* velocity_w = count == 6 ? vars[3]->tensor()->flat<T>().data() : nullptr;
+    T* velocity_b_vis = count == 6 ? vars[4]->tensor()->flat<T>().data() : nullptr;
+    T* velocity_b_hid = count == 6 ? vars[5]->tensor()->flat<T>().data() : nullptr;
 
-    // Negative phase: k sweeps from the chains.
+    // CD-k (the chains are the data) takes p(h | v) and, for k >= 1, the
+    // reconstruction from the chain itself; otherwise the data get a run of
+    // their own: 0 sweeps, or 1 for the reconstruction, on the stream
+    // seed.stream ^ 2^63 (apart from the chains' and any replica's).
+    const bool chains_are_data = chains.flat<T>().data() == v.flat<T>().data() && M == B;
+    const bool own_data_run = !chains_are_data || (by_products_ && sweeps == 0);
     Tensor chain_temps[5];
     GibbsProblem<T> chain;
     OP_REQUIRES_OK(ctx, Sample<T>(ctx, chains.flat<T>().data(), M, V, H, w, b_vis, b_hid, sweeps,
-                                  seed, v_out->flat<T>().data(), chain_temps, &chain));
-    // Positive phase: p(h | v), the chain's h0_prob for CD-k.
+                                  seed, outputs[0]->flat<T>().data(), chain_temps, &chain,
+                                  own_data_run ? nullptr : h0_activation, h_activation,
+                                  own_data_run ? nullptr : reconstruction));
     const T* h_pos = chain.h0_prob;
     Tensor data_temps[5];
-    if (chains.flat<T>().data() != v.flat<T>().data() || M != B) {
+    if (own_data_run) {
       GibbsProblem<T> data;
-      OP_REQUIRES_OK(ctx, Sample<T>(ctx, v.flat<T>().data(), B, V, H, w, b_vis, b_hid, 0,
-                                    seed, nullptr, data_temps, &data));
+      const PhiloxSeed data_seed{seed.key, seed.stream ^ (uint64_t{1} << 63)};
+      OP_REQUIRES_OK(ctx, Sample<T>(ctx, v.flat<T>().data(), B, V, H, w, b_vis, b_hid,
+                                    by_products_ ? 1 : 0, data_seed, nullptr, data_temps, &data,
+                                    h0_activation, nullptr, reconstruction));
       h_pos = data.h0_prob;
     }
 
@@ -271,7 +352,7 @@ class CdUpdateOp : public OpKernel {
     update.batch_neg = M;
     update.visible = V;
     update.hidden = H;
-    update.grad_w = w;
+    update.grad_w = velocity_w != nullptr ? velocity_w : w;
     update.scale = learning_rate;
     update.accumulate = true;
     // Blocks of kCdCpuColumnBlock rows of W (the statistics kernel's unit); a
@@ -283,13 +364,24 @@ class CdUpdateOp : public OpKernel {
                         [&](int64_t begin, int64_t end) {
                           const int64_t row_begin = begin * kCdCpuColumnBlock;
                           const int64_t row_end = std::min(V, end * kCdCpuColumnBlock);
+                          if (velocity_w != nullptr) {  // m = momentum * m, then += lr * stats
+                            for (int64_t i = row_begin * H; i < row_end * H; ++i) velocity_w[i] *= momentum;
+                          }
                           cd_rows_cpu(update, row_begin, row_end);
+                          if (velocity_w != nullptr) {  // W += m
+                            for (int64_t i = row_begin * H; i < row_end * H; ++i) w[i] += velocity_w[i];
+                          }
                           UpdateBiasColumns(update.v_pos, B, update.v_neg, M, V, learning_rate,
-                                            row_begin, row_end, b_vis);
+                                            row_begin, row_end, b_vis, velocity_b_vis, momentum);
                           UpdateBiasColumns(h_pos, B, update.h_neg, M, H, learning_rate,
-                                            H * begin / blocks, H * end / blocks, b_hid);
+                                            H * begin / blocks, H * end / blocks, b_hid,
+                                            velocity_b_hid, momentum);
                         });
   }
+
+ private:
+  int num_velocities_ = 0;
+  bool by_products_ = false;
 };
 
 }  // namespace

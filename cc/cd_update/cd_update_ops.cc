@@ -14,25 +14,44 @@ REGISTER_OP("Kgen>CdUpdate")
     .Input("w: resource")
     .Input("b_vis: resource")
     .Input("b_hid: resource")
+    .Input("velocities: N * resource")
     .Input("v: T")
     .Input("chains: T")
     .Input("k: int32")
     .Input("seed: int64")
     .Input("learning_rate: T")
+    .Input("momentum: T")
     .Output("v_k: T")
+    .Output("h0_activation: T")
+    .Output("h_activation: T")
+    .Output("reconstruction: T")
     .Attr("T: {float, double}")
+    .Attr("N: int >= 0 = 0")
+    .Attr("by_products: bool = false")
     .SetIsStateful()  // writes the variables; fresh seeds every call
     .SetShapeFn([](InferenceContext* c) {
-      ShapeHandle v, chains, k, seed, learning_rate;
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(3), 2, &v));
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(4), 2, &chains));
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(5), 0, &k));
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(6), 1, &seed));
-      TF_RETURN_IF_ERROR(c->WithRank(c->input(7), 0, &learning_rate));
+      int num_velocities = 0;
+      bool by_products = false;
+      TF_RETURN_IF_ERROR(c->GetAttr("N", &num_velocities));
+      TF_RETURN_IF_ERROR(c->GetAttr("by_products", &by_products));
+      const int first = 3 + num_velocities;  // v
+      ShapeHandle v, chains, k, seed, learning_rate, momentum;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(first), 2, &v));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(first + 1), 2, &chains));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(first + 2), 0, &k));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(first + 3), 1, &seed));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(first + 4), 0, &learning_rate));
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(first + 5), 0, &momentum));
       DimensionHandle unused, visible;
       TF_RETURN_IF_ERROR(c->WithValue(c->Dim(seed, 0), 2, &unused));
       TF_RETURN_IF_ERROR(c->Merge(c->Dim(v, 1), c->Dim(chains, 1), &visible));
       c->set_output(0, c->Matrix(c->Dim(chains, 0), visible));
+      // The hidden width is W's, which a resource does not carry here.
+      const DimensionHandle rows_pos = by_products ? c->Dim(v, 0) : c->MakeDim(0);
+      const DimensionHandle rows_neg = by_products ? c->Dim(chains, 0) : c->MakeDim(0);
+      c->set_output(1, c->Matrix(rows_pos, c->UnknownDim()));
+      c->set_output(2, c->Matrix(rows_neg, c->UnknownDim()));
+      c->set_output(3, c->Matrix(rows_pos, visible));
       return absl::OkStatus();
     })
     .Doc(R"doc(
@@ -44,7 +63,13 @@ sweeps from `chains` (Kgen>GibbsSweeps, same seed layout), then
   b_hid += learning_rate * (mean(p(h|v), 0) - mean(p(h|v_k), 0))
 
 with the variables locked for the whole step. CD-k passes the data as
-`chains`; PCD-k passes the persistent chains.
+`chains`; PCD-k passes the persistent chains. With N = 3 velocity variables
+(Keras' SGD with momentum, no Nesterov) each parameter P and its velocity m:
+
+  m = momentum * m + learning_rate * statistics_P;  P += m
+
+With by_products, the step also returns what the RBM's metrics need, read
+off the Gibbs kernel's work (with by_products false they have zero rows).
 
 w: resource of a [V, H] variable of type T.
 b_vis: resource of a [V] variable.
@@ -53,8 +78,15 @@ v: [B, V] the data (positive phase), B >= 1.
 chains: [M, V] where the chains start (negative phase), M >= 1.
 k: scalar >= 0, number of sweeps.
 seed: int64[2], (key, stream).
+velocities: 0 or 3 resources of variables shaped like w, b_vis, b_hid.
 learning_rate: scalar step size.
+momentum: scalar, used only with velocities.
 v_k: [M, V] the chains' visible states after the k sweeps.
+h0_activation: [B, H] b_hid + v W.
+h_activation: [M, H] b_hid + v_k W.
+reconstruction: [B, V] p(v | h_0) with h_0 ~ p(h | v): the chains' first
+  sweep for CD-k with k >= 1, else one sweep from v on the stream
+  (seed[0], seed[1] ^ 2^63).
 )doc");
 
 }  // namespace kgen

@@ -85,6 +85,11 @@ struct GibbsProblem {
   T* v_prob;          // [B, V] out: p(v | h_{k-1}), zeros for k = 0
   T* h_prob;          // [B, H] out: p(h | v_k)
   T* h0_prob;         // [B, H] out: p(h | v_0)
+  // Optional by-products of the CPU kernel (null: not written; the CUDA
+  // kernel ignores them), for the metrics of the fused CD step (CdUpdate).
+  T* h0_activation;   // [B, H] out: b_hid + v_0 W, the input of h0_prob's sigmoid
+  T* h_activation;    // [B, H] out: b_hid + v_k W, the input of h_prob's sigmoid
+  T* v1_prob;         // [B, V] out: p(v | h_0) of the first sweep (k >= 1)
 };
 
 }  // namespace kgen

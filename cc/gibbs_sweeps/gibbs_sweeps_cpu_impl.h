@@ -525,10 +525,16 @@ struct GibbsCpuImpl {
     sum_active_rows_tiled(lists, list_stride, counts, ws.scale, V, scaled, chains, layout.w_rows,
                           layout.w_stride, p.b_hid, H, activation, act_stride);
     for (int64_t r = 0; r < chains; ++r) {
+      if (p.h0_activation != nullptr) {
+        std::memcpy(p.h0_activation + (first + r) * H, activation + r * act_stride, sizeof(T) * H);
+      }
       sigmoid(activation + r * act_stride, H, p.h0_prob + (first + r) * H);
     }
     if (p.sweeps == 0) {
       std::memcpy(p.h_prob + first * H, p.h0_prob + first * H, sizeof(T) * chains * H);
+      for (int64_t r = 0; p.h_activation != nullptr && r < chains; ++r) {  // v_k = v_0
+        std::memcpy(p.h_activation + (first + r) * H, activation + r * act_stride, sizeof(T) * H);
+      }
     }
 
     for (int64_t s = 0; s < p.sweeps; ++s) {
@@ -548,12 +554,16 @@ struct GibbsCpuImpl {
         const uint64_t b = static_cast<uint64_t>(first + r);
         T* v_prob = p.v_prob + b * V;
         sigmoid(activation + r * act_stride, V, v_prob);
+        if (s == 0 && p.v1_prob != nullptr) std::memcpy(p.v1_prob + b * V, v_prob, sizeof(T) * V);
         uniforms(p.seed, draw + 1, b * V, V, u, words);
         counts[r] = sample(v_prob, u, V, p.v + b * V, lists + r * list_stride);
       }
       sum_active_rows_tiled(lists, list_stride, counts, nullptr, 0, nullptr, chains,
                             layout.w_rows, layout.w_stride, p.b_hid, H, activation, act_stride);
       for (int64_t r = 0; r < chains; ++r) {
+        if (s + 1 == p.sweeps && p.h_activation != nullptr) {
+          std::memcpy(p.h_activation + (first + r) * H, activation + r * act_stride, sizeof(T) * H);
+        }
         sigmoid(activation + r * act_stride, H, p.h_prob + (first + r) * H);
       }
     }
