@@ -41,7 +41,8 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=
 
     Args:
         v: [B, V] float32 or float64, the data (positive phase), B >= 1.
-        w: `tf.Variable` [V, H], the weights (float32 or float64).
+        w: `tf.Variable` [V, H], the weights (float32 or float64); a Keras
+            variable (e.g. `kgen.models.RBM(...).w`) stands for its own.
         b_vis: `tf.Variable` [V], the visible biases, dtype of `w`.
         b_hid: `tf.Variable` [H], the hidden biases, dtype of `w`.
         k: int scalar >= 0, Gibbs sweeps of the negative phase.
@@ -136,6 +137,11 @@ def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velociti
         parameters += tuple(
             (f"velocity_{name}", velocity) for (name, _), velocity in zip(parameters, velocities)
         )
+    # A Keras variable (a model's weight, an optimizer's slot) stands for its tf.Variable.
+    parameters = tuple((name, _tf_variable(variable)) for name, variable in parameters)
+    w, b_vis, b_hid = (variable for _, variable in parameters[:3])
+    if velocities is not None:
+        velocities = tuple(variable for _, variable in parameters[3:])
     for name, variable in parameters:
         if not isinstance(variable, tf.Variable):
             raise TypeError(
@@ -166,6 +172,11 @@ def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velociti
         velocities=[velocity.handle for velocity in velocities or ()], v=v, chains=chains,
         k=k, seed=seed, learning_rate=learning_rate, momentum=momentum, by_products=by_products,
     ))
+
+
+def _tf_variable(variable):
+    value = getattr(variable, "value", None)
+    return value if not isinstance(variable, tf.Variable) and isinstance(value, tf.Variable) else variable
 
 
 def _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,

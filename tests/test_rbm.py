@@ -192,13 +192,16 @@ def test_cd1_raises_the_held_out_log_likelihood(trained_digits_rbm, binary_digit
 # Training mechanics.
 
 
-def test_train_step_hands_the_cd_statistics_to_the_optimizer(binary_digits):
+@pytest.mark.parametrize("fused_update", [True, False], ids=["fused", "optimizer"])
+def test_train_step_hands_the_cd_statistics_to_the_optimizer(binary_digits, fused_update):
+    # Both paths of `train_step`: the fused op `cd_step` updating in place,
+    # and the statistics handed to Keras' SGD as gradients.
     x = binary_digits[0][:16]
     rbm = RBM(64, 8, cd_k=2, seed=3)
     rng = np.random.default_rng(3)
     _set_parameters(rbm, rng.normal(scale=0.1, size=(64, 8)), rng.normal(scale=0.1, size=64), np.zeros(8))
     learning_rate = 0.1
-    rbm.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9))
+    rbm.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9), fused_update=fused_update)
     before = _parameters(rbm)
     state = rbm.seed_generator.state.numpy()
 
@@ -206,7 +209,9 @@ def test_train_step_hands_the_cd_statistics_to_the_optimizer(binary_digits):
 
     # Replay the step: the op seed is the step's first draw from the generator.
     rbm.seed_generator.state.assign(state)
-    chain = kgen_ops.gibbs_sweeps(x, *(p.astype(np.float32) for p in before), 2, rbm._draw_op_seed())
+    op_seed = rbm._draw_op_seed()
+    chain = kgen_ops.gibbs_sweeps(x, *(p.astype(np.float32) for p in before), 2, op_seed)
+    first_sweep = kgen_ops.gibbs_sweeps(x, *(p.astype(np.float32) for p in before), 1, op_seed)
     v0 = x.astype(np.float64)
     vk, hk_prob, h0_prob = (np.asarray(t, np.float64) for t in (chain.v, chain.h_prob, chain.h0_prob))
     gradients = _numpy_cd_gradients(v0, h0_prob, vk, hk_prob)
@@ -218,17 +223,22 @@ def test_train_step_hands_the_cd_statistics_to_the_optimizer(binary_digits):
     w, b_vis, b_hid = before
     gap = _numpy_free_energy(v0, w, b_vis, b_hid).mean() - _numpy_free_energy(vk, w, b_vis, b_hid).mean()
     assert logs["loss"] == pytest.approx(gap, abs=1e-4)
-    reconstruction = expit(h0_prob @ w.T + b_vis)
+    # One sampled up-down pass: p(v | h_0), h_0 the chain's first hidden draw.
+    reconstruction = np.asarray(first_sweep.v_prob, np.float64)
     assert logs["reconstruction_error"] == pytest.approx(np.mean((v0 - reconstruction) ** 2), abs=1e-5)
+    assert np.mean((v0 - reconstruction) ** 2) != pytest.approx(
+        np.mean((v0 - expit(h0_prob @ w.T + b_vis)) ** 2), abs=1e-4
+    )  # not the mean-field pass
     assert set(logs) == {"loss", "reconstruction_error", "pseudo_log_likelihood"}
     assert rbm.jit_compile is False
 
 
-def test_pcd_keeps_its_chains_across_updates(binary_digits):
+@pytest.mark.parametrize("fused_update", [True, False], ids=["fused", "optimizer"])
+def test_pcd_keeps_its_chains_across_updates(binary_digits, fused_update):
     x = binary_digits[0][:16]
     rbm = RBM(64, 8, cd_k=2, persistent=True, num_chains=10, seed=4)
     learning_rate = 0.05
-    rbm.compile(optimizer=keras.optimizers.SGD(learning_rate))
+    rbm.compile(optimizer=keras.optimizers.SGD(learning_rate), fused_update=fused_update)
     chains = rbm.persistent_chains.numpy()
     np.testing.assert_array_equal(chains, np.zeros((10, 64)))
 
@@ -247,6 +257,63 @@ def test_pcd_keeps_its_chains_across_updates(binary_digits):
             np.testing.assert_allclose(new, old - learning_rate * gradient, atol=1e-6)
         assert not np.array_equal(replay.v.numpy(), chains)
         chains = replay.v.numpy()
+
+
+@pytest.mark.parametrize(
+    "cd_k, persistent, momentum",
+    [(3, False, 0.5), (1, True, 0.0)],
+    ids=["CD-3-momentum-schedule", "PCD-1-sgd-schedule"],
+)
+def test_fused_fit_equals_fit_through_the_optimizer(binary_digits, monkeypatch, cd_k, persistent, momentum):
+    # `fit` with the fused step (`compile(fused_update="auto")`, plain SGD)
+    # and through Keras' SGD (`fused_update=False`) from the same seed: the
+    # same Gibbs chains (the op seeds are the same draws), so the weights
+    # agree up to float32 rounding of sums of <= 32 products (atol 1e-6;
+    # they move by > 1e-2) and the metrics to float32 rounding (rtol 1e-5).
+    # Two epochs of 3 steps, steps_per_execution 8, a decaying schedule.
+    x = binary_digits[0][:96]
+    fused_steps = []
+    original = RBM._fused_train_step
+    monkeypatch.setattr(
+        RBM, "_fused_train_step", lambda self, *a: fused_steps.append(1) or original(self, *a)
+    )
+
+    def train(fused_update):
+        rbm = RBM(64, 16, cd_k=cd_k, persistent=persistent, num_chains=32 if persistent else None, seed=0)
+        schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5)
+        rbm.compile(optimizer=keras.optimizers.SGD(schedule, momentum=momentum), fused_update=fused_update)
+        history = rbm.fit(x, batch_size=32, epochs=2, shuffle=False, verbose=0).history
+        return rbm, history
+
+    fused, fused_history = train("auto")
+    assert fused_steps, "the fused step did not run"
+    traced = len(fused_steps)
+    general, general_history = train(False)
+    assert len(fused_steps) == traced, "fused_update=False ran the fused step"
+    assert int(fused.optimizer.iterations) == int(general.optimizer.iterations) == 6
+    moved = np.abs(general.get_weights()[0] - RBM(64, 16, seed=0).get_weights()[0]).max()
+    assert moved > 1e-2
+    for a, b in zip(fused.get_weights(), general.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    if momentum:
+        for a, b in zip(fused.optimizer.momentums, general.optimizer.momentums):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-6)
+    assert fused_history.keys() == general_history.keys()
+    for name in fused_history:
+        np.testing.assert_allclose(fused_history[name], general_history[name], rtol=1e-5, err_msg=name)
+
+
+def test_fused_update_true_refuses_what_the_fused_step_cannot_do(binary_digits):
+    rbm = RBM(64, 4, seed=0)
+    rbm.compile(optimizer=keras.optimizers.Adam(), fused_update=True)
+    with pytest.raises(ValueError, match="`fused_update=True` needs plain SGD.*Adam, not SGD"):
+        rbm.train_on_batch(binary_digits[0][:8])
+    rbm.compile(optimizer=keras.optimizers.SGD(clipnorm=1.0), fused_update=True)
+    with pytest.raises(ValueError, match="clipnorm=1.0"):
+        rbm.train_on_batch(binary_digits[0][:8])
+    with pytest.raises(ValueError, match="`fused_update` must be"):
+        rbm.compile(optimizer="sgd", fused_update="yes")
+    assert rbm.get_compile_config()["fused_update"] is True
 
 
 def test_fit_accepts_arrays_and_datasets_and_sizes_pcd_chains(binary_digits):

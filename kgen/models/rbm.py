@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 import kgen_ops
+from kgen_ops.cd_update import data_run_seed
 from kgen import _validation
 from kgen.models import _model
 from kgen.models import _protocols
@@ -94,8 +95,12 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
       surrogate whose gradient is the CD update. It is negative when the
       model gives the data more probability than its own samples; it is not
       the log-likelihood and does not track it closely.
-    - `reconstruction_error`: `mean (v_0 - p(v | h = p(h|v_0)))^2` over
-      examples and pixels: one deterministic mean-field up-down pass.
+    - `reconstruction_error`: `mean (v_0 - p(v | h_0))^2` over examples and
+      pixels, `h_0 ~ p(h | v_0)`: one sampled up-down pass, the
+      reconstruction error of Hinton's CD-1 code (for CD-k chains it is
+      their first sweep, so it costs nothing; PCD runs one sweep from the
+      data). Until kgen 0.1 it was the mean-field pass `reconstruct(v_0)`,
+      whose extra product with W cost as much as a CD-1 sweep.
     - `pseudo_log_likelihood`: scikit-learn's stochastic estimate
       `V * log sigmoid(F(v~) - F(v_0))`, in nats per example, where `v~` is
       `v_0` with one visible unit, chosen uniformly at random per example,
@@ -111,12 +116,16 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
     `log_partition(method="exact")` costs `O(2^min(V, H) * V * H)`;
     `method="ais"` costs `O(num_betas * num_chains * V * H)`.
 
-    Speed: `fit` also computes the three metrics every step (dense products
-    of the batch with W), and the optimizer's update is separate ops. For
-    plain SGD with no metrics, `kgen_ops.cd_update(v, model.w, model.b_vis,
-    model.b_hid, k, seed, learning_rate)` runs a whole CD-k step as one CPU
-    op on these same variables (how much faster than `fit`:
-    `benchmarks/gibbs_cpu.py`, in `benchmarks/RESULTS.md`).
+    Speed: with `keras.optimizers.SGD` (momentum allowed) on the CPU, each
+    step of `fit` is one call of the fused op `kgen_ops.cd_step`: the k
+    sweeps, the CD statistics and the update of W in place, plus by-products
+    (`b_hid + v W` of the data and of the chains, the first sweep's
+    reconstruction) from which the three metrics take no further product
+    with W (`compile(fused_update=...)`). Other optimizers, a strategy or a
+    GPU take the general path (the statistics as gradients, the metrics'
+    products in TensorFlow), with the same result for the same seed. How
+    fast each is against `kgen_ops.cd_update` and stock TensorFlow:
+    `benchmarks/gibbs_cpu.py`, in `benchmarks/RESULTS.md`.
 
     Randomness, all explicit: the Gibbs sweeps of each update, and the flipped
     units of the pseudo-log-likelihood, use seeds drawn from the model's
@@ -287,7 +296,8 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         """Keras' `RMSprop()`, what `compile()` gave the RBM before the contract's `None` default."""
         return keras.optimizers.RMSprop()
 
-    def compile(self, optimizer=None, jit_compile=None, steps_per_execution=None, **kwargs):
+    def compile(self, optimizer=None, jit_compile=None, steps_per_execution=None,
+                fused_update="auto", **kwargs):
         """`keras.Model.compile` with `jit_compile=False` (XLA cannot compile the Gibbs op).
 
         Only `optimizer` matters (`None`: `RMSprop()`): the RBM computes its
@@ -295,8 +305,24 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         used. `steps_per_execution=None` means the class's
         `default_steps_per_execution` (8) as for every kgen model.
 
+        Args:
+            fused_update: `"auto"`, `True` or `False`. `"auto"`: each
+                training step is one call of the fused op
+                `kgen_ops.cd_step` (sampling, CD statistics and the SGD
+                update in place, metrics from its by-products) whenever the
+                optimizer is a plain `keras.optimizers.SGD` (any learning
+                rate or schedule, momentum without Nesterov; no weight
+                decay, clipping, EMA, gradient accumulation or loss scaling),
+                the variables are on the CPU and there is no distribution
+                strategy; otherwise the statistics go to the optimizer as
+                gradients. Both give the same weights (within float
+                rounding) and metrics for the same seed. `True`: the same,
+                but an error where the fused step cannot run. `False`: always
+                through the optimizer.
+
         Raises:
-            ValueError: if `jit_compile` is neither None, False nor `"auto"`.
+            ValueError: if `jit_compile` is neither None, False nor `"auto"`,
+                or for another `fused_update`.
         """
         if jit_compile not in (None, False, "auto"):
             _validation.fail(
@@ -304,7 +330,10 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
                 "False for an RBM: XLA cannot compile the custom op Kgen>GibbsSweeps",
                 jit_compile,
             )
+        self.fused_update = _validation.choice("fused_update", fused_update, ("auto", True, False))
         super().compile(optimizer, False, steps_per_execution, **kwargs)
+        # Saved with the model, so that a loaded model compiles the same way.
+        self._compile_config.config["fused_update"] = self.fused_update
 
     # The model's quantities.
 
@@ -384,15 +413,19 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         # Under tf.distribute: this replica's part of the global batch.
         share = _replicas.share(tf.shape(v0)[0])
         op_seed = self._draw_op_seed()  # first draw: tests replay it
+        flip = self._draw_flips(share)  # second: the pseudo-likelihood's units
+        if self.persistent and self.persistent_chains is None:
+            raise ValueError(
+                "A PCD model with `num_chains=None` must be built before its first update: "
+                "use `fit`, `train_on_batch` or `build((num_chains, n_visible))`. "
+                f"Received: num_chains={self.num_chains!r}"
+            )
+        fused = self._fused_sgd()
+        if fused is not None:
+            return self._fused_train_step(share, v0, op_seed, flip, *fused)
         # b_hid + v0 W, shared by p(h | v0) for PCD and by the metrics.
         hidden_activation = _hidden_input(v0, self.w, self.b_hid)
         if self.persistent:
-            if self.persistent_chains is None:
-                raise ValueError(
-                    "A PCD model with `num_chains=None` must be built before its first update: "
-                    "use `fit`, `train_on_batch` or `build((num_chains, n_visible))`. "
-                    f"Received: num_chains={self.num_chains!r}"
-                )
             # Under several replicas every replica advances all the chains
             # with the same seed, so they stay identical on every replica.
             chain = kgen_ops.gibbs_sweeps(
@@ -407,17 +440,115 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             h0_prob = chain.h0_prob
         gradients = self._cd_gradients(v0, h0_prob, chain.v, chain.h_prob, share)
         # Metrics before the update, like `fit` for other networks.
-        logs = self._update_metrics(share, v0, hidden_activation, h0_prob, chain.v)
+        reconstruction = self._sampled_reconstruction(v0, op_seed, chain, self.persistent)
+        logs = self._update_metrics(
+            share, v0, hidden_activation, chain.v, _hidden_input(chain.v, self.w, self.b_hid),
+            reconstruction, flip, tf.gather(self.w, flip), tf.identity(self.b_vis),
+        )
         self.optimizer.apply(gradients, [self.w, self.b_vis, self.b_hid])
         return logs
+
+    def _fused_train_step(self, share, v0, op_seed, flip, learning_rate, momentum, velocities):
+        """`train_step` as one `kgen_ops.cd_step` call: SGD in place, metrics from its by-products.
+
+        What the metrics read of the parameters (the rows of W and the
+        visible biases of the flipped units, `b_vis`) is read before the
+        op, so that they see the parameters before the update as
+        `train_step` does; the op keeps earlier reads intact.
+        """
+        flipped_w_rows = tf.gather(self.w, flip)
+        b_vis = tf.identity(self.b_vis)
+        step = kgen_ops.cd_step(
+            v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed,
+            tf.cast(learning_rate, self.compute_dtype),
+            chains=self.persistent_chains if self.persistent else None,
+            momentum=momentum, velocities=velocities,
+        )
+        if self.persistent:
+            self.persistent_chains.assign(step.v_k)
+        self.optimizer.iterations.assign_add(1)
+        return self._update_metrics(
+            share, v0, step.h0_activation, step.v_k, step.h_activation, step.reconstruction,
+            flip, flipped_w_rows, b_vis,
+        )
+
+    def _fused_sgd(self):
+        """`(learning_rate, momentum, velocities)` if the fused SGD step can run, else None.
+
+        It can for the optimizer `keras.optimizers.SGD` itself with nothing
+        that changes its plain update (see `compile`'s `fused_update`), on
+        CPU variables, without a distribution strategy.
+        """
+        choice = getattr(self, "fused_update", "auto")
+        if choice is False:
+            return None
+        optimizer = self.optimizer
+        reasons = []
+        if type(optimizer) is not keras.optimizers.SGD:
+            reasons.append(f"the optimizer is {type(optimizer).__name__}, not SGD")
+        else:
+            if optimizer.nesterov and optimizer.momentum != 0:
+                reasons.append("Nesterov momentum")
+            for option in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue",
+                           "gradient_accumulation_steps", "loss_scale_factor"):
+                if getattr(optimizer, option, None):
+                    reasons.append(f"{option}={getattr(optimizer, option)!r}")
+            if optimizer.use_ema:
+                reasons.append("use_ema=True")
+        if tf.distribute.has_strategy():
+            reasons.append(f"the strategy {type(tf.distribute.get_strategy()).__name__}")
+        if any(
+            tf.DeviceSpec.from_string(p.value.device or "").device_type == "GPU"
+            for p in (self.w, self.b_vis, self.b_hid)
+        ):
+            reasons.append("the variables are on a GPU")
+        if any(p.constraint is not None for p in (self.w, self.b_vis, self.b_hid)):
+            reasons.append("a variable has a constraint")
+        if reasons:
+            if choice is True:
+                raise ValueError(
+                    "`fused_update=True` needs plain SGD on CPU variables without a strategy. "
+                    f"Received: {'; '.join(reasons)}"
+                )
+            return None
+        if not optimizer.built:
+            optimizer.build([self.w, self.b_vis, self.b_hid])
+        momentum, velocities = None, None
+        if optimizer.momentum != 0:
+            momentum = tf.cast(optimizer.momentum, self.compute_dtype)
+            velocities = [
+                optimizer.momentums[optimizer._get_variable_index(p)]
+                for p in (self.w, self.b_vis, self.b_hid)
+            ]
+        return optimizer.learning_rate, momentum, velocities
 
     def test_step(self, data):
         v0 = self._unpack(data)
         share = _replicas.share(tf.shape(v0)[0])
         op_seed = self._replica_op_seed(self._draw_op_seed())
+        flip = self._draw_flips(share)
         chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed)
-        hidden_activation = _hidden_input(v0, self.w, self.b_hid)
-        return self._update_metrics(share, v0, hidden_activation, chain.h0_prob, chain.v)
+        return self._update_metrics(
+            share, v0, _hidden_input(v0, self.w, self.b_hid), chain.v,
+            _hidden_input(chain.v, self.w, self.b_hid),
+            self._sampled_reconstruction(v0, op_seed, chain, persistent=False),
+            flip, tf.gather(self.w, flip), self.b_vis,
+        )
+
+    def _sampled_reconstruction(self, v0, op_seed, chain, persistent):
+        """`p(v | h_0)`, `h_0 ~ p(h | v0)`: `kgen_ops.cd_step`'s `reconstruction`, with Gibbs ops.
+
+        CD-k chains start at `v0`, so their first sweep is the pass (for
+        k = 1 it is the chain's `v_prob`); PCD runs one sweep from `v0` on
+        the stream `kgen_ops.cd_update.data_run_seed` gives.
+        """
+        if not persistent:
+            if self.cd_k == 1:
+                return chain.v_prob
+            seed = self._replica_op_seed(op_seed)
+        else:
+            seed = data_run_seed(self._replica_op_seed(op_seed))
+        return kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, 1, seed).v_prob
 
     def _cd_gradients(self, v0, h0_prob, vk, hk_prob, share):
         """The negated CD estimate of the log-likelihood gradient, for `[w, b_vis, b_hid]`.
@@ -448,23 +579,47 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             gradients = statistics()
         return [self.optimizer.scale_loss(share.scale(g)) for g in gradients]
 
-    def _update_metrics(self, share, v0, hidden_activation, h0_prob, vk):
-        """Updates the epoch metrics; `hidden_activation` is `b_hid + v0 W`."""
-        free_energy_data = self._free_energy(v0, hidden_activation)
-        free_energy_gap = tf.reduce_mean(free_energy_data) - tf.reduce_mean(self._free_energy(vk))
-        reconstruction = self.visible_probs(h0_prob)
-        flip = share.rows(  # the unit to flip, per example
+    def _draw_flips(self, share):
+        """The visible unit each example of the pseudo-log-likelihood flips, int32 `(batch_size,)`."""
+        return share.rows(
             lambda rows: keras.random.randint(
                 (rows,), 0, self.n_visible, dtype="int32", seed=self.seed_generator
             )
         )
-        pseudo_log_likelihood = self._pseudo_log_likelihood(
-            v0, hidden_activation, free_energy_data, flip
+
+    def _update_metrics(self, share, v0, hidden_activation, vk, chain_activation, reconstruction,
+                        flip, flipped_w_rows, b_vis):
+        """Updates the epoch metrics from the step's parts, all from the parameters before it.
+
+        Args:
+            hidden_activation: `b_hid + v0 W`, `(B, H)`.
+            vk, chain_activation: the chains' states `(M, V)` and `b_hid + vk W`.
+            reconstruction: `p(v | h_0)`, `h_0 ~ p(h | v0)`, `(B, V)`.
+            flip, flipped_w_rows, b_vis: the flipped unit per example, the
+                rows `W[flip]` `(B, H)`, the visible biases.
+        """
+        free_energy_data = _free_energy_formula(v0, b_vis, hidden_activation)
+        free_energy_gap = tf.reduce_mean(free_energy_data) - tf.reduce_mean(
+            _free_energy_formula(vk, b_vis, chain_activation)
+        )
+        pseudo_log_likelihood = self._flipped_log_sigmoid(
+            v0, hidden_activation, free_energy_data, flip, flipped_w_rows, b_vis
         )
         share.update(self.loss_tracker, free_energy_gap)
         share.update(self.reconstruction_tracker, tf.reduce_mean(tf.square(v0 - reconstruction)))
         share.update(self.pseudo_log_likelihood_tracker, tf.reduce_mean(pseudo_log_likelihood))
         return _replicas.logs(self.metrics)
+
+    def _flipped_log_sigmoid(self, v, hidden_activation, free_energy, flip, flipped_w_rows, b_vis):
+        """`V * log sigmoid(F(v~) - F(v))` from `b_hid + v W`, `F(v)` and the rows `W[flip]`."""
+        sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
+        flipped_activation = hidden_activation + sign[:, None] * flipped_w_rows
+        flipped_visible_term = tf.linalg.matvec(v, b_vis) + sign * tf.gather(b_vis, flip)
+        flipped_free_energy = -flipped_visible_term - tf.reduce_sum(
+            tf.nn.softplus(flipped_activation), axis=1
+        )
+        # log sigmoid(x) = -softplus(-x).
+        return -self.n_visible * tf.nn.softplus(-(flipped_free_energy - free_energy))
 
     def _pseudo_log_likelihood(self, v, hidden_activation=None, free_energy=None, flip=None):
         """`V * log sigmoid(F(v~) - F(v))`, `v~` = `v` with one random unit flipped; `(batch_size,)`.
@@ -481,14 +636,9 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             flip = keras.random.randint(
                 (tf.shape(v)[0],), 0, self.n_visible, dtype="int32", seed=self.seed_generator
             )
-        sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
-        flipped_activation = hidden_activation + sign[:, None] * tf.gather(self.w, flip)
-        flipped_visible_term = tf.linalg.matvec(v, self.b_vis) + sign * tf.gather(self.b_vis, flip)
-        flipped_free_energy = -flipped_visible_term - tf.reduce_sum(
-            tf.nn.softplus(flipped_activation), axis=1
+        return self._flipped_log_sigmoid(
+            v, hidden_activation, free_energy, flip, tf.gather(self.w, flip), self.b_vis
         )
-        # log sigmoid(x) = -softplus(-x).
-        return -self.n_visible * tf.nn.softplus(-(flipped_free_energy - free_energy))
 
     # The partition function and the likelihood.
 
