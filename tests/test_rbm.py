@@ -167,9 +167,16 @@ def test_free_energy_accepts_images_with_visible_shape():
 
 
 def test_ais_log_z_agrees_with_exact(trained_digits_rbm, binary_digits):
+    # The AIS setting of benchmarks/rbm_likelihood_mnist.py (the paper's:
+    # 100 runs, 14,500 inverse temperatures), checked where log Z is exact.
+    from kgen.models import _rbm_log_partition
+
     rbm, _ = trained_digits_rbm
     exact = rbm.log_partition(method="exact").log_z
-    estimate = rbm.log_partition(method="ais", num_chains=100, num_betas=3000, data=binary_digits[0], seed=0)
+    estimate = rbm.log_partition(
+        method="ais", num_chains=_rbm_log_partition.PAPER_AIS_CHAINS,
+        num_betas=_rbm_log_partition.PAPER_AIS_BETAS, data=binary_digits[0], seed=0,
+    )
     difference = abs(estimate.log_z - exact)
     assert difference < 0.1, (estimate, exact)
     # `stderr` is the delta-method standard error of log mean(w) (about 0.004
@@ -314,6 +321,32 @@ def test_fused_update_true_refuses_what_the_fused_step_cannot_do(binary_digits):
     with pytest.raises(ValueError, match="`fused_update` must be"):
         rbm.compile(optimizer="sgd", fused_update="yes")
     assert rbm.get_compile_config()["fused_update"] is True
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["CD", "PCD"])
+def test_scipy_sparse_input_gives_what_dense_input_gives(binary_digits, persistent):
+    # As scikit-learn's BernoulliRBM: CSR data trains (Keras hands `fit`
+    # tf.SparseTensor batches) and the methods take it; the result is the
+    # dense input's exactly (same seed, same states).
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    x = binary_digits[0][:48]
+
+    def train(data):
+        rbm = RBM(64, 8, persistent=persistent, seed=0)
+        rbm.compile(optimizer=keras.optimizers.SGD(0.1))
+        history = rbm.fit(data, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+        return rbm, history
+
+    dense, dense_history = train(x)
+    sparse, sparse_history = train(scipy_sparse.csr_matrix(x))
+    assert sparse.persistent_chains is None or sparse.persistent_chains.shape == (16, 64)
+    for a, b in zip(dense.get_weights(), sparse.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert dense_history == sparse_history
+    csr = scipy_sparse.csr_array(x)
+    np.testing.assert_array_equal(sparse.hidden_probs(csr).numpy(), sparse.hidden_probs(x).numpy())
+    np.testing.assert_array_equal(sparse.free_energy(csr).numpy(), sparse.free_energy(x).numpy())
+    assert np.isfinite(list(sparse.evaluate(csr, batch_size=16, verbose=0, return_dict=True).values())).all()
 
 
 def test_fit_accepts_arrays_and_datasets_and_sizes_pcd_chains(binary_digits):

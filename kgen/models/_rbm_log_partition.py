@@ -54,6 +54,11 @@ import kgen_ops
 # distributions change fastest; `betas` keeps those proportions.
 _SCHEDULE_KNOTS = (0.0, 0.5, 0.9, 1.0)
 _SCHEDULE_SHARES = (500, 4000, 10000)
+# The paper's setting: 100 AIS runs through 14,500 inverse temperatures
+# (benchmarks/rbm_likelihood_mnist.py uses it; tests/test_rbm.py checks it
+# against the exact log Z of a small RBM).
+PAPER_AIS_CHAINS = 100
+PAPER_AIS_BETAS = sum(_SCHEDULE_SHARES)
 MIN_BETAS = 10
 # `exact` enumerates 2**n states of the smaller layer, batch by batch.
 MAX_EXACT_UNITS = 20

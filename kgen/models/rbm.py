@@ -37,6 +37,12 @@ Attributes:
 """
 
 
+def _is_scipy_sparse(x):
+    """True for a SciPy sparse matrix or array (without importing SciPy for others)."""
+    module = type(x).__module__
+    return module.startswith("scipy.sparse") and hasattr(x, "toarray")
+
+
 def _hidden_input(v, w, b_hid):
     """`b_hid + v W`: the hidden units' input, `(batch_size, H)` for `v` `(batch_size, V)`."""
     return tf.matmul(v, w) + b_hid
@@ -151,7 +157,10 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
     Args:
         n_visible: positive int, `V`, the number of visible units. Inputs
             may have any per-example shape with `V` elements, e.g. `(8, 8, 1)`
-            images for `V = 64`; they are flattened row-major.
+            images for `V = 64`; they are flattened row-major. `fit`,
+            `evaluate`, `predict` and the methods also take `scipy.sparse`
+            matrices `(num_examples, V)`, as scikit-learn's `BernoulliRBM`
+            does; `fit` makes them dense one batch at a time.
         n_hidden: positive int, `H`, the number of hidden units.
         cd_k: positive int, `k`, the Gibbs sweeps per update.
         persistent: bool. `False`: CD-k, chains start at the batch. `True`:
@@ -727,7 +736,16 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
     # Helpers.
 
     def _flatten(self, x):
-        """Converts `x` to a `(batch_size, V)` float tensor, checking its width."""
+        """Converts `x` to a `(batch_size, V)` float tensor, checking its width.
+
+        `x` may be a `scipy.sparse` matrix or a `tf.SparseTensor` (what
+        Keras' `fit` makes of one, batch by batch); it is made dense here, a
+        batch at a time in `fit`, since the Gibbs op takes dense states.
+        """
+        if _is_scipy_sparse(x):
+            x = x.toarray()
+        elif isinstance(x, tf.SparseTensor):
+            x = tf.sparse.to_dense(tf.sparse.reorder(x))
         x = tf.cast(tf.convert_to_tensor(x), self.compute_dtype)
         if x.shape.rank is not None:
             dims = list(x.shape)[1:]
@@ -756,7 +774,7 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             first = keras.utils.unpack_x_y_sample_weight(x[0])[0]
             return int(np.shape(first)[0])
         try:
-            num_examples = len(x)
+            num_examples = x.shape[0] if _is_scipy_sparse(x) else len(x)
         except TypeError:
             raise ValueError(
                 "`num_chains` must be given for a PCD model trained on a generator. "
