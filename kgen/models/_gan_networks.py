@@ -147,7 +147,7 @@ def _conv_transpose(filters, init, **kwargs):
 
 
 def conv_generator_body(h, image_shape, filters, seed):
-    """`Dense -> BN -> ReLU -> [ConvT(stride 2) -> BN -> ReLU] * (n - 1) -> ConvT(stride 2) -> tanh -> crop`.
+    """`Dense, BN, ReLU, [ConvT(stride 2), BN, ReLU] x (n - 1), ConvT(stride 2), tanh, crop`.
 
     `h` is a `(batch, features)` tensor (`z`, or `z` with a label code);
     `n = _networks.stride_2_stages(image_shape)`, `(h0, w0) =
@@ -179,7 +179,7 @@ def conv_generator_body(h, image_shape, filters, seed):
 
 
 def conv_discriminator_body(h, image_shape, filters, seed, batch_norm=True):
-    """`Conv(stride 2) -> LeakyReLU -> [Conv(stride 2) -> [BN] -> LeakyReLU] * (n - 1) -> Dense(1)`.
+    """`Conv(stride 2), LeakyReLU, [Conv(stride 2), [BN], LeakyReLU] x (n - 1), Dense(1)`.
 
     `h` is `(batch, H, W, channels)` (the image, or the image with label
     maps); `n = _networks.stride_2_stages(image_shape)`. No batch

@@ -64,7 +64,7 @@ def dense_decoder(latent_dim, params_size, hidden_units, seed=None):
 
 
 def stride_2_stages(image_shape):
-    """The number `n` of stride-2 stages for images `(H, W, C)`: `max(2, floor(log2(min(H, W) / 4)))`.
+    """The number of stride-2 stages for images `(H, W, C)`: `max(2, floor(log2(min(H, W) / 4)))`.
 
     Shared by the conv VAE and the DCGAN networks (`_gan_networks`). Each
     stage halves (encoder, discriminator) or doubles (decoder, generator)
@@ -102,7 +102,7 @@ def stage_widths(filters, stages):
 
 
 def crop_to(h, height, width):
-    """Crops the feature map `h` (batch, H', W', C) centrally to `height x width`; no layer if equal."""
+    """Crops `h` (batch, H', W', C) centrally to `height x width`; no layer if already so."""
     crop_h, crop_w = h.shape[1] - height, h.shape[2] - width
     if crop_h or crop_w:
         h = keras.layers.Cropping2D(
