@@ -155,6 +155,30 @@ def test_read_through_a_full_sharp_window_is_the_image():
     np.testing.assert_allclose(boxes, np.tile([0.0, 0.0, 8.0, 8.0], (3, 1)), atol=1e-5)
 
 
+def test_read_and_write_apply_one_window_to_each_channel():
+    # A colour image read (and a colour patch written) through a blurred,
+    # off-centre window equals the three channels taken one at a time.
+    rng = np.random.default_rng(2)
+    images = rng.uniform(size=(2, 8, 6, 3)).astype("float32")
+    patches = rng.uniform(size=(2, 3, 3, 3)).astype("float32")
+    params = np.array([[0.3, -0.2, 0.5, -0.4, 0.2], [-0.5, 0.1, -1.0, 0.0, -0.3]], "float32")
+    gx, gy, sigma2, delta, gamma = _draw_attention.attention_params(params, 3, 6, 8)
+    fx, fy = _draw_attention.filterbank(gx, gy, sigma2, delta, 3, 6, 8)
+    glimpse = _draw_attention.read(images, fx, fy, gamma).numpy()
+    update = _draw_attention.write(patches, fx, fy, gamma).numpy()
+    assert glimpse.shape == (2, 3, 3, 3) and update.shape == (2, 8, 6, 3)
+    for c in range(3):
+        # gamma F_Y x_c F_X^T and F_Y^T w_c F_X / gamma, by NumPy.
+        expected_read = gamma.numpy()[:, None, None] * np.einsum(
+            "bjy,byx,bix->bji", fy, images[..., c], fx
+        )
+        expected_write = np.einsum(
+            "bjy,bji,bix->byx", fy, patches[..., c], fx
+        ) / gamma.numpy()[:, None, None]
+        np.testing.assert_allclose(glimpse[..., c], expected_read, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(update[..., c], expected_write, rtol=1e-5, atol=1e-6)
+
+
 def test_read_of_a_small_window_averages_its_pixels():
     # A 1x1 grid with a wide filter centred on pixel (row 3, column 5),
     # 1-based, reads the Gaussian-weighted mean around that pixel.

@@ -115,8 +115,9 @@ def test_forward_inverse_round_trip(input_shape, kwargs):
         ((4, 4, 1), {"masks": "channel"}),
         ((4, 4, 1), {"masks": "checkerboard,channel", "num_bins": 256}),
         ((2, 4, 2), {"masks": "channel,checkerboard"}),
+        ((2, 4, 3), {"masks": "checkerboard,channel", "num_bins": 256}),
     ],
-    ids=["2d", "3d-halves", "checkerboard", "channel", "both-logit", "2-channels"],
+    ids=["2d", "3d-halves", "checkerboard", "channel", "both-logit", "2-channels", "rgb-logit"],
 )
 def test_log_det_matches_autodiff_jacobian(input_shape, kwargs):
     flow = RealNVP(input_shape, 4, dtype="float64", seed=0, **kwargs)
@@ -144,24 +145,40 @@ def test_squeeze_is_space_to_depth_and_channel_masks_split_2x2_blocks():
     # A channel coupling of parity 0 on a 1-channel image transforms the
     # bottom row of every 2x2 block and leaves the top row alone; parity 1
     # the opposite. A checkerboard one alternates pixel by pixel.
-    x = np.random.default_rng(0).normal(size=(3, 4, 4, 1)).astype("float32")
-    top_rows = np.zeros((4, 4, 1), bool)
-    top_rows[0::2] = True
-    rows, cols = np.indices((4, 4))
-    even = ((rows + cols) % 2 == 0)[..., None]
-    for mask_type, parity, kept in (
-        ("channel", 0, top_rows),
-        ("channel", 1, ~top_rows),
-        ("checkerboard", 0, even),
-        ("checkerboard", 1, ~even),
-    ):
-        layer = _coupling.AffineCoupling((4, 4, 1), mask_type, parity, filters=(8,), seed=0)
-        layer.build((None, 4, 4, 1))
-        perturb(layer, std=0.1)
-        y, _ = layer.forward(x)
-        changed = np.abs(y.numpy() - x) > 1e-6
-        assert not changed[:, kept].any(), (mask_type, parity)
-        assert changed[:, ~kept].all(), (mask_type, parity)
+    # The same holds for every channel of a colour image.
+    for channels in (1, 3):
+        x = np.random.default_rng(0).normal(size=(3, 4, 4, channels)).astype("float32")
+        top_rows = np.zeros((4, 4, channels), bool)
+        top_rows[0::2] = True
+        rows, cols = np.indices((4, 4))
+        even = np.broadcast_to(((rows + cols) % 2 == 0)[..., None], (4, 4, channels))
+        for mask_type, parity, kept in (
+            ("channel", 0, top_rows),
+            ("channel", 1, ~top_rows),
+            ("checkerboard", 0, even),
+            ("checkerboard", 1, ~even),
+        ):
+            layer = _coupling.AffineCoupling(
+                (4, 4, channels), mask_type, parity, filters=(8,), seed=0
+            )
+            layer.build((None, 4, 4, channels))
+            perturb(layer, std=0.1)
+            y, _ = layer.forward(x)
+            changed = np.abs(y.numpy() - x) > 1e-6
+            assert not changed[:, kept].any(), (channels, mask_type, parity)
+            assert changed[:, ~kept].all(), (channels, mask_type, parity)
+
+
+def test_colour_images_train_one_step_with_both_masks():
+    flow = RealNVP((8, 8, 3), 4, filters=(4,), num_bins=17, seed=0)
+    flow.compile(run_eagerly=True)  # no tracing: one step in well under a second
+    x = np.random.default_rng(0).integers(0, 17, size=(8, 8, 8, 3)).astype("float32") / 16
+    before = flow.log_prob(x, seed=1).numpy()
+    logs = flow.train_on_batch(x, return_dict=True)
+    assert np.isfinite(logs["loss"])
+    after = flow.log_prob(x, seed=1).numpy()
+    assert after.shape == (8,) and np.all(np.isfinite(after)) and np.any(after != before)
+    assert flow.sample(2, seed=0).shape == (2, 8, 8, 3)
 
 
 def test_mask_pairs_cycle_through_the_mask_types():

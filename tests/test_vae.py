@@ -401,9 +401,9 @@ def test_export_smoke(trained, digits, tmp_path):
             r"`input_shape` must be .* Received: input_shape=\(8, 0\)",
         ),
         (
-            {"input_shape": (7, 7, 1), "architecture": "conv"},
-            r"`input_shape` must be \(height, width, channels\) with height and width "
-            r"divisible by 4",
+            {"input_shape": (8, 8), "architecture": "conv"},
+            r"`input_shape` must be \(height, width, channels\) for architecture=\"conv\". "
+            r"Received: input_shape=\(8, 8\)",
         ),
         (
             {"encoder": keras.Sequential([keras.layers.Flatten()])},

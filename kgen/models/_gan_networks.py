@@ -26,6 +26,7 @@ import math
 import keras
 import tensorflow as tf
 
+from kgen.models import _networks
 from kgen.models import _seeding
 
 GENERATOR_OFFSET = 0
@@ -115,15 +116,27 @@ def mlp_discriminator(data_shape, units, dropout, seed):
 # The DCGAN networks (Radford et al.).
 
 
-def start_shape(image_shape):
-    """The generator's first feature map: `ceil(H / 4) x ceil(W / 4)`.
+def default_filters(image_shape):
+    """`filters=None` of the DCGAN-style models: 64 below 32 pixels, 128 from 32 up.
 
-    Two stride-2 upsamplings make it `4 ceil(H/4) x 4 ceil(W/4)`, cropped to
-    `H x W`: 2x2 -> 8x8 for the digits, 7x7 -> 28x28 for MNIST (no crop),
-    8x8 -> 32x32 -> 30x30 for a 30x30 image.
+    Below 32 pixels (two stages) it is the width kgen has always used, so
+    the networks of the digit sizes are unchanged; from 32 pixels it is the
+    width of Radford et al.'s figure 1, whose 64x64 generator starts at
+    `4 x 4 x 1024 = 4 x 4 x (2^3 * 128)`.
     """
-    height, width, _ = image_shape
-    return math.ceil(height / 4), math.ceil(width / 4)
+    return 64 if _networks.stride_2_stages(image_shape) == 2 else 128
+
+
+def start_shape(image_shape):
+    """The generator's first feature map: `ceil(H / 2^n) x ceil(W / 2^n)`.
+
+    `n = _networks.stride_2_stages(image_shape)` stride-2 upsamplings make
+    it `2^n ceil(H / 2^n) x 2^n ceil(W / 2^n)`, cropped to `H x W`: 2x2 ->
+    8x8 for the digits, 7x7 -> 28x28 for MNIST (no crop), 8x8 -> 32x32 ->
+    30x30 for a 30x30 image (n = 2 below 32 pixels), 4x4 -> 64x64 (n = 4),
+    6x6 -> 48x48 (n = 3).
+    """
+    return _networks.smallest_map(image_shape)
 
 
 def _conv_transpose(filters, init, **kwargs):
@@ -134,64 +147,71 @@ def _conv_transpose(filters, init, **kwargs):
 
 
 def conv_generator_body(h, image_shape, filters, seed):
-    """`Dense -> BN -> ReLU -> ConvT(stride 2) -> BN -> ReLU -> ConvT(stride 2) -> tanh -> crop`.
+    """`Dense, BN, ReLU, [ConvT(stride 2), BN, ReLU] x (n - 1), ConvT(stride 2), tanh, crop`.
 
-    `h` is a `(batch, features)` tensor (`z`, or `z` with a label code).
-    Feature maps: `(H/4, W/4, 2 filters) -> (H/2, W/2, filters) -> (H, W, C)`.
-    Weights from `N(0, 0.02^2)`.
+    `h` is a `(batch, features)` tensor (`z`, or `z` with a label code);
+    `n = _networks.stride_2_stages(image_shape)`, `(h0, w0) =
+    start_shape(image_shape)`. Feature maps, with `f = filters`:
+    `(h0, w0, 2^(n-1) f) -> (2 h0, 2 w0, 2^(n-2) f) -> ... -> (2^(n-1) h0,
+    2^(n-1) w0, f) -> (2^n h0, 2^n w0, C)`, cropped to `(H, W, C)`. Layer
+    `i` (the projection is 0, the output `n`) is seeded `seed + i`; weights
+    from `N(0, 0.02^2)`.
     """
     init = functools.partial(
         _seeding.random_normal, seed, stddev=_DCGAN_STDDEV, offset=GENERATOR_OFFSET
     )
     height, width, channels = image_shape
+    widths = _networks.stage_widths(filters, _networks.stride_2_stages(image_shape))
     start_h, start_w = start_shape(image_shape)
     # `use_bias=False` before batch normalisation, whose offset replaces it.
     h = keras.layers.Dense(
-        start_h * start_w * 2 * filters, use_bias=False, kernel_initializer=init(0)
+        start_h * start_w * widths[-1], use_bias=False, kernel_initializer=init(0)
     )(h)
-    h = keras.layers.Reshape((start_h, start_w, 2 * filters))(h)
+    h = keras.layers.Reshape((start_h, start_w, widths[-1]))(h)
     h = batch_normalization()(h)
     h = keras.layers.ReLU()(h)
-    h = _conv_transpose(filters, init(1), use_bias=False)(h)
-    h = batch_normalization()(h)
-    h = keras.layers.ReLU()(h)
-    h = _conv_transpose(channels, init(2), activation="tanh")(h)
-    crop_h, crop_w = 4 * start_h - height, 4 * start_w - width
-    if crop_h or crop_w:
-        h = keras.layers.Cropping2D(
-            ((crop_h // 2, crop_h - crop_h // 2), (crop_w // 2, crop_w - crop_w // 2))
-        )(h)
-    return h
+    for i, width_i in enumerate(reversed(widths[:-1]), start=1):
+        h = _conv_transpose(width_i, init(i), use_bias=False)(h)
+        h = batch_normalization()(h)
+        h = keras.layers.ReLU()(h)
+    h = _conv_transpose(channels, init(len(widths)), activation="tanh")(h)
+    return _networks.crop_to(h, height, width)
 
 
-def conv_discriminator_body(h, filters, seed, batch_norm=True):
-    """`Conv(stride 2) -> LeakyReLU -> Conv(stride 2) -> [BN] -> LeakyReLU -> Dense(1)`.
+def conv_discriminator_body(h, image_shape, filters, seed, batch_norm=True):
+    """`Conv(stride 2), LeakyReLU, [Conv(stride 2), [BN], LeakyReLU] x (n - 1), Dense(1)`.
 
-    No batch normalisation on the input layer (Radford et al.); none at all
-    with `batch_norm=False` (the WGAN-GP critic, whose gradient penalty is
-    per example). Feature maps: `(H/2, W/2, filters) -> (H/4, W/4, 2 filters)`.
-    Weights from `N(0, 0.02^2)`.
+    `h` is `(batch, H, W, channels)` (the image, or the image with label
+    maps); `n = _networks.stride_2_stages(image_shape)`. No batch
+    normalisation on the input layer (Radford et al.); none at all with
+    `batch_norm=False` (the WGAN-GP critic, whose gradient penalty is per
+    example). Feature maps, with `f = filters`: `(H/2, W/2, f) -> (H/4,
+    W/4, 2f) -> ... -> (H/2^n, W/2^n, 2^(n-1) f)` (sizes rounded up), then
+    one logit. Layer `i` (the output is `n`) is seeded `seed + 1000 + i`;
+    weights from `N(0, 0.02^2)`.
     """
     init = functools.partial(
         _seeding.random_normal, seed, stddev=_DCGAN_STDDEV, offset=DISCRIMINATOR_OFFSET
     )
+    widths = _networks.stage_widths(filters, _networks.stride_2_stages(image_shape))
     h = keras.layers.Conv2D(
-        filters, KERNEL_SIZE, strides=2, padding="same", kernel_initializer=init(0)
+        widths[0], KERNEL_SIZE, strides=2, padding="same", kernel_initializer=init(0)
     )(h)
     h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
-    h = keras.layers.Conv2D(
-        2 * filters,
-        KERNEL_SIZE,
-        strides=2,
-        padding="same",
-        use_bias=not batch_norm,
-        kernel_initializer=init(1),
-    )(h)
-    if batch_norm:
-        h = batch_normalization()(h)
-    h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
+    for i, width_i in enumerate(widths[1:], start=1):
+        h = keras.layers.Conv2D(
+            width_i,
+            KERNEL_SIZE,
+            strides=2,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_initializer=init(i),
+        )(h)
+        if batch_norm:
+            h = batch_normalization()(h)
+        h = keras.layers.LeakyReLU(negative_slope=0.2)(h)
     h = keras.layers.Flatten()(h)
-    return keras.layers.Dense(1, kernel_initializer=init(2), name="logit")(h)
+    return keras.layers.Dense(1, kernel_initializer=init(len(widths)), name="logit")(h)
 
 
 def conv_generator(latent_dim, image_shape, filters, seed):
@@ -203,7 +223,8 @@ def conv_generator(latent_dim, image_shape, filters, seed):
 def conv_discriminator(image_shape, filters, seed, batch_norm=True, name="discriminator"):
     """The DCGAN discriminator, images `(batch, *image_shape)` -> logits `(batch, 1)`."""
     x = keras.Input(image_shape, name="x")
-    return keras.Model(x, conv_discriminator_body(x, filters, seed, batch_norm), name=name)
+    logit = conv_discriminator_body(x, image_shape, filters, seed, batch_norm)
+    return keras.Model(x, logit, name=name)
 
 
 # The conditional networks (Mirza & Osindero): the DCGAN networks fed a label.
@@ -235,7 +256,7 @@ def conditional_conv_discriminator(image_shape, num_classes, filters, seed):
     maps = keras.layers.Reshape((1, 1, num_classes))(_one_hot(labels, num_classes))
     maps = keras.layers.UpSampling2D(size=(height, width))(maps)
     h = keras.layers.Concatenate()([x, maps])
-    logit = conv_discriminator_body(h, filters, seed)
+    logit = conv_discriminator_body(h, image_shape, filters, seed)
     return keras.Model([x, labels], logit, name="discriminator")
 
 

@@ -58,7 +58,9 @@ class ConditionalGAN(GAN):
         image_shape: `(height, width, channels)`, positive ints.
         num_classes: int >= 2, the number of labels.
         latent_dim: positive int, the dimension of `z`.
-        filters: positive int, the DCGAN width `f`.
+        filters: positive int, the DCGAN width `f`; `None` (default): 64
+            for images under 32 pixels, 128 from 32 (as `DCGAN`, whose
+            docstring lists the networks each image size gets).
         generator_loss: `"non_saturating"` (default) or `"minimax"`.
         d_steps: int >= 1, discriminator steps per generator step.
         generator: optional `keras.Model` mapping `[z (batch, latent_dim),
@@ -94,7 +96,7 @@ class ConditionalGAN(GAN):
         image_shape,
         num_classes,
         latent_dim,
-        filters=64,
+        filters=None,
         generator_loss="non_saturating",
         d_steps=1,
         generator=None,
@@ -105,6 +107,8 @@ class ConditionalGAN(GAN):
         image_shape = _validation.shape("image_shape", image_shape, rank=3)
         num_classes = _validation.integer("num_classes", num_classes, minimum=2)
         latent_dim = _validation.positive_int("latent_dim", latent_dim)
+        if filters is None:
+            filters = _gan_networks.default_filters(image_shape)
         filters = _validation.positive_int("filters", filters)
         seed = _validation.seed(seed)
         if generator is None:

@@ -78,10 +78,17 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
             e.g. `(28, 28, 1)`.
         latent_dim: positive int, the dimension of `z`.
         architecture: `"dense"` (an MLP with `hidden_units`) or `"conv"`
-            (two stride-2 convolutions with 32 and 64 filters; needs
-            `input_shape=(height, width, channels)` with height and width
-            divisible by 4). Builds whichever of `encoder` and `decoder` is
-            not given.
+            (needs `input_shape=(height, width, channels)`, any number of
+            channels): `n` 3x3 stride-2 convolutions of `filters, 2 *
+            filters, ...` (relu) and the mirror-image transposed
+            convolutions, `n = max(2, floor(log2(min(H, W) / 4)))` (2 below
+            32 pixels, 3 from 32, 4 from 64; see
+            `kgen.models._networks.conv_encoder`). With `filters=32`:
+            `(28, 28, 1) -> (14, 14, 32) -> (7, 7, 64)`, `(64, 64, 3) ->
+            (32, 32, 32) -> (16, 16, 64) -> (8, 8, 128) -> (4, 4, 256)`;
+            sides that are not multiples of `2^n` are rounded up and the
+            decoder's output cropped. Builds whichever of `encoder` and
+            `decoder` is not given.
         likelihood: `"bernoulli"` for data in [0, 1] (binary or grey) or
             `"gaussian"` for real-valued data.
         beta: float >= 0, the weight of the KL term.
@@ -94,6 +101,10 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
         hidden_units: tuple of positive ints, the widths of the dense
             encoder's hidden layers (the decoder uses them reversed). Only
             used by `architecture="dense"`.
+        filters: positive int, the width of the conv networks' outermost
+            stage (doubling per stage inwards). Only used by
+            `architecture="conv"`. The default 32 gives images under 32
+            pixels the networks of earlier kgen versions.
         analytic_kl: bool. If `True` (default), use the closed-form KL when
             `tfd.kl_divergence` has it; if `False` (or when it has not), use
             the one-sample Monte Carlo estimate `log q(z|x) - log p(z)`.
@@ -131,7 +142,7 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
     serving_default_signature = "reconstruct"
     _config_arguments = (
         "input_shape", "latent_dim", "architecture", "likelihood", "beta", "encoder",
-        "decoder", "hidden_units", "analytic_kl", "seed",
+        "decoder", "hidden_units", "analytic_kl", "seed", "filters",
     )
     _nested_config_arguments = ("encoder", "decoder")
 
@@ -147,6 +158,7 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
         hidden_units=(512, 256),
         analytic_kl=True,
         seed=None,
+        filters=_networks.CONV_FILTERS,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -156,6 +168,7 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
         _validation.choice("likelihood", likelihood, _LIKELIHOODS)
         beta = _validation.non_negative_number("beta", beta)
         units = _validation.positive_ints("hidden_units", hidden_units, allow_empty=True)
+        filters = _validation.positive_int("filters", filters)
         seed = self._init_seed(seed)
         for name, network in (("encoder", encoder), ("decoder", decoder)):
             if network is not None and not isinstance(network, keras.layers.Layer):
@@ -170,6 +183,7 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
         self.likelihood = likelihood
         self.beta = float(beta)
         self.hidden_units = units
+        self.filters = filters
         self.analytic_kl = bool(analytic_kl)
 
         if likelihood == "bernoulli":
@@ -183,12 +197,12 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
             if architecture == "dense":
                 encoder = _networks.dense_encoder(shape, latent_dim, units, seed)
             else:
-                encoder = _networks.conv_encoder(shape, latent_dim, seed)
+                encoder = _networks.conv_encoder(shape, latent_dim, seed, filters)
         if decoder is None:
             if architecture == "dense":
                 decoder = _networks.dense_decoder(latent_dim, params_size, units, seed)
             else:
-                decoder = _networks.conv_decoder(latent_dim, shape, seed)
+                decoder = _networks.conv_decoder(latent_dim, shape, seed, filters)
         _check_output_size("encoder", encoder, shape, 2 * latent_dim)
         _check_output_size("decoder", decoder, (latent_dim,), params_size)
 

@@ -76,7 +76,11 @@ class WGANGP(GAN):
         latent_dim: positive int, the dimension of `z`.
         n_critic: int >= 1, critic steps per generator step.
         gp_weight: float >= 0, `lambda` above.
-        filters: positive int, the DCGAN width (images only).
+        filters: positive int, the DCGAN width `f` (images only); `None`
+            (default): 64 for images under 32 pixels, 128 from 32 (as
+            `DCGAN`, whose docstring lists the networks each image size
+            gets; the critic has the discriminator's layers without batch
+            normalisation). Saved in the config as the int used.
         hidden_units: tuple of positive ints, the MLP widths (vectors only).
         generator, critic: optional `keras.Model`s replacing the built-in
             ones. The critic maps `(batch, *image_shape)` to one real
@@ -121,7 +125,7 @@ class WGANGP(GAN):
         latent_dim,
         n_critic=5,
         gp_weight=10.0,
-        filters=64,
+        filters=None,
         hidden_units=(512, 512, 512),
         generator=None,
         critic=None,
@@ -132,10 +136,13 @@ class WGANGP(GAN):
         latent_dim = _validation.positive_int("latent_dim", latent_dim)
         n_critic = _validation.positive_int("n_critic", n_critic)
         gp_weight = _validation.non_negative_number("gp_weight", gp_weight)
-        filters = _validation.positive_int("filters", filters)
         units = _validation.positive_ints("hidden_units", hidden_units)
         seed = _validation.seed(seed)
         images = len(image_shape) == 3
+        if filters is None and images:
+            filters = _gan_networks.default_filters(image_shape)
+        if filters is not None:
+            filters = _validation.positive_int("filters", filters)
         if generator is None and images:
             generator = _gan_networks.conv_generator(latent_dim, image_shape, filters, seed)
         elif generator is None:
