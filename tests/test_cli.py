@@ -192,11 +192,44 @@ def test_help_exits_zero(capsys):
         (["sample", "{tmp}/missing", "--n", "0"], "`--n` must be an integer >= 1"),
         (["export", "{tmp}/missing", "{tmp}/full"], "`PATH` must not exist"),
         (["export", "{tmp}/missing", "{tmp}/new"], "`DIR` must be a folder written by `kgen train`"),
+        # Your own data, and empty data.
+        (["train", "vae", "--out", "{out}", "--data", "images:{tmp}/missing"],
+         "`--data images:DIR` must name an existing folder of images"),
+        (["train", "vae", "--out", "{out}", "--data", "images:{tmp}/bad.npz"], "(a file)"),
+        (["train", "vae", "--out", "{out}", "--data", "images:{tmp}/full"], "`directory` must hold image files"),
+        (["train", "vae", "--out", "{out}", "--data", "npz:{tmp}/missing.npz"],
+         "`--data npz:PATH[:KEY[:LABEL_KEY]]` must name an existing .npz file"),
+        (["train", "vae", "--out", "{out}", "--data", "npz:{tmp}/bad.npz"], "not a zip archive"),
+        (["train", "vae", "--out", "{out}", "--data", "npz:{tmp}/unlabelled.npz:x:"], "non-empty array names"),
+        (["train", "vae", "--out", "{out}", "--data", "npz:{tmp}/unlabelled.npz:images"],
+         "`key` must name an array of"),
+        (["train", "vae", "--out", "{out}", "--data", "npz:{tmp}/empty.npz"], "must hold at least one image"),
+        (["train", "vae", "--out", "{out}", "--data", "mnist:{tmp}/empty.npz"],
+         "the training data must hold at least one example"),
+        (["train", "cgan", "--out", "{out}", "--data", "npz:{tmp}/unlabelled.npz"], "`MODEL` cgan needs labelled data"),
+        (["train", "vae", "--out", "{out}", "--data", "npz:{tmp}/unlabelled.npz", "--image-size", "8x0"],
+         "`--image-size` must be N or HxW"),
+        (["train", "vae", "--out", "{out}", "--image-size", "8"], "`--image-size` applies to --data images:DIR"),
+        (["train", "vae", "--out", "{out}", "--data", "npz:{tmp}/unlabelled.npz", "--color-mode", "cmyk"],
+         "invalid choice: 'cmyk'"),
+        # Output paths that cannot be written.
+        (["train", "vae", "--out", "{tmp}/bad.npz/run"], "`--out` must be a path whose folders can be created"),
+        pytest.param(["train", "vae", "--out", "/proc/nope"], "`--out` must be a path that can be written",
+                     marks=pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")),
+        pytest.param(["sample", "{tmp}/missing", "--out", "/proc/nope.png"], "`--out` must be a path that can be",
+                     marks=pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")),
+        pytest.param(["export", "{tmp}/missing", "/proc/nope/1"], "`PATH` must be a path that can be written",
+                     marks=pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")),
+        (["sample", "{tmp}/missing", "--out", "{tmp}/full/keep.txt/x.png"], "`--out` must be a path whose folders"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypatch, capsys, argv, match):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.npz").write_text("not an archive")
+    np.savez(tmp_path / "unlabelled.npz", x=np.zeros((4, 8, 8), np.uint8))
+    empty = np.zeros((0, 28, 28), np.uint8)
+    np.savez(tmp_path / "empty.npz", x_train=empty, y_train=np.zeros(0, np.uint8), x_test=empty,
+             y_test=np.zeros(0, np.uint8))
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("keep")
     before = sorted(os.listdir(tmp_path))
@@ -206,6 +239,50 @@ def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypa
     assert err.count("\n") == 1 and err.startswith("kgen") and match in err
     assert sorted(os.listdir(tmp_path)) == before
     assert (tmp_path / "full" / "keep.txt").read_text() == "keep"
+
+
+def test_data_forms_for_your_own_images(tmp_path):
+    from kgen.cli import data
+    from kgen.cli import parser
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "a:b.npz"  # a ":" in the path: the whole argument is tried first
+    np.savez(path, images=rng.integers(0, 256, (10, 6, 6), dtype=np.uint8), labels=np.arange(10) % 3)
+    assert parser.parse_data_spec(f"npz:{path}") == ("npz", (str(path), None, None))
+    assert parser.parse_data_spec(f"npz:{path}:images") == ("npz", (str(path), "images", None))
+    kind, argument = parser.parse_data_spec(f"npz:{path}:images:labels")
+    assert argument == (str(path), "images", "labels")
+    assert parser.parse_data_spec(f"images:{tmp_path}") == ("images", str(tmp_path))
+    assert parser.parse_image_size("64") == (64, 64) and parser.parse_image_size("48x64") == (48, 64)
+    (x_train, y_train), (x_val, y_val) = data.load(kind, argument, seed=0, image_size=(4, 4), color_mode="rgb")
+    assert x_train.shape == (9, 4, 4, 3) and x_val.shape == (1, 4, 4, 3)  # 10% held out
+    assert set(y_train) | set(y_val) == {0, 1, 2}
+
+
+def test_train_on_a_folder_of_colour_images_clips_the_batch_size(tmp_path, capsys):
+    import keras
+
+    import kgen.models  # noqa: F401
+
+    # 24 colour PNGs of 10x10 without class sub-folders: no labels. 2 are held out
+    # (10%), so a batch of 64 is more than the 22 training images: clipped, and said.
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(24):
+        Image.fromarray(rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)).save(folder / f"{i:02d}.png")
+    out = tmp_path / "run"
+    argv = ["train", "dcgan", "--data", f"images:{folder}", "--image-size", "8", "--color-mode", "rgb",
+            "--epochs", "1", "--batch-size", "64", "--out", str(out), "--verbose", "0"]
+    assert cli.main(argv) == 0
+    ours = [line for line in capsys.readouterr().err.splitlines() if line.startswith("kgen train: warning")]
+    assert ours == ["kgen train: warning: --batch-size 64 is more than the 22 training examples; "
+                    "using --batch-size 22, one step per epoch"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["batch_size"] == 22 and metrics["num_train"] == 22 and metrics["num_validation"] == 2
+    assert "skipped" in metrics["sample_quality"]  # no labels to train a classifier on
+    model = keras.saving.load_model(out / "model.keras")
+    assert tuple(model.sample(2, seed=0).shape) == (2, 8, 8, 3)
 
 
 def _fake_builder(error):
@@ -345,6 +422,8 @@ def test_console_script_help_imports_no_tensorflow_and_import_kgen_registers_mod
         (["train", "dcgan", "--out", "x", "--data", "toy2d"], 2),
         (["train", "vae", "--out", "."], 2),
         (["sample", "missing"], 2),
+        pytest.param(["train", "vae", "--out", "/proc/nope"], 2,
+                     marks=pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")),
     ],
 )
 def test_help_and_usage_errors_import_no_tensorflow(tmp_path, argv, status):

@@ -7,6 +7,7 @@ import struct
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 from sklearn import datasets as sklearn_datasets
 
 from kgen import datasets
@@ -473,3 +474,216 @@ def test_as_dataset_rejects_bad_arguments():
     message = r"`y` must have as many examples as `x` \(4\)\. Received: y with shape"
     with pytest.raises(ValueError, match=message):
         datasets.as_dataset(np.zeros(4), np.zeros(3))
+
+
+def test_as_dataset_clips_a_batch_larger_than_the_data_with_a_warning():
+    x = np.arange(5, dtype=np.float32)
+    # Unclipped, drop_remainder=True would make an empty dataset: fit trains nothing.
+    with pytest.warns(UserWarning, match=r"`batch_size` 8 is larger than the 5 examples of `x`: using batches of 5"):
+        dataset = datasets.as_dataset(x, batch_size=8, seed=0, drop_remainder=True)
+    result = batches(dataset)
+    assert [len(b) for b in result] == [5]
+    np.testing.assert_array_equal(np.sort(result[0]), x)
+    with pytest.raises(ValueError, match=r"^`x` must hold at least one example\. Received: x with shape \(0,\)$"):
+        datasets.as_dataset(np.zeros(0), batch_size=4)
+
+
+# ---------------------------------------------------------------------------
+# load_images: a folder of image files
+
+
+def write_pngs(folder, images, prefix="img"):
+    """Writes uint8 arrays `(H, W)` or `(H, W, 3)` as PNG files `prefix000.png`, ...; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(folder / f"{prefix}{i:03d}.png")
+        Image.fromarray(image).save(paths[-1])
+    return paths
+
+
+def random_bytes(shape, seed):
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def test_load_images_reads_class_sub_folders_as_labels(tmp_path):
+    # Classes in sorted folder order: "ant" 0, "bee" 1, "cat" 2; images deeper inside count.
+    arrays = {"bee": random_bytes((4, 6, 5), 1), "ant": random_bytes((3, 6, 5), 2),
+              "cat": random_bytes((5, 6, 5), 3)}
+    for name, images in arrays.items():
+        write_pngs(tmp_path / name / ("deeper" if name == "cat" else ""), images)
+    (tmp_path / "labels.csv").write_text("not an image: skipped")
+    (x_train, y_train), (x_val, y_val) = datasets.load_images(tmp_path, validation_fraction=0.25, seed=5)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.int64
+    assert x_train.shape == (9, 6, 5, 1) and x_val.shape == (3, 6, 5, 1)  # round(0.25 * 12) held out
+    # Grey PNGs stay grey; values are the bytes / 255, each image with its folder's label.
+    x = np.concatenate([x_train, x_val])[..., 0]
+    y = np.concatenate([y_train, y_val])
+    expected = np.concatenate([arrays["ant"], arrays["bee"], arrays["cat"]]) / np.float32(255)
+    labels = np.repeat([0, 1, 2], [3, 4, 5])
+    order = np.lexsort(x.reshape(12, -1).T)
+    order_expected = np.lexsort(expected.reshape(12, -1).T)
+    np.testing.assert_array_equal(x[order], expected[order_expected].astype(np.float32))
+    np.testing.assert_array_equal(y[order], labels[order_expected])
+    # The split is seeded.
+    (_, _), (x_same, _) = datasets.load_images(tmp_path, validation_fraction=0.25, seed=5)
+    np.testing.assert_array_equal(x_same, x_val)
+
+
+def test_load_images_without_sub_folders_has_no_labels_and_converts_colours(tmp_path):
+    rgb = random_bytes((6, 9, 7, 3), 4)
+    write_pngs(tmp_path, rgb)
+    (x_train, y_train), (x_val, y_val) = datasets.load_images(tmp_path, validation_fraction=0.2)
+    assert y_train is None and y_val is None
+    assert x_train.shape == (5, 9, 7, 3) and x_val.shape == (1, 9, 7, 3)  # colour files: rgb
+    (x, _), _ = datasets.load_images(tmp_path, color_mode="grayscale", validation_fraction=0)
+    assert x.shape == (6, 9, 7, 1)
+    # Reference: PIL's luma, L = (299 R + 587 G + 114 B) / 1000 rounded to a byte.
+    luma = np.stack([np.asarray(Image.fromarray(image).convert("L")) for image in rgb])
+    x_sorted = x[np.lexsort(x.reshape(6, -1).T)]
+    luma_sorted = luma[np.lexsort(luma.reshape(6, -1).T)]
+    # PIL rounds to a byte (0.5) and weighs R by 0.299, TensorFlow by 0.2989 (0.03 at most).
+    np.testing.assert_allclose(x_sorted[..., 0] * 255, luma_sorted, atol=0.53)
+    grey = random_bytes((3, 4, 4), 5)
+    write_pngs(tmp_path / "grey", grey)
+    (x, _), _ = datasets.load_images(tmp_path / "grey", color_mode="rgb", validation_fraction=0)
+    assert x.shape == (3, 4, 4, 3)
+    np.testing.assert_array_equal(x[..., 0], x[..., 2])
+
+
+def test_load_images_resizes_like_pillows_antialiased_bilinear(tmp_path):
+    images = random_bytes((2, 13, 17), 6)
+    write_pngs(tmp_path, images)
+    for size, shape in ((5, (5, 5)), ((26, 30), (26, 30)), ((8, 6), (8, 6))):
+        (x, _), _ = datasets.load_images(tmp_path, image_size=size, validation_fraction=0)
+        assert x.shape == (2, *shape, 1)
+        # An independent implementation: Pillow's bilinear filter, widened when shrinking.
+        reference = [np.asarray(Image.fromarray(image.astype(np.float32) / 255, mode="F")
+                                .resize(shape[::-1], Image.BILINEAR)) for image in images]
+        found = sorted(x[..., 0], key=lambda a: a.sum())
+        expected = sorted(reference, key=lambda a: a.sum())
+        np.testing.assert_allclose(found, expected, atol=1e-5)  # float32 rounding only
+
+
+def test_load_images_error_names_at_most_three_of_300_files(tmp_path):
+    write_pngs(tmp_path, np.zeros((300, 4, 4), np.uint8))
+    write_pngs(tmp_path, np.zeros((1, 5, 4), np.uint8), prefix="odd")
+    with pytest.raises(ValueError) as error:
+        datasets.load_images(tmp_path)
+    message = str(error.value)
+    assert re.search(r"must all have one size, or pass `image_size`.*Received: 2 sizes, "
+                     r"4x4: 300 images \(img000.png, img001.png, img002.png and 297 more\); "
+                     r"5x4: 1 image \(odd000.png\)$", message), message
+    assert message.count(".png") == 4
+    (x, _), _ = datasets.load_images(tmp_path, image_size=(4, 4), validation_fraction=0)
+    assert x.shape == (301, 4, 4, 1)
+
+
+def make_image_folder_case(tmp_path, case):
+    """A broken folder (or argument) for `load_images`, and the message it must give."""
+    if case == "missing":
+        return tmp_path / "nowhere", {}, r"must be an existing folder of images.*does not exist"
+    if case == "empty":
+        (tmp_path / "notes.txt").write_text("x")
+        return tmp_path, {}, r"must hold image files \(.bmp, .gif, .jpeg, .jpg, .png\).*1 other entry: notes.txt"
+    if case == "loose_and_classes":
+        write_pngs(tmp_path, np.zeros((2, 4, 4), np.uint8))
+        write_pngs(tmp_path / "cats", np.zeros((2, 4, 4), np.uint8))
+        return tmp_path, {}, r"either directly or in class sub-folders, not both.*2 images beside"
+    if case == "undecodable":
+        write_pngs(tmp_path, np.zeros((2, 4, 4), np.uint8))
+        (tmp_path / "broken.png").write_bytes(b"not a png")
+        return tmp_path, {}, r"^Image file 'broken.png' in .* must be a readable BMP, GIF, JPEG or PNG"
+    if case == "one_image":
+        write_pngs(tmp_path, np.zeros((1, 4, 4), np.uint8))
+        return tmp_path, {}, r"must hold at least 2 images to hold out.*Received: 1 image$"
+    write_pngs(tmp_path, np.zeros((2, 4, 4), np.uint8))
+    kwargs, message = {
+        "image_size": ({"image_size": 0}, r"`image_size` must be None, an int >= 1 or a tuple"),
+        "image_size_3": ({"image_size": (2, 2, 2)}, r"`image_size` must be None.*\(2, 2, 2\)"),
+        "color_mode": ({"color_mode": "rgba"}, r"`color_mode` must be None or one of \('grayscale', 'rgb'\)"),
+        "fraction": ({"validation_fraction": 1.0}, r"`validation_fraction` must be a number in \[0, 1\)"),
+    }[case]
+    return tmp_path, kwargs, message
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "loose_and_classes", "undecodable", "one_image",
+                                  "image_size", "image_size_3", "color_mode", "fraction"])
+def test_load_images_rejects_bad_folders_and_arguments(tmp_path, case):
+    folder, kwargs, message = make_image_folder_case(tmp_path, case)
+    with pytest.raises(ValueError, match=message):
+        datasets.load_images(folder, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# load_npz: any array of images
+
+
+def test_load_npz_named_key_with_labels_and_conversions(tmp_path):
+    images = random_bytes((20, 6, 6, 3), 7)
+    labels = np.arange(20) % 4
+    np.savez(tmp_path / "patches.npz", images=images, labels=labels)
+    (x_train, y_train), (x_val, y_val) = datasets.load_npz(
+        tmp_path / "patches.npz", key="images", label_key="labels", validation_fraction=0.1, seed=1)
+    assert x_train.shape == (18, 6, 6, 3) and x_val.shape == (2, 6, 6, 3) and x_train.dtype == np.float32
+    # Each image keeps its label: the image's index is its label's index.
+    for x, y in ((x_train, y_train), (x_val, y_val)):
+        index = [int(np.flatnonzero((np.rint(image * 255) == images).all(axis=(1, 2, 3)))[0]) for image in x]
+        np.testing.assert_array_equal(y, labels[index])
+    (grey, _), _ = datasets.load_npz(tmp_path / "patches.npz", key="images", color_mode="grayscale",
+                                     image_size=3, validation_fraction=0)
+    assert grey.shape == (20, 3, 3, 1)
+
+
+def test_load_npz_keras_layout_without_labels_and_single_arrays(tmp_path):
+    floats = np.random.default_rng(8).random((10, 5, 5)).astype(np.float32)
+    np.savez(tmp_path / "split.npz", x_train=floats, x_test=floats[:3])
+    (x_train, y_train), (x_test, y_test) = datasets.load_npz(tmp_path / "split.npz")
+    np.testing.assert_array_equal(x_train[..., 0], floats)
+    np.testing.assert_array_equal(x_test[..., 0], floats[:3])
+    assert y_train is None and y_test is None
+    # x_train alone: a fraction of it is held out.
+    np.savez(tmp_path / "train.npz", x_train=(floats > 0.5), y_train=np.arange(10))
+    (x_train, y_train), (x_val, y_val) = datasets.load_npz(tmp_path / "train.npz", validation_fraction=0.3)
+    assert x_train.shape == (7, 5, 5, 1) and len(y_val) == 3 and set(np.unique(x_train)) <= {0.0, 1.0}
+    # A single array of any name, int16 values in 0..255.
+    np.savez(tmp_path / "one.npz", pixels=np.arange(2 * 4 * 4, dtype=np.int16).reshape(2, 4, 4) * 8)
+    (x_train, y_train), (x_val, _) = datasets.load_npz(tmp_path / "one.npz", validation_fraction=0.5)
+    assert y_train is None and x_train.shape == x_val.shape == (1, 4, 4, 1)
+    assert x_train.max() <= 248 / 255 + 1e-7
+
+
+def make_npz_case(tmp_path, case):
+    """A broken `.npz` (or argument) for `load_npz`, and the message it must give."""
+    path = tmp_path / "data.npz"
+    if case == "not_zip":
+        path.write_text("not an archive")
+        return path, {}, r"`path` must be a .npz \(zip\) archive.*not a zip archive"
+    rng = np.random.default_rng(0)
+    arrays, kwargs, message = {
+        "empty": ({"x": np.zeros((0, 4, 4), np.uint8)}, {}, r"`x` of .* must hold at least one image\. "
+                  r"Received: shape \(0, 4, 4\)"),
+        "range": ({"x": rng.random((3, 4, 4)) * 255}, {}, r"must hold floats in \[0, 1\].*divide 0..255"),
+        "nan": ({"x": np.full((3, 4, 4), np.nan)}, {}, r"must hold finite numbers\. Received: 48 NaN"),
+        "int_range": ({"x": np.full((3, 4, 4), 300)}, {}, r"integer pixel values in 0..255.*\[300, 300\]"),
+        "channels_first": ({"x": np.zeros((3, 3, 8, 8), np.uint8)}, {}, r"\(n, H, W, C\) with C = 1 or 3.*"
+                           r"shape \(3, 3, 8, 8\); channels first\?"),
+        "several": ({"a": np.zeros((3, 4, 4)), "b": np.zeros(3)}, {}, r"`key` must name the images array.*"
+                    r"holds 2 arrays"),
+        "missing_key": ({"a": np.zeros((3, 4, 4))}, {"key": "images"}, r"`key` must name an array of.*"
+                        r"Received: key='images' \(the archive holds a\)"),
+        "labels": ({"x": np.zeros((3, 4, 4)), "y": np.zeros(2, int)}, {"key": "x", "label_key": "y"},
+                   r"`y` of .* one integer label per image, shape \(3,\)\. Received: y of dtype int64 and shape \(2,\)"),
+        "half_labels": ({"x_train": np.zeros((3, 4, 4)), "y_train": np.zeros(3, int),
+                         "x_test": np.zeros((2, 4, 4))}, {}, r"labels for every split.*missing \['y_test'\]"),
+    }[case]
+    np.savez(path, **arrays)
+    return path, kwargs, message
+
+
+@pytest.mark.parametrize("case", ["not_zip", "empty", "range", "nan", "int_range", "channels_first", "several",
+                                  "missing_key", "labels", "half_labels"])
+def test_load_npz_rejects_malformed_archives(tmp_path, case):
+    path, kwargs, message = make_npz_case(tmp_path, case)
+    with pytest.raises(ValueError, match=message):
+        datasets.load_npz(path, **kwargs)

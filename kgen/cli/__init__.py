@@ -4,6 +4,8 @@
 kgen train vae --data digits --epochs 30 --batch-size 64 --out runs/vae --seed 0
 kgen train gan --data toy2d:ring --epochs 20 --out runs/gan
 kgen train dcgan --data mnist:mnist.npz --out runs/dcgan
+kgen train dcgan --data images:photos --image-size 64 --color-mode rgb --out runs/photos
+kgen train vae --data npz:patches.npz:images --out runs/patches   # npz:PATH[:KEY[:LABEL_KEY]]
 kgen train draw --data digits --time-steps 10 --out runs/draw      # --no-attention: whole images
 kgen train flow --data toy2d:ring --out runs/flow
 kgen sample runs/vae --n 64 --out grid.png
@@ -53,8 +55,17 @@ again resumes after the last saved epoch (`metrics.json` records it as
 infinite loss stops training with an error (exit status 1) and keeps the
 last good checkpoint; data with NaN or infinite values is refused up front.
 
+`--data images:DIR` reads a folder of image files (class sub-folders as
+labels) and `--data npz:PATH[:KEY[:LABEL_KEY]]` any array of images
+(`kgen.datasets.load_images`, `load_npz`), resized by `--image-size N|HxW`
+and converted by `--color-mode grayscale|rgb`; labels are optional but for
+cgan. A `--batch-size` (times a GAN's discriminator steps) larger than the
+training data is clipped to it, with a warning line on stderr, and
+`metrics.json` records the batch size used.
+
 Bad arguments print one line, `kgen <command>: error: ...`, on stderr and
-exit with status 2; an interrupt exits with 130.
+exit with status 2; so do malformed or empty data and output paths that
+cannot be written (checked before any work). An interrupt exits with 130.
 
 The package, one concept per module: `parser` (the commands and flags,
 built from `kgen.registry`, and their checks), `data` (loading `--data`

@@ -7,6 +7,7 @@ import platform
 import numpy as np
 
 from kgen.cli.parser import UsageError
+from kgen.cli.parser import check_writable
 
 
 def _load_run(run_dir, prog):
@@ -31,6 +32,9 @@ def sample(args):
     out = args.out if args.out is not None else os.path.join(args.dir, "samples.png")
     if not out.lower().endswith(".png"):
         raise UsageError(f"{prog}: error: `--out` must be a .png file. Received: --out={out!r}")
+    if os.path.isdir(out):
+        raise UsageError(f"{prog}: error: `--out` must be a .png file. Received: --out={out!r} (a folder)")
+    check_writable(out, "--out", prog)
     model = _load_run(args.dir, prog)
 
     import keras
@@ -49,9 +53,31 @@ def sample(args):
         if np.isfinite(low) and np.isfinite(high):
             samples = (samples - low) / (high - low)
         picture = plotting.image_grid(samples, scale=plotting.auto_scale(samples.shape[1]))
-    plotting.save_png(out, picture)
+    _save_png_atomically(out, picture, prog)
     print(f"kgen sample: wrote {out}")
     return 0
+
+
+def _save_png_atomically(out, picture, prog):
+    """`plotting.save_png` into a temporary file beside `out`, then renamed: `out` is never half-written."""
+    from kgen import plotting
+
+    folder, name = os.path.split(os.path.abspath(out))
+    temporary = os.path.join(folder, f".{name}.tmp-{os.getpid()}.png")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        try:
+            plotting.save_png(temporary, picture)
+            os.replace(temporary, out)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise UsageError(
+            f"{prog}: error: `--out` must be a .png file that can be written. "
+            f"Received: --out={out!r} ({error})"
+        ) from error
 
 
 def export(args):
@@ -62,8 +88,15 @@ def export(args):
             f"{prog}: error: `PATH` must not exist, or pass --overwrite. "
             f"Received: PATH={args.path!r} (exists)"
         )
+    check_writable(args.path, "PATH", prog)
     model = _load_run(args.dir, prog)
-    path = model.export(args.path, overwrite=args.overwrite)
+    try:
+        path = model.export(args.path, overwrite=args.overwrite)
+    except OSError as error:  # checked by check_writable, unless it changed since
+        raise UsageError(
+            f"{prog}: error: `PATH` must be a folder that can be written. "
+            f"Received: PATH={args.path!r} ({error})"
+        ) from error
     print(f"kgen export: wrote {path}")
     return 0
 

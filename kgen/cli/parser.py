@@ -11,11 +11,21 @@ import argparse
 import math
 import os
 import pathlib
+import re
+import tempfile
 
 from kgen import registry
 
 TOY_NAMES = ("ring", "grid")  # the mixtures of `kgen.datasets.toy_2d`
-_DATA_HELP = "digits (default), mnist:PATH (a .npz or IDX folder), toy2d[:ring|grid]"
+COLOR_MODES = ("grayscale", "rgb")  # of `kgen.datasets.load_images` and `load_npz`
+_DATA_HELP = (
+    "digits (default), mnist:PATH (a .npz or IDX folder), toy2d[:ring|grid], "
+    "images:DIR (image files, class sub-folders as labels), "
+    "npz:PATH[:KEY[:LABEL_KEY]] (any array of images, uint8 or floats in [0, 1])"
+)
+_DATA_FORMS = "digits, mnist:PATH, toy2d[:ring|grid], images:DIR or npz:PATH[:KEY[:LABEL_KEY]]"
+# The kinds of --data that --image-size and --color-mode apply to.
+_OWN_IMAGES = ("images", "npz")
 
 
 class UsageError(Exception):
@@ -61,6 +71,12 @@ def _add_train(commands):
     )
     train.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(sorted(registry.names()))}")
     train.add_argument("--data", default="digits", help=_DATA_HELP)
+    train.add_argument("--image-size", default=None, metavar="N|HxW", help=(
+        "with images:DIR or npz:PATH, resize the images to N x N or H x W pixels "
+        "(default: keep their size, which must then be one for all)"))
+    train.add_argument("--color-mode", choices=COLOR_MODES, default=None, help=(
+        "with images:DIR or npz:PATH, 1 or 3 channels (default: as stored; a folder "
+        "is grayscale if every image is grey)"))
     train.add_argument("--epochs", type=int, default=30, help="passes over the data (default 30)")
     train.add_argument("--batch-size", type=int, default=64, help="examples per step (default 64)")
     train.add_argument("--out", required=True, metavar="DIR", help="folder to write the run into")
@@ -155,15 +171,42 @@ def check_train(args, prog="kgen train"):
         )
     if entry.data.images_only and data_kind == "toy2d":
         raise UsageError(
-            f"{prog}: error: `MODEL` {args.model} needs image data (digits or mnist:PATH). "
-            f"Received: --data={args.data!r}"
+            f"{prog}: error: `MODEL` {args.model} needs image data (digits, mnist:PATH, "
+            f"images:DIR or npz:PATH). Received: --data={args.data!r}"
         )
+    for flag, value in (("--image-size", args.image_size), ("--color-mode", args.color_mode)):
+        if value is not None and data_kind not in _OWN_IMAGES:
+            raise UsageError(
+                f"{prog}: error: `{flag}` applies to --data images:DIR or npz:PATH. "
+                f"Received: {flag}={value} with --data={args.data!r}"
+            )
+    parse_image_size(args.image_size, prog)
     _check_out(args, prog)
     return entry, (data_kind, data_argument)
 
 
+def parse_image_size(text, prog="kgen train"):
+    """`--image-size`: `None`, `"N"` or `"HxW"` -> `None` or `(height, width)`."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", text)
+    size = None if match is None else (int(match[1]), int(match[2] or match[1]))
+    if size is None or min(size) < 1:
+        raise UsageError(
+            f"{prog}: error: `--image-size` must be N or HxW, integers >= 1 (e.g. 64 or 48x64). "
+            f"Received: --image-size={text!r}"
+        )
+    return size
+
+
 def parse_data_spec(spec, prog="kgen train"):
-    """`"digits"`, `"mnist:PATH"`, `"toy2d"` or `"toy2d:NAME"` -> `(kind, argument)`."""
+    """`--data` -> `(kind, argument)`; checks that the files it names exist.
+
+    `"digits"` -> `("digits", None)`; `"mnist:PATH"` -> `("mnist", PATH)`;
+    `"toy2d[:NAME]"` -> `("toy2d", NAME)`; `"images:DIR"` -> `("images", DIR)`;
+    `"npz:PATH[:KEY[:LABEL_KEY]]"` -> `("npz", (PATH, KEY, LABEL_KEY))`, the
+    keys None when not given (a PATH holding ":" is read whole first).
+    """
     kind, _, argument = spec.partition(":")
     if kind == "digits" and not argument:
         return kind, None
@@ -176,10 +219,61 @@ def parse_data_spec(spec, prog="kgen train"):
         return kind, argument
     if kind == "toy2d" and argument in ("", *TOY_NAMES):
         return kind, argument or "ring"
+    if kind == "images" and argument:
+        if not os.path.isdir(argument):
+            state = "a file" if os.path.exists(argument) else "no such folder"
+            raise UsageError(
+                f"{prog}: error: `--data images:DIR` must name an existing folder of images. "
+                f"Received: --data={spec!r} ({state})"
+            )
+        return kind, argument
+    if kind == "npz" and argument:
+        return kind, _parse_npz_argument(spec, argument, prog)
+    raise UsageError(f"{prog}: error: `--data` must be {_DATA_FORMS}. Received: --data={spec!r}")
+
+
+def _parse_npz_argument(spec, argument, prog):
+    """`PATH[:KEY[:LABEL_KEY]]` -> `(PATH, KEY or None, LABEL_KEY or None)`, PATH an existing file."""
+    for num_keys in range(3):
+        path, *keys = argument.rsplit(":", num_keys) if num_keys else [argument]
+        if len(keys) == num_keys and os.path.isfile(path):
+            if "" in keys:
+                raise UsageError(
+                    f"{prog}: error: `--data npz:PATH:KEY[:LABEL_KEY]` must name non-empty array "
+                    f"names. Received: --data={spec!r}"
+                )
+            return (path, *keys, *([None] * (2 - num_keys)))
+    state = "a folder" if os.path.isdir(argument) else "no such file"
     raise UsageError(
-        f"{prog}: error: `--data` must be digits, mnist:PATH or toy2d[:ring|grid]. "
-        f"Received: --data={spec!r}"
+        f"{prog}: error: `--data npz:PATH[:KEY[:LABEL_KEY]]` must name an existing .npz file. "
+        f"Received: --data={spec!r} ({state})"
     )
+
+
+def check_writable(path, flag, prog):
+    """Raises `UsageError` unless the folder holding `path` exists or can be created, and is writable.
+
+    The nearest existing folder above `path` must be a folder in which a
+    temporary folder can be made (tried, then removed): this catches a
+    file in the way, a missing permission, a read-only or pseudo file
+    system (`/proc`) before any work is done, and leaves nothing behind.
+    """
+    ancestor = pathlib.Path(path).absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(
+            f"{prog}: error: `{flag}` must be a path whose folders can be created. "
+            f"Received: {flag}={str(path)!r} ({str(ancestor)!r} is a file)"
+        )
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".kgen-write-check-", dir=ancestor))
+    except OSError as error:
+        raise UsageError(
+            f"{prog}: error: `{flag}` must be a path that can be written. "
+            f"Received: {flag}={str(path)!r} (cannot write in {str(ancestor)!r}: "
+            f"{error.strerror or error})"
+        ) from error
 
 
 def _check_out(args, prog):
@@ -196,3 +290,4 @@ def _check_out(args, prog):
             f"{prog}: error: `--out` must be a new or empty folder, or pass --overwrite. "
             f"Received: --out={args.out!r} (not empty)"
         )
+    check_writable(out, "--out", prog)

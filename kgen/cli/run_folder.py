@@ -94,14 +94,19 @@ def clean_up_after(partial, created, keep_checkpoint=True):
     checkpoint = read_metadata(partial / BACKUP)
     if checkpoint is None or not keep_checkpoint:
         shutil.rmtree(partial, ignore_errors=True)
-        for folder in reversed(created):
-            _remove_if_empty(folder)
+        remove_created(created)
     else:
         print(
             f"kgen train: stopped; the checkpoint after epoch {checkpoint['epoch']} is kept "
             f"in {partial / BACKUP}: run the same command again to resume from it",
             file=sys.stderr,
         )
+
+
+def remove_created(created):
+    """Removes the folders `make_parents` created, innermost first, those that are empty."""
+    for folder in reversed(created):
+        _remove_if_empty(folder)
 
 
 def _remove_if_empty(folder):

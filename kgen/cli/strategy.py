@@ -48,5 +48,5 @@ def no_tiny_last_batch(x, y, batch_size, replicas):
     if 0 < remainder < replicas:
         print(f"kgen train: dropping the last {remainder} example(s) so that every replica "
               "gets rows of the last batch", file=sys.stderr)
-        return x[: len(x) - remainder], y[: len(y) - remainder]
+        return x[: len(x) - remainder], None if y is None else y[: len(y) - remainder]
     return x, y

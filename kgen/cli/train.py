@@ -29,20 +29,34 @@ def run(args):
     out = pathlib.Path(args.out).absolute()
     # A multi-worker strategy must exist before any other TensorFlow op.
     distribution = strategy.make(args.strategy)
-    (x_train, y_train), (x_val, y_val) = data.load(data_kind, data_argument, args.seed)
+    (x_train, y_train), (x_val, y_val) = data.load(
+        data_kind, data_argument, args.seed,
+        image_size=parser.parse_image_size(args.image_size), color_mode=args.color_mode)
+    data.check_not_empty(args.data, training=x_train, validation=x_val)
+    data.check_labels(entry, args.data, y_train)
     if args.max_examples is not None:
-        x_train, y_train = x_train[: args.max_examples], y_train[: args.max_examples]
-        x_val, y_val = x_val[: args.max_examples], y_val[: args.max_examples]
+        x_train, x_val = x_train[: args.max_examples], x_val[: args.max_examples]
+        if y_train is not None:
+            y_train, y_val = y_train[: args.max_examples], y_val[: args.max_examples]
     data.check_finite(args.data, training=x_train, validation=x_val)
-    args.num_classes = max(2, int(max(y_train.max(), y_val.max())) + 1)
+    # Unlabelled data: 2, unused (only a labelled model, refused above, reads it).
+    args.num_classes = 2 if y_train is None else max(2, int(max(y_train.max(), y_val.max())) + 1)
     toy_name = data_argument if data_kind == "toy2d" else None
 
     chief = strategy.is_chief(distribution)
-    created = run_folder.make_parents(out.parent)
     # Other workers train alike (and save checkpoints, for a resume of the
     # whole job) in their own folder, deleted at the end: the chief writes DIR.
     worker = "" if chief else f"-worker{strategy.task_id(distribution)}"
-    partial = run_folder.open_partial(out, args, suffix=worker)
+    created = []
+    try:
+        created = run_folder.make_parents(out.parent)
+        partial = run_folder.open_partial(out, args, suffix=worker)
+    except OSError as error:  # checked by parser.check_writable, unless it changed since
+        run_folder.remove_created(created)
+        raise parser.UsageError(
+            f"kgen train: error: `--out` must be a folder that can be written. "
+            f"Received: --out={args.out!r} ({error})"
+        ) from error
     try:
         with distribution.scope():
             metrics = _train_into(partial, entry, args, toy_name, x_train, x_val, y_train, y_val)
@@ -84,7 +98,7 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     callbacks = [StopOnNonFinite(), *pictures, backup]
     # Each discriminator (critic) step of a GAN sees --batch-size examples.
     d_steps = model.d_steps if isinstance(model, _protocols.AdversarialModel) else 1
-    fit_batch_size = args.batch_size * d_steps
+    batch_size, fit_batch_size = _clip_batch_size(args.batch_size, d_steps, len(x_train))
     replicas = model.distribute_strategy.num_replicas_in_sync
     if replicas > 1:
         x_train, y_train = strategy.no_tiny_last_batch(x_train, y_train, fit_batch_size, replicas)
@@ -109,7 +123,10 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
             num_samples=_COVERAGE_SAMPLES, seed=args.seed))
     sample_quality = None
     if args.sample_quality and x_train.ndim == 4 and isinstance(model, _protocols.Sampler):
-        if strategy.is_multi_worker(model.distribute_strategy):
+        if y_train is None or len(set(y_train.tolist())) < 2:
+            sample_quality = {"skipped": "the data has fewer than 2 classes to train the "
+                                         "feature classifier on"}
+        elif strategy.is_multi_worker(model.distribute_strategy):
             # Keras cannot fit the classifier inside a multi-worker scope
             # (its batches become PerReplica values): score the saved model.
             sample_quality = {"skipped": "not computed under --strategy multiworker; "
@@ -120,7 +137,7 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
         "model": args.model,
         "data": args.data,
         "epochs": args.epochs,
-        "batch_size": args.batch_size,
+        "batch_size": batch_size,
         "seed": args.seed,
         "num_train": int(len(x_train)),
         "num_validation": int(len(x_val)),
@@ -138,6 +155,28 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     model.save(run_dir / "model.keras")
     model.export(str(run_dir / "saved_model"))
     return metrics
+
+
+def _clip_batch_size(batch_size, d_steps, num_examples):
+    """`(batch_size, fit_batch_size)`, clipped with a warning when a step needs more than the data.
+
+    A step reads `fit_batch_size = batch_size * d_steps` examples (a GAN's
+    discriminator steps take `batch_size` each). With fewer training
+    examples, `fit` would run one short step per epoch anyway; this says
+    so and records the batch size actually used:
+    `max(num_examples // d_steps, 1)`, every example in the one step.
+    """
+    fit_batch_size = batch_size * d_steps
+    if fit_batch_size <= num_examples:
+        return batch_size, fit_batch_size
+    clipped = max(num_examples // d_steps, 1)
+    steps = f" x {d_steps} discriminator steps" if d_steps > 1 else ""
+    print(
+        f"kgen train: warning: --batch-size {batch_size}{steps} is more than the "
+        f"{num_examples} training examples; using --batch-size {clipped}, one step per epoch",
+        file=sys.stderr,
+    )
+    return clipped, num_examples
 
 
 def _sample_quality(model, args, run_dir, train, validation):
