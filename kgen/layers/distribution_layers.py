@@ -48,6 +48,8 @@ into its value: an NLL loss needs a distribution of that dtype, and targets
 `y` of shape `(batch_size, *event_shape)` (Keras would otherwise squeeze or
 expand `y_pred`, converting it too). A model saved with a lambda loss reloads
 with `compile=False` (or the loss in `custom_objects`), as for any lambda.
+This relies on how Keras 3 treats tensor-like objects (checked with Keras
+3.15); `tests/test_distribution_layers.py` fails if a release changes it.
 """
 
 import math
