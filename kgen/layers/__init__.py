@@ -1,7 +1,11 @@
 """Keras 3 layers that emit TensorFlow Probability distributions.
 
 The Keras 3 replacement for `tfp.layers` (which needs Keras 2): each layer
-maps a parameter tensor to a `tfp.distributions.Independent` distribution.
+maps a parameter tensor to a `tfp.distributions.Independent` distribution that
+can be a `Sequential` or functional model's output, feed further layers
+through its `convert_to_tensor_fn`, and be scored by a negative log-likelihood
+loss `lambda y, rv: -rv.log_prob(y)` in `compile`/`fit`, with `tfp.layers`'
+argument order (see `kgen.layers.distribution_layers`).
 """
 
 from kgen.layers.distribution_layers import IndependentBernoulli
