@@ -16,8 +16,10 @@ hidden units, batch 100, on the 6,000 training digits of the shared MNIST subset
   `tf.function` per batch. Extra rows: the same step as three kinds of op
   (`kgen_ops.gibbs_sweeps` + `kgen_ops.cd_statistics` + `assign_add`), and
   `kgen.models.RBM(...).fit` (Keras `fit`, SGD, its own metrics included:
-  the fused step `kgen_ops.cd_step`), and the same `fit` through Keras'
-  optimizer (`compile(fused_update=False)`, the path of other optimizers).
+  the fused step `kgen_ops.cd_step`) on a `tf.data.Dataset` of the batches
+  made once, as the other rows' batches are; the same `fit` through Keras'
+  optimizer (`compile(fused_update=False)`, the path of other optimizers);
+  and `fit` on the NumPy array (Keras slices it into a dataset every call).
 - (a) the same CD-k written in stock TensorFlow ops (matmul, sigmoid,
   `tf.random.stateless_uniform` compared with p) in one `tf.function` per batch.
 - (b) scikit-learn's `BernoulliRBM` (PCD-1: k = 1 only), one epoch through
@@ -170,20 +172,23 @@ class StockTensorFlowCD(_CDLoop):
 
 
 class KerasRBMFit:
+    """`fit` for one epoch on a `tf.data.Dataset` of the batches, made once (as the
+    `tf.function` rows' batches are made once); `numpy=True` passes the array."""
+
     name = "kgen.models.RBM.fit (Keras fit, SGD)"
 
-    def __init__(self, data, k, fused_update="auto"):
+    def __init__(self, data, k, fused_update="auto", numpy=False):
         import keras  # noqa: PLC0415
 
         from kgen.models import RBM  # noqa: PLC0415
 
         self.model = RBM(VISIBLE, HIDDEN, cd_k=k, persistent=False, num_chains=None, seed=0)
         self.model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE), fused_update=fused_update)
-        self.data = data
-
+        self.data = data if numpy else tf.data.Dataset.from_tensor_slices(data).batch(BATCH)
 
     def epoch(self):
-        self.model.fit(self.data, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+        self.model.fit(self.data, batch_size=BATCH if isinstance(self.data, np.ndarray) else None,
+                       epochs=1, shuffle=False, verbose=0)
 
 
 class KerasRBMFitOptimizer(KerasRBMFit):
@@ -191,6 +196,13 @@ class KerasRBMFitOptimizer(KerasRBMFit):
 
     def __init__(self, data, k):
         super().__init__(data, k, fused_update=False)
+
+
+class KerasRBMFitNumPy(KerasRBMFit):
+    name = "extra: RBM.fit on the NumPy array"
+
+    def __init__(self, data, k):
+        super().__init__(data, k, numpy=True)
 
 
 # ---------------------------------------------------------------------------
@@ -360,6 +372,7 @@ def main():
             "kgen_unfused": SamplerStatisticsCD(data, k),
             "kgen_rbm_fit": KerasRBMFit(data, k),
             "kgen_rbm_fit_optimizer": KerasRBMFitOptimizer(data, k),
+            "kgen_rbm_fit_numpy": KerasRBMFitNumPy(data, k),
         }
         if k == 1:
             methods["sklearn"] = SklearnRBM(data, k)
