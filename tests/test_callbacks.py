@@ -170,9 +170,14 @@ def test_conditional_samples_get_one_labelled_column_per_class(tmp_path):
 def test_a_resumed_fit_draws_the_whole_history_with_its_epoch_numbers(tmp_path, x, monkeypatch):
     from kgen import plotting
 
-    drawn = []
+    drawn = []  # the epoch numbers of each curves.png
     plot_curves = plotting.plot_curves
-    monkeypatch.setattr(plotting, "plot_curves", lambda *a, **k: drawn.append(k["epochs"]) or plot_curves(*a, **k))
+
+    def recording_plot_curves(*args, **kwargs):
+        drawn.append(kwargs["epochs"])
+        return plot_curves(*args, **kwargs)
+
+    monkeypatch.setattr(plotting, "plot_curves", recording_plot_curves)
     model = FakeGenerator(latent_dim=3)  # no manifold to draw
     first = GenerativePictures(tmp_path, num_samples=4, every=9, curves="metrics")
     _fit(model, x, first, epochs=2)
