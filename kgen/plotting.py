@@ -313,6 +313,7 @@ def _curves_figure(history, title="", ylabel="value", xlabel="epoch", epochs=Non
                 last = finite[-1]
                 axes.annotate(f"{values[last]:.4g}", (steps[last], values[last]), textcoords="offset points",
                               xytext=(4, 4 if style == "-" else -10), fontsize=7, color=color)
+        axes.margins(y=0.15)  # room for the values written beside the highest and lowest points
         first = _epoch_numbers(epochs, longest)[0] if longest else 1
         axes.set_xlim(first - 0.5, first + max(longest, 1) - 0.5)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
