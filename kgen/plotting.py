@@ -418,7 +418,7 @@ def annotate_grid(grid, tile_shape, pad=1, row_labels=None, column_labels=None, 
         ValueError: if `grid` is not `[H, W, C]`, or there are more labels
             than rows or columns.
     """
-    figure, canvas, (top, left) = _annotation_figure(grid, tile_shape, pad, row_labels, column_labels, title)
+    _, canvas, (top, left) = _annotation_figure(grid, tile_shape, pad, row_labels, column_labels, title)
     grid = _rgb(grid)
     if top == 0 and left == 0:
         return grid
