@@ -10,6 +10,8 @@ where the `tensorboard` package, which `tf.summary.image`/`scalar` need, is
 not installed.
 """
 
+import json
+import math
 import os
 
 import keras
@@ -26,6 +28,7 @@ from kgen.checkpointing import NonFiniteTrainingError  # noqa: F401
 from kgen.checkpointing import StopOnNonFinite  # noqa: F401
 
 _CURVES = ("elbo", "metrics", None)
+_HISTORY = "history.json"
 
 
 class GenerativePictures(keras.callbacks.Callback):
@@ -43,7 +46,11 @@ class GenerativePictures(keras.callbacks.Callback):
       distribution (anything with `mean()` and `log_prob`).
 
     Samples always use the same `seed`, so the grids of successive epochs
-    show the same latent draws decoded by an improving model.
+    show the same latent draws decoded by an improving model. A
+    conditional model (`labelled` True and a `num_classes` attribute, e.g.
+    `kgen.models.ConditionalGAN`, whose `sample` cycles through the
+    classes) gets one column per class, labelled with the class above it.
+    Reconstruction rows are labelled "original" and "reconstructed".
 
     Files written into `out_dir` (`NNN` is the 1-based epoch, zero padded):
 
@@ -52,7 +59,14 @@ class GenerativePictures(keras.callbacks.Callback):
     - `curves.png`, rewritten each epoch: with `curves="elbo"` the
       training and validation ELBO in nats, taken as `-loss` (the loss of a
       kgen VAE is the negative ELBO per example); with `curves="metrics"`
-      every logged metric as is (e.g. a GAN's `d_loss` and `g_loss`).
+      every logged metric as is, one panel each (e.g. a GAN's `d_loss`
+      and `g_loss`);
+    - `history.json`, rewritten each epoch: `{"epoch": [1, 2, ...],
+      "history": {name: [value per epoch]}}`, every logged metric. When
+      `fit` starts after epoch 0 (resumed by
+      `kgen.callbacks.AtomicBackupAndRestore`, or `initial_epoch`), the
+      earlier epochs are read back from this file, so `curves.png` and
+      `self.history` show the whole run with its epoch numbers.
 
     With `tensorboard_dir`, the same pictures go to TensorBoard as image
     summaries named `samples`, `reconstructions` and `manifold`, and every
@@ -71,8 +85,9 @@ class GenerativePictures(keras.callbacks.Callback):
         num_reconstructions: positive int, originals to reconstruct.
         manifold_size: positive int, tiles per side of the manifold.
         scale: positive int, enlargement of each tile by pixel repetition;
-            `None` (default) enlarges small images to at least 28 pixels
-            (8x8 digits 4 times, MNIST not at all).
+            `None` (default): `kgen.plotting.legible_scale`, tiles at least
+            28 pixels tall and grids at least 256 pixels wide (64 8x8
+            digits 4 times, 64 MNIST digits twice).
         curves: `"elbo"`, `"metrics"` or `None` (no curves).
         value_range: `(low, high)`, the range of the model's images (and
             of `x_val`); they are mapped linearly onto [0, 1] to be drawn.
@@ -118,18 +133,30 @@ class GenerativePictures(keras.callbacks.Callback):
         self.x_val = None if x_val is None else np.asarray(x_val)[:num_reconstructions]
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         self.history = {}
+        self.epochs = []
         self._writer = None
 
     def on_train_begin(self, logs=None):
         os.makedirs(self.out_dir, exist_ok=True)
         self.history = {}
+        self.epochs = []
         if self.tensorboard_dir is not None and self._writer is None:
             self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.epochs and epoch > 0:
+            self._read_history(before=epoch + 1)
+
     def on_epoch_end(self, epoch, logs=None):
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
         step = epoch + 1
+        self.epochs.append(step)
+        for key, value in (logs or {}).items():
+            # A metric first logged now is missing (NaN) in the earlier epochs.
+            values = self.history.setdefault(key, [math.nan] * (len(self.epochs) - 1))
+            values.append(float(value))
+        for values in self.history.values():
+            values.extend([math.nan] * (len(self.epochs) - len(values)))
+        self._write_history()
         last = self.params.get("epochs") if self.params else None
         if step % self.every == 0 or step == last:
             self.write_pictures(step)
@@ -160,14 +187,23 @@ class GenerativePictures(keras.callbacks.Callback):
         if _is_points(samples):
             pictures["samples"] = plotting.scatter_image(samples, title="samples")
             return pictures
-        scale = self.scale or plotting.auto_scale(samples.shape[1])
-        pictures["samples"] = plotting.image_grid(self._unit(samples), scale=scale)
+        num_classes = getattr(model, "num_classes", None) if getattr(model, "labelled", False) else None
+        ncols = min(num_classes, len(samples)) if num_classes else None
+        scale = self.scale or plotting.legible_scale(samples.shape[1:], len(samples), ncols)
+        grid = plotting.image_grid(self._unit(samples), ncols=ncols, scale=scale)
+        if num_classes:
+            tile_shape = (samples.shape[1] * scale, samples.shape[2] * scale)
+            grid = plotting.annotate_grid(
+                grid, tile_shape, column_labels=range(ncols), title="samples by class (column: class label)"
+            )
+        pictures["samples"] = grid
         if self.x_val is not None and callable(getattr(model, "reconstruct", None)):
             reconstructions = _to_numpy(model.reconstruct(self.x_val))
             pictures["reconstructions"] = plotting.reconstruction_grid(
                 self._unit(self.x_val),
                 self._unit(reconstructions.reshape(self.x_val.shape)),
                 scale=scale,
+                labels=True,
             )
         if getattr(model, "latent_dim", None) == 2 and callable(getattr(model, "decode", None)):
             pictures["manifold"] = plotting.latent_manifold(
@@ -198,12 +234,40 @@ class GenerativePictures(keras.callbacks.Callback):
                     _image_summary(name, array, epoch)
             self._writer.flush()
 
+    def _history_path(self):
+        return os.path.join(self.out_dir, _HISTORY)
+
+    def _write_history(self):
+        """Writes `history.json` (a new file, renamed over the old one: never half written)."""
+        path = self._history_path()
+        temporary = f"{path}.tmp"
+        # NaN (a metric not computed that epoch) is written as null: strict JSON.
+        history = {k: [None if math.isnan(v) else v for v in values] for k, values in self.history.items()}
+        with open(temporary, "w") as file:
+            json.dump({"epoch": self.epochs, "history": history}, file)
+        os.replace(temporary, path)
+
+    def _read_history(self, before):
+        """Reads the epochs `< before` of `history.json` into `epochs` and `history`, if it exists."""
+        try:
+            with open(self._history_path()) as file:
+                saved = json.load(file)
+        except (OSError, ValueError):
+            return
+        keep = [k for k, e in enumerate(saved.get("epoch", [])) if e < before]
+        self.epochs = [saved["epoch"][k] for k in keep]
+        self.history = {
+            key: [math.nan if values[k] is None else values[k] for k in keep]
+            for key, values in saved.get("history", {}).items()
+            if len(values) == len(saved["epoch"])
+        }
+
     def _write_curves(self):
         if self.curves is None or not self.history:
             return
         path = os.path.join(self.out_dir, "curves.png")
         if self.curves == "metrics":
-            plotting.plot_curves(self.history, path, title="training metrics")
+            plotting.plot_curves(self.history, path, title="training metrics", epochs=self.epochs)
             return
         curves = {}
         for prefix in ("", "val_"):
@@ -212,7 +276,9 @@ class GenerativePictures(keras.callbacks.Callback):
             elif f"{prefix}loss" in self.history:
                 curves[f"{prefix}elbo"] = [-v for v in self.history[f"{prefix}loss"]]
         if curves:
-            plotting.plot_curves(curves, path, title="evidence lower bound", ylabel="ELBO (nats)")
+            plotting.plot_curves(
+                curves, path, title="evidence lower bound", ylabel="ELBO (nats)", epochs=self.epochs
+            )
 
 
 class ModeCoverageCallback(keras.callbacks.Callback):

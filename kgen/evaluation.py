@@ -56,7 +56,7 @@ def units(model):
     return "nats (d_loss, g_loss, value: batch means of log-losses)"
 
 
-def held_out_metrics(model, x, y=None, batch_size=64, seed=0, num_importance_samples=100):
+def held_out_metrics(model, x, y=None, batch_size=64, seed=0, num_importance_samples=100, verbose=0):
     """Scores `model` on held-out examples `x` (and labels `y` for a conditional GAN).
 
     Args:
@@ -70,6 +70,12 @@ def held_out_metrics(model, x, y=None, batch_size=64, seed=0, num_importance_sam
             dequantisation noise (the same seed gives the same numbers).
         num_importance_samples: int >= 1, `K` of the importance-weighted
             bound of a `LowerBoundModel` (`K = 1` is the ELBO in expectation).
+            Its cost grows linearly with `K`: about `K` ELBO passes over `x`.
+        verbose: 0 (silent), 1 or 2: print a line as each number is
+            started (with its number of examples and samples), and with 1
+            a Keras progress bar over the examples of the importance-
+            weighted bound, the slow one (passed to `log_likelihood` as
+            `verbose`).
 
     Returns:
         A dict of floats (see the module docstring for the keys and units),
@@ -84,23 +90,36 @@ def held_out_metrics(model, x, y=None, batch_size=64, seed=0, num_importance_sam
         "num_importance_samples", num_importance_samples
     )
     seed = _validation.seed(seed)
+    verbose = _validation.choice("verbose", verbose, (0, 1, 2))
+
+    def stage(what):
+        if verbose:
+            print(f"held-out evaluation: {what} of {len(x)} examples", flush=True)
+
     metrics = {}
     if isinstance(model, _protocols.AdversarialModel):
+        stage(f"{model.value_name}")
         labels = () if y is None else (y,)
         value = model.value(x, *labels, seed=seed)
         metrics[model.value_name] = float(np.asarray(value))
     if isinstance(model, _protocols.DensityModel):
         # A flow's exact density (of the dequantised data, for discrete pixels).
+        stage("log_prob_nats and bits_per_dim")
         metrics["log_prob_nats"] = _batched_mean(lambda b: model.log_prob(b, seed=seed), x, batch_size)
         metrics["bits_per_dim"] = _batched_mean(
             lambda b: model.bits_per_dim(b, seed=seed), x, batch_size
         )
     if isinstance(model, _protocols.LowerBoundModel):
+        stage("elbo_nats")
         metrics["elbo_nats"] = _batched_mean(model.elbo, x, batch_size)
-        log_likelihood = model.log_likelihood(x, num_samples=num_importance_samples)
+        stage(f"log_likelihood_nats (importance-weighted, K={num_importance_samples} samples each)")
+        # `verbose` only when asked: a user's LowerBoundModel may not take it.
+        progress = {"verbose": verbose} if verbose else {}
+        log_likelihood = model.log_likelihood(x, num_samples=num_importance_samples, **progress)
         metrics["log_likelihood_num_samples"] = num_importance_samples
         metrics["log_likelihood_nats"] = float(np.mean(np.asarray(log_likelihood)))
     elif isinstance(model, _protocols.LikelihoodModel):
+        stage("log_likelihood_nats")
         metrics["log_likelihood_nats"] = float(np.mean(np.asarray(model.log_likelihood(x))))
     return metrics
 

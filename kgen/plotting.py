@@ -27,6 +27,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import IdentityTransform
 
 from kgen import _validation
 
@@ -94,7 +95,7 @@ def image_grid(images, ncols=None, pad=1, pad_value=1.0, scale=1):
     return _to_uint8(grid)
 
 
-def reconstruction_grid(originals, reconstructions, ncols=8, pad=1, scale=1):
+def reconstruction_grid(originals, reconstructions, ncols=8, pad=1, scale=1, labels=False):
     """Originals and their reconstructions in alternating rows.
 
     Row `2r` shows originals `r * ncols ... (r + 1) * ncols - 1` and row
@@ -107,9 +108,12 @@ def reconstruction_grid(originals, reconstructions, ncols=8, pad=1, scale=1):
         ncols: pairs per row.
         pad: pixels between tiles.
         scale: enlargement factor (see `image_grid`).
+        labels: if True, each row is labelled "original" or
+            "reconstructed" in a margin on the left (`annotate_grid`).
 
     Returns:
-        `uint8` array, as from `image_grid`.
+        `uint8` array, as from `image_grid`; with `labels`, as from
+        `annotate_grid` (RGB, the grid in its bottom-right corner).
     """
     originals = np.asarray(originals, dtype=np.float32)
     reconstructions = np.asarray(reconstructions, dtype=np.float32)
@@ -129,7 +133,12 @@ def reconstruction_grid(originals, reconstructions, ncols=8, pad=1, scale=1):
             row = list(source[r * ncols : (r + 1) * ncols])
             row += [blank[0]] * (ncols - len(row))
             tiles.extend(row)
-    return image_grid(np.stack(tiles), ncols=ncols, pad=pad, scale=scale)
+    grid = image_grid(np.stack(tiles), ncols=ncols, pad=pad, scale=scale)
+    if not labels:
+        return grid
+    scale = _validation.positive_int("scale", scale)
+    tile_shape = (originals.shape[1] * scale, originals.shape[2] * scale)
+    return annotate_grid(grid, tile_shape, pad=pad, row_labels=["original", "reconstructed"] * nrows)
 
 
 def gaussian_quantile_grid(n=15, low=0.05, high=0.95):
@@ -241,51 +250,97 @@ def save_png(path, array):
     return path
 
 
-def plot_curves(history, path, title="", ylabel="value", xlabel="epoch"):
-    """Training and validation curves on one figure, saved as PNG.
+def plot_curves(history, path, title="", ylabel="value", xlabel="epoch", epochs=None):
+    """Training and validation curves, one panel per metric, saved as PNG.
 
-    Each key `name` is drawn as a solid line and its `val_name` partner, if
-    present, as a dashed line of the same colour. Epochs are numbered from 1.
+    Each key `name` gets its own panel (metrics of different scales, a
+    GAN's `d_loss` and `d_real`, stay readable), with the training values
+    as a solid line and its `val_name` partner, if present, as a dashed
+    line of the same colour. Every value is marked, so a single epoch shows
+    as a dot, and the last value of each curve is written beside it.
 
     Args:
         history: dict mapping a metric name to per-epoch values, e.g.
             `{"elbo": [...], "val_elbo": [...]}` (as in `History.history`).
+            NaN values (epochs a metric was not computed) are not drawn.
         path: PNG file to write.
         title: figure title.
-        ylabel: y-axis label, with units, e.g. `"ELBO (nats)"`.
+        ylabel: y-axis label, with units, e.g. `"ELBO (nats)"`: one string
+            for every panel, or a dict mapping a metric name to its label
+            (panels without an entry get none).
         xlabel: x-axis label.
+        epochs: optional list of the 1-based epoch numbers of the values
+            (e.g. `[4, 5, 6]`, or `range(1, n + 1)` for a whole run); the
+            values of each key are the last ones of this list. Default:
+            `1, 2, ...`.
 
     Returns:
         `path`.
     """
-    if not history:
-        raise ValueError(f"`history` must name at least one curve. Received: history={history!r}")
-    figure = Figure(figsize=(6, 4), dpi=100)
-    canvas = FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    names = [k for k in history if not k.startswith("val_")]
-    names += [k[4:] for k in history if k.startswith("val_") and k[4:] not in history]
-    for index, name in enumerate(names):
-        color = f"C{index % 10}"
-        lines = ((name, "-", f"train {name}"), (f"val_{name}", "--", f"validation {name}"))
-        for key, style, label in lines:
-            values = history.get(key)
-            if values:
-                epochs = np.arange(1, len(values) + 1)
-                axes.plot(epochs, values, style, color=color, marker="o", markersize=3, label=label)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    if title:
-        axes.set_title(title)
-    axes.grid(True, alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
+    figure, canvas = _curves_figure(history, title, ylabel, xlabel, epochs)
     directory = os.path.dirname(os.fspath(path))
     if directory:
         os.makedirs(directory, exist_ok=True)
     canvas.print_png(os.fspath(path))
     return path
+
+
+def _curves_figure(history, title="", ylabel="value", xlabel="epoch", epochs=None):
+    """The figure of `plot_curves`: `(figure, canvas)`, one `Axes` per metric in `figure.axes`."""
+    if not history:
+        raise ValueError(f"`history` must name at least one curve. Received: history={history!r}")
+    names = [k for k in history if not k.startswith("val_")]
+    names += [k[4:] for k in history if k.startswith("val_") and k[4:] not in history]
+    ncols = min(len(names), 3)
+    nrows = math.ceil(len(names) / ncols)
+    size = (6.0, 4.0) if len(names) == 1 else (4.0 * ncols, 3.0 * nrows + 0.4)
+    figure = Figure(figsize=size, dpi=100)
+    canvas = FigureCanvasAgg(figure)
+    for index, name in enumerate(names):
+        axes = figure.add_subplot(nrows, ncols, index + 1)
+        color = f"C{index % 10}"
+        longest = 0
+        lines = ((name, "-", "train"), (f"val_{name}", "--", "validation"))
+        for key, style, label in lines:
+            values = np.asarray(history.get(key, []), dtype=np.float64)
+            if values.size == 0:
+                continue
+            steps = _epoch_numbers(epochs, len(values))
+            longest = max(longest, len(values))
+            axes.plot(steps, values, style, color=color, marker="o", markersize=5, label=label)
+            finite = np.flatnonzero(np.isfinite(values))
+            if finite.size:
+                last = finite[-1]
+                axes.annotate(f"{values[last]:.4g}", (steps[last], values[last]), textcoords="offset points",
+                              xytext=(4, 4 if style == "-" else -10), fontsize=7, color=color)
+        axes.margins(y=0.15)  # room for the values written beside the highest and lowest points
+        first = _epoch_numbers(epochs, longest)[0] if longest else 1
+        axes.set_xlim(first - 0.5, first + max(longest, 1) - 0.5)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        axes.set_xlabel(xlabel)
+        label = ylabel.get(name) if isinstance(ylabel, dict) else ylabel
+        if label:
+            axes.set_ylabel(label)
+        if len(names) > 1:
+            axes.set_title(name, fontsize=10)
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure, canvas
+
+
+def _epoch_numbers(epochs, count):
+    """The epoch numbers of the last `count` values: the end of `epochs`, or `1..count`."""
+    if epochs is None:
+        return np.arange(1, count + 1)
+    epochs = np.asarray(list(epochs))
+    if len(epochs) < count:
+        raise ValueError(
+            f"`epochs` must number every value ({count} values). Received: epochs={epochs.tolist()!r}"
+        )
+    return epochs[len(epochs) - count:]
 
 
 def auto_scale(image_height, min_height=28):
@@ -294,6 +349,149 @@ def auto_scale(image_height, min_height=28):
     E.g. 4 for 8x8 digits, 1 for 28x28 MNIST.
     """
     return max(1, math.ceil(min_height / image_height))
+
+
+MIN_PICTURE_WIDTH = 256  # pixels: the narrowest grid `legible_scale` draws
+
+
+def legible_scale(image_shape, num_images, ncols=None, pad=1, min_height=28, min_width=MIN_PICTURE_WIDTH):
+    """The smallest integer enlargement that makes a grid of images legible.
+
+    Tiles are at least `min_height` pixels tall (`auto_scale`) and the
+    grid of `image_grid(images, ncols, pad, scale)` at least `min_width`
+    pixels wide: 16 MNIST digits (4 columns of 28 pixels, 115 pixels
+    unscaled) are enlarged 3 times, to 339 pixels; 64 of them twice.
+
+    Args:
+        image_shape: `(H, W)` or `(H, W, C)` of one image, in pixels.
+        num_images: int >= 1, the images in the grid.
+        ncols: the grid's columns (default `ceil(sqrt(num_images))`, as
+            `image_grid`).
+        pad: pixels between tiles.
+        min_height: pixels, the smallest tile height.
+        min_width: pixels, the smallest grid width.
+
+    Returns:
+        An int >= 1.
+    """
+    height, width = (_validation.positive_int("image_shape", d) for d in tuple(image_shape)[:2])
+    num_images = _validation.positive_int("num_images", num_images)
+    ncols = math.ceil(math.sqrt(num_images)) if ncols is None else _validation.positive_int("ncols", ncols)
+    ncols = min(ncols, num_images)
+    pad = _validation.non_negative_int("pad", pad)
+    wide_enough = math.ceil((min_width - (ncols - 1) * pad) / (ncols * width))
+    return max(auto_scale(height, min_height), wide_enough, 1)
+
+
+# Text around a grid: the labels are drawn by Matplotlib into white margins,
+# and the grid's pixels copied in unchanged (no resampling).
+
+_LABEL_FONT_PIXELS = 12
+_LABEL_GAP = 4  # pixels between a label and the grid
+_DPI = 100
+
+
+def annotate_grid(grid, tile_shape, pad=1, row_labels=None, column_labels=None, title=None):
+    """A grid of `image_grid` with row labels on its left, column labels and a title above.
+
+    The grid's pixels are copied unchanged into the bottom-right corner of
+    the picture; the labels are written in black into white margins on
+    the left (right-aligned, centred on each row) and at the top (centred
+    on each column, the title above them).
+
+    Args:
+        grid: `uint8` array `[H, W, C]` from `image_grid` (`C` = 1, 3 or 4;
+            an alpha channel is dropped).
+        tile_shape: `(h, w)`, the size of one tile in the grid in pixels
+            (after enlargement).
+        pad: pixels between tiles, as given to `image_grid`.
+        row_labels: optional list of strings, one per row from the top
+            (fewer: the remaining rows are unlabelled).
+        column_labels: optional list of strings, one per column from the left.
+        title: optional string.
+
+    Returns:
+        `uint8` RGB array `[top + H, left + W, 3]`, `top` and `left` the
+        margins the text needs (0 where there is none).
+
+    Raises:
+        ValueError: if `grid` is not `[H, W, C]`, or there are more labels
+            than rows or columns.
+    """
+    _, canvas, (top, left) = _annotation_figure(grid, tile_shape, pad, row_labels, column_labels, title)
+    grid = _rgb(grid)
+    if top == 0 and left == 0:
+        return grid
+    canvas.draw()
+    picture = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    picture[top:, left:] = grid
+    return picture
+
+
+def _rgb(grid):
+    """`uint8` `[H, W, 3]` of a grid with 1, 3 or 4 channels."""
+    if grid.shape[-1] == 1:
+        return np.repeat(grid, 3, axis=-1)
+    return grid[..., :3]
+
+
+def _annotation_figure(grid, tile_shape, pad, row_labels, column_labels, title):
+    """The Matplotlib figure of `annotate_grid` (its texts placed, the grid not yet pasted).
+
+    Returns:
+        `(figure, canvas, (top, left))`: the margins in pixels.
+    """
+    grid = np.asarray(grid)
+    if grid.ndim != 3 or grid.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"`grid` must have shape [H, W, C], C in (1, 3, 4). Received: grid.shape={grid.shape}")
+    tile_height, tile_width = (_validation.positive_int("tile_shape", d) for d in tile_shape)
+    pad = _validation.non_negative_int("pad", pad)
+    height, width = grid.shape[:2]
+    nrows = (height + pad) // (tile_height + pad)
+    ncols = (width + pad) // (tile_width + pad)
+    row_labels = [str(label) for label in (row_labels or [])]
+    column_labels = [str(label) for label in (column_labels or [])]
+    if len(row_labels) > nrows:
+        _validation.fail("row_labels", f"at most one label per row ({nrows} rows)", row_labels)
+    if len(column_labels) > ncols:
+        _validation.fail("column_labels", f"at most one label per column ({ncols} columns)", column_labels)
+    # Text sizes in pixels, measured with the renderer that draws them.
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(size=_LABEL_FONT_PIXELS * 72 / _DPI)
+    renderer = RendererAgg(1, 1, _DPI)
+
+    def text_width(text):
+        return math.ceil(renderer.get_text_width_height_descent(text, font, ismath=False)[0])
+
+    line = math.ceil(_LABEL_FONT_PIXELS * 1.3)
+    left = max((text_width(t) for t in row_labels), default=0)
+    left = left + 2 * _LABEL_GAP if left else 0
+    if title:  # wide enough for the title
+        left = max(left, text_width(title) + 2 * _LABEL_GAP - width)
+    top = (line + _LABEL_GAP if column_labels else 0) + (line + _LABEL_GAP if title else 0)
+    total_height, total_width = top + height, left + width
+    # A quarter pixel more, so that rounding the figure size keeps it.
+    figure = Figure(figsize=((total_width + 0.25) / _DPI, (total_height + 0.25) / _DPI), dpi=_DPI)
+    canvas = FigureCanvasAgg(figure)
+    pixels = IdentityTransform()  # display coordinates: pixels from the bottom left
+
+    def y_of(row_from_top):
+        return total_height - row_from_top
+
+    for r, text in enumerate(row_labels):
+        centre = top + r * (tile_height + pad) + tile_height / 2
+        figure.text(left - _LABEL_GAP, y_of(centre), text, transform=pixels, fontproperties=font,
+                    ha="right", va="center")
+    for c, text in enumerate(column_labels):
+        centre = left + c * (tile_width + pad) + tile_width / 2
+        figure.text(centre, y_of(top - _LABEL_GAP), text, transform=pixels, fontproperties=font,
+                    ha="center", va="bottom")
+    if title:
+        figure.text(total_width / 2, y_of(_LABEL_GAP / 2), title, transform=pixels, fontproperties=font,
+                    ha="center", va="top")
+    return figure, canvas, (top, left)
 
 
 def _to_uint8(array):
@@ -305,14 +503,16 @@ def _to_uint8(array):
 # drawn as coloured rectangles on the RGB tiles (NumPy only).
 
 _WINDOW_COLORS = ((1.0, 0.0, 0.0), (0.0, 0.8, 0.0), (0.0, 0.4, 1.0), (1.0, 0.6, 0.0))
+_WINDOW_MIN_TILE = 96  # pixels: the default tile height when windows are drawn
+_WINDOW_LINE_PER_PIXELS = 48  # one pixel of outline per 48 pixels of tile height
 
 
 def canvas_sequence_grid(canvases, windows=None, colors=None, pad=1, scale=None):
     """The canvases of a step-by-step generator: examples in rows, steps in columns.
 
     Tile `(i, t)` is example `i`'s canvas after step `t + 1`, with, when
-    `windows` are given, each window of that step drawn as a one-pixel
-    rectangle outline (the part inside the tile).
+    `windows` are given, each window of that step drawn as a rectangle
+    outline (the part inside the tile), `max(1, h // 48)` pixels thick.
 
     Args:
         canvases: array-like `[T, n, H, W, C]` (or `[T, n, H, W]`) in [0, 1],
@@ -325,7 +525,10 @@ def canvas_sequence_grid(canvases, windows=None, colors=None, pad=1, scale=None)
             `windows`. Default: red, green, blue, orange (read in red and
             write in green for `[read_windows, write_windows]`).
         pad: pixels between tiles.
-        scale: positive int, enlargement of each tile; `None`: `auto_scale(H)`.
+        scale: positive int, enlargement of each tile; `None`: tiles at
+            least 96 pixels tall when windows are drawn (a 28x28 canvas
+            4 times, 8x8 digits 12 times), so that the boxes stand out from
+            the pixels, else `auto_scale(H)`.
 
     Returns:
         `uint8` array `[n * h + (n - 1) * pad, T * w + (T - 1) * pad, 3]`
@@ -398,12 +601,16 @@ def _sequence_tiles(canvases, windows, colors, scale):
             f"[T, n, H, W]. Received: canvases.shape={canvases.shape}"
         )
     steps, n, height = canvases.shape[:3]
-    scale = auto_scale(height) if scale is None else _validation.positive_int("scale", scale)
-    tiles = np.repeat(np.repeat(canvases, scale, axis=2), scale, axis=3)
-    if windows is None:
-        return tiles
-    if not isinstance(windows, (list, tuple)):
+    if windows is not None and not isinstance(windows, (list, tuple)):
         windows = [windows]
+    has_windows = windows is not None and any(array is not None for array in windows)
+    if scale is None:
+        scale = auto_scale(height, _WINDOW_MIN_TILE if has_windows else 28)
+    scale = _validation.positive_int("scale", scale)
+    tiles = np.repeat(np.repeat(canvases, scale, axis=2), scale, axis=3)
+    if not has_windows:
+        return tiles
+    line_width = max(1, height * scale // _WINDOW_LINE_PER_PIXELS)
     colors = _WINDOW_COLORS if colors is None else colors
     boxes = []
     for k, array in enumerate(windows):
@@ -424,15 +631,16 @@ def _sequence_tiles(canvases, windows, colors, scale):
     for t in range(steps):
         for i in range(n):
             for array, color in boxes:
-                _draw_box(tiles[t, i], array[t, i], color)
+                _draw_box(tiles[t, i], array[t, i], color, line_width)
     return tiles
 
 
-def _draw_box(image, box, color):
+def _draw_box(image, box, color, line_width=1):
     """Draws the outline of `box` `(x_min, y_min, x_max, y_max)` on `image` `[h, w, 3]`, in place.
 
-    The outline runs along the pixels just inside the box's edges; edges
-    outside the image are not drawn, the rest is clipped to the image.
+    The outline runs along the `line_width` pixels just inside the box's
+    edges (fewer where the box is thinner); edges outside the image are
+    not drawn, the rest is clipped to the image.
     """
     height, width = image.shape[:2]
     if not np.all(np.isfinite(box)):
@@ -446,12 +654,13 @@ def _draw_box(image, box, color):
     y0, y1 = max(top, 0), min(bottom, height - 1)
     if x0 > x1 or y0 > y1:
         return  # Entirely outside the image.
-    for row in (top, bottom):
-        if 0 <= row < height:
-            image[row, x0 : x1 + 1] = color
-    for column in (left, right):
-        if 0 <= column < width:
-            image[y0 : y1 + 1, column] = color
+    for k in range(line_width):
+        for row in (top + k, bottom - k):
+            if top <= row <= bottom and 0 <= row < height:
+                image[row, x0 : x1 + 1] = color
+        for column in (left + k, right - k):
+            if left <= column <= right and 0 <= column < width:
+                image[y0 : y1 + 1, column] = color
 
 
 # Densities of 2D models (RealNVP on the toy data): a heat map over a grid.

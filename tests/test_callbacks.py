@@ -1,6 +1,7 @@
 """Tests for kgen.callbacks.GenerativePictures: PNG files and TensorBoard images."""
 
 import glob
+import json
 import os
 
 import keras
@@ -68,6 +69,7 @@ def test_writes_pictures_every_epoch_and_tensorboard_images(tmp_path, x):
     names = sorted(os.listdir(tmp_path / "pictures"))
     assert names == [
         "curves.png",
+        "history.json",
         "manifold_epoch001.png",
         "manifold_epoch002.png",
         "reconstructions_epoch001.png",
@@ -108,20 +110,21 @@ def test_small_images_are_enlarged_by_default(tmp_path, x):
     model(x)
     callback = GenerativePictures(tmp_path, num_samples=9)
     callback.set_model(model)
-    # 4x4 tiles are enlarged 7 times, to 28x28.
-    assert callback.pictures()["samples"].shape == (3 * 28 + 2, 3 * 28 + 2, 1)
+    # 4x4 tiles are enlarged 22 times, the least for a grid of 3 tiles and
+    # 2 pads at least 256 pixels wide (tiles of 28 pixels need only 7).
+    assert callback.pictures()["samples"].shape == (3 * 88 + 2, 3 * 88 + 2, 1)
 
 
 def test_every_skips_epochs_but_draws_the_last(tmp_path, x):
     callback = GenerativePictures(tmp_path, num_samples=4, every=2, curves=None)
     _fit(FakeGenerator(latent_dim=3), x, callback, epochs=3)
-    assert sorted(os.listdir(tmp_path)) == ["samples_epoch002.png", "samples_epoch003.png"]
+    assert sorted(os.listdir(tmp_path)) == ["history.json", "samples_epoch002.png", "samples_epoch003.png"]
 
 
 def test_point_samples_are_drawn_as_a_scatter_plot(tmp_path, x):
     callback = GenerativePictures(tmp_path, x_val=x, num_samples=50, curves="metrics")
     _fit(FakeGenerator(points=True), x, callback, epochs=1)
-    assert sorted(os.listdir(tmp_path)) == ["curves.png", "samples_epoch001.png"]
+    assert sorted(os.listdir(tmp_path)) == ["curves.png", "history.json", "samples_epoch001.png"]
 
 
 class FakeTanhGenerator(keras.Model):
@@ -135,6 +138,60 @@ def test_value_range_maps_gan_images_onto_0_1(tmp_path):
     callback = GenerativePictures(tmp_path, num_samples=1, scale=1, value_range=(-1, 1))
     callback.set_model(FakeTanhGenerator())
     np.testing.assert_array_equal(callback.pictures()["samples"][..., 0], [[0, 0, 255, 255]] * 4)
+
+
+class FakeConditionalGenerator(keras.Model):
+    """Samples of 3 classes in turn, as `ConditionalGAN.sample`: class c is a tile of grey c / 4, in colour."""
+
+    labelled = True
+    num_classes = 3
+
+    def sample(self, n, seed=None):
+        grey = (np.arange(n) % self.num_classes + 1) / 4
+        return keras.ops.convert_to_tensor(np.broadcast_to(grey[:, None, None, None], (n, 8, 8, 3)))
+
+
+def test_conditional_samples_get_one_labelled_column_per_class(tmp_path):
+    from kgen import plotting
+
+    callback = GenerativePictures(tmp_path, num_samples=12, scale=4)
+    callback.set_model(FakeConditionalGenerator())
+    picture = callback.pictures()["samples"]
+    grid = plotting.image_grid(np.asarray(FakeConditionalGenerator().sample(12)), ncols=3, scale=4)
+    height, width = grid.shape[:2]  # 4 rows, 3 columns of 32 pixels
+    assert (height, width) == (4 * 33 - 1, 3 * 33 - 1) and picture.shape[-1] == 3
+    np.testing.assert_array_equal(picture[-height:, -width:], grid)  # columns are classes
+    top = picture.shape[0] - height
+    above = picture[:top, -width:]
+    for column in range(3):  # a class label above each column
+        assert np.all(above[:, column * 33 : column * 33 + 32] < 128, axis=-1).sum() > 5
+
+
+def test_a_resumed_fit_draws_the_whole_history_with_its_epoch_numbers(tmp_path, x, monkeypatch):
+    from kgen import plotting
+
+    drawn = []  # the epoch numbers of each curves.png
+    plot_curves = plotting.plot_curves
+
+    def recording_plot_curves(*args, **kwargs):
+        drawn.append(kwargs["epochs"])
+        return plot_curves(*args, **kwargs)
+
+    monkeypatch.setattr(plotting, "plot_curves", recording_plot_curves)
+    model = FakeGenerator(latent_dim=3)  # no manifold to draw
+    first = GenerativePictures(tmp_path, num_samples=4, every=9, curves="metrics")
+    _fit(model, x, first, epochs=2)
+    # A new process resumes after epoch 2 (AtomicBackupAndRestore sets the
+    # initial epoch as `initial_epoch` does): a new callback, the same folder.
+    resumed = GenerativePictures(tmp_path, num_samples=4, every=9, curves="metrics")
+    model.fit(x, x, validation_data=(x, x), epochs=3, initial_epoch=2, batch_size=16, verbose=0,
+              callbacks=[resumed])
+    assert resumed.epochs == [1, 2, 3]
+    assert len(resumed.history["loss"]) == len(resumed.history["val_loss"]) == 3
+    assert resumed.history["loss"][:2] == first.history["loss"]
+    assert drawn[-1] == [1, 2, 3]
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert saved == {"epoch": [1, 2, 3], "history": resumed.history}
 
 
 @pytest.mark.parametrize(
@@ -188,12 +245,14 @@ def test_with_a_real_vae(tmp_path):
     vae.fit(x, validation_data=(x[:16],), epochs=1, batch_size=32, verbose=0, callbacks=[callback])
     assert sorted(os.listdir(tmp_path / "pictures")) == [
         "curves.png",
+        "history.json",
         "manifold_epoch001.png",
         "reconstructions_epoch001.png",
         "samples_epoch001.png",
     ]
     with Image.open(tmp_path / "pictures" / "manifold_epoch001.png") as image:
-        assert image.size == (5 * 32 + 4, 5 * 32 + 4)  # 8x8 digits enlarged 4 times
+        # 8x8 digits enlarged 8 times, as the samples: 4 columns >= 256 pixels.
+        assert image.size == (5 * 64 + 4, 5 * 64 + 4)
     assert [tag for tag, _, _ in _summaries(tmp_path / "logs", "images")] == [
         "manifold",
         "reconstructions",

@@ -1,6 +1,8 @@
 """Tests for the `kgen` command line (kgen.cli), run in-process through `main`."""
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
 import pathlib
@@ -19,15 +21,21 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    """One 1-epoch VAE run on the digits, shared by the tests that read it."""
+def vae_run(tmp_path_factory):
+    """One 1-epoch VAE run on the digits, shared by the tests that read it: (folder, what it printed)."""
     parent = tmp_path_factory.mktemp("runs")
     out = parent / "nested" / "vae"  # missing parents are created
-    status = cli.main(
-        ["train", "vae", "--epochs", "1", "--batch-size", "128", "--out", str(out), "--verbose", "0"]
-    )
+    argv = ["train", "vae", "--epochs", "1", "--batch-size", "128", "--out", str(out), "--verbose", "2",
+            "--importance-samples", "7"]
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        status = cli.main(argv)
     assert status == 0
-    return out
+    return out, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def run_dir(vae_run):
+    return vae_run[0]
 
 
 def test_train_writes_a_complete_run(run_dir):
@@ -35,6 +43,7 @@ def test_train_writes_a_complete_run(run_dir):
         "feature_extractor.keras", "logs", "metrics.json", "model.keras", "pictures", "saved_model"]
     assert sorted(os.listdir(run_dir / "pictures")) == [
         "curves.png",
+        "history.json",
         "manifold_epoch001.png",
         "reconstructions_epoch001.png",
         "samples_epoch001.png",
@@ -55,15 +64,32 @@ def test_train_metrics_json(run_dir):
     # The importance-weighted bound is at least as tight as the ELBO, up to
     # Monte Carlo noise (about 1 nat here).
     assert held_out["log_likelihood_nats"] > held_out["elbo_nats"] - 1.0
+    assert held_out["log_likelihood_num_samples"] == 7  # --importance-samples
+
+
+def test_train_prints_a_line_per_stage_after_fit(vae_run):
+    # --verbose 2: Keras' line per epoch, then each held-out number, the
+    # sample quality and the saving announced before they start.
+    _, printed = vae_run
+    lines = [line for line in printed.splitlines() if line.startswith(("held-out", "kgen train"))]
+    assert lines[:2] == [
+        "held-out evaluation: elbo_nats of 180 examples",
+        "held-out evaluation: log_likelihood_nats (importance-weighted, K=7 samples each) of 180 examples",
+    ]
+    assert lines[2].startswith("kgen train: sample quality") and lines[3].startswith("kgen train: saving")
+    assert lines[-1].startswith("kgen train: wrote")
 
 
 def test_sample_writes_a_png_grid(run_dir, tmp_path, capsys):
     out = tmp_path / "grid.png"
     assert cli.main(["sample", str(run_dir), "--n", "16", "--out", str(out)]) == 0
     with Image.open(out) as image:
-        # 4x4 tiles of 8x8 digits enlarged 4 times, 1-pixel pads.
-        assert image.size == (4 * 32 + 3, 4 * 32 + 3)
+        # 4x4 tiles of 8x8 digits enlarged 8 times (the least for 256 pixels), 1-pixel pads.
+        assert image.size == (4 * 64 + 3, 4 * 64 + 3)
     assert "wrote" in capsys.readouterr().out
+    assert cli.main(["sample", str(run_dir), "--n", "16", "--out", str(out), "--scale", "2"]) == 0
+    with Image.open(out) as image:
+        assert image.size == (4 * 16 + 3, 4 * 16 + 3)
 
 
 def test_export_writes_a_saved_model(run_dir, tmp_path):
@@ -80,7 +106,7 @@ def test_export_writes_a_saved_model(run_dir, tmp_path):
 # GAN's holds besides.
 
 GAN_RUNS = {
-    # model: (data, files in pictures/ besides curves.png and samples_epoch001.png)
+    # model: (data, files in pictures/ besides curves.png, history.json and samples_epoch001.png)
     "gan": ("toy2d", ["coverage_epoch001.png"]),
     "dcgan": ("digits", []),
     "cgan": ("digits", []),
@@ -97,7 +123,7 @@ def gan_run(request, cli_run):
 
 def test_gan_train_writes_its_metrics_and_pictures(gan_run):
     name, run_dir = gan_run
-    expected = sorted(["curves.png", "samples_epoch001.png", *GAN_RUNS[name][1]])
+    expected = sorted(["curves.png", "history.json", "samples_epoch001.png", *GAN_RUNS[name][1]])
     assert sorted(os.listdir(run_dir / "pictures")) == expected
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["model"] == name and metrics["num_train"] == metrics["num_validation"] == 128
@@ -131,9 +157,45 @@ def test_gan_sample_maps_tanh_outputs_to_0_1(gan_run, tmp_path):
     if samples.ndim == 2:  # toy2d points: a scatter plot
         expected = plotting.scatter_image(samples, title="20 samples")
     else:
-        expected = plotting.image_grid((samples + 1) / 2, scale=plotting.auto_scale(samples.shape[1]))
+        ncols = 10 if name == "cgan" else None  # one column per class
+        scale = plotting.legible_scale(samples.shape[1:], 20, ncols)
+        expected = plotting.image_grid((samples + 1) / 2, ncols=ncols, scale=scale)
     with Image.open(out) as image:
-        np.testing.assert_array_equal(np.asarray(image).reshape(expected.shape), expected)
+        picture = np.asarray(image)
+    if name == "cgan":  # the grid in the bottom-right corner, class labels above it
+        height, width = expected.shape[:2]
+        assert picture.shape[0] > height
+        picture = picture[-height:, -width:, :1]
+    np.testing.assert_array_equal(picture.reshape(expected.shape), expected)
+
+
+def test_cgan_sample_draws_the_class_of_label(cli_run, run_dir, tmp_path, capsys):
+    import keras
+
+    import kgen.models  # noqa: F401
+    from kgen import plotting
+
+    vae_dir = run_dir
+
+    run_dir = cli_run("cgan", "digits")
+    out = tmp_path / "sevens.png"
+    assert cli.main(["sample", str(run_dir), "--n", "4", "--label", "7", "--seed", "3", "--scale", "4",
+                     "--out", str(out)]) == 0
+    model = keras.saving.load_model(run_dir / "model.keras")
+    sevens = (np.asarray(model.generate(np.full(4, 7), seed=3)) + 1) / 2
+    with Image.open(out) as image:
+        picture = np.asarray(image)
+    expected = plotting.image_grid(sevens, scale=4)
+    height, width = expected.shape[:2]
+    assert picture.shape[0] > height  # the title "class 7" above
+    np.testing.assert_array_equal(picture[-height:, -width:, :1], expected)
+    # One line, exit status 2: a class the model does not have, a model without classes.
+    capsys.readouterr()
+    assert cli.main(["sample", str(run_dir), "--label", "10", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "kgen sample: error: `--label` must be a class in [0, 10). Received: --label=10\n")
+    assert cli.main(["sample", str(vae_dir), "--label", "3", "--out", str(out)]) == 2
+    assert "`--label` needs a conditional model (cgan). Received: --label=3 for the VAE" in capsys.readouterr().err
 
 
 def test_gan_export_writes_a_generate_signature(gan_run, tmp_path):
@@ -190,6 +252,10 @@ def test_help_exits_zero(capsys):
         (["train", "vae", "--out", ".", "--overwrite"], "`--out` must not be the current folder"),
         (["sample", "{tmp}/missing"], "`DIR` must be a folder written by `kgen train`"),
         (["sample", "{tmp}/missing", "--n", "0"], "`--n` must be an integer >= 1"),
+        (["sample", "{tmp}/missing", "--scale", "0"], "`--scale` must be an integer >= 1"),
+        (["sample", "{tmp}/missing", "--label", "-1"], "`--label` must be an integer >= 0"),
+        (["train", "vae", "--out", "{out}", "--importance-samples", "0"],
+         "`--importance-samples` must be an integer >= 1"),
         (["export", "{tmp}/missing", "{tmp}/full"], "`PATH` must not exist"),
         (["export", "{tmp}/missing", "{tmp}/new"], "`DIR` must be a folder written by `kgen train`"),
         # Your own data, and empty data.

@@ -446,7 +446,7 @@ def test_canvas_sequence_grid_and_gif(tmp_path):
     path = plotting.save_canvas_gif(tmp_path / "gif" / "draw.gif", canvases, windows=windows)
     with Image.open(path) as image:
         assert image.n_frames == 3
-        assert image.size == (2 * 32 + 1, 32)  # auto_scale(8) = 4, two examples
+        assert image.size == (2 * 96 + 1, 96)  # with windows, tiles of 96 pixels: 12 times, two examples
 
     with pytest.raises(ValueError, match=r"`canvases` must be .* Received: canvases.shape=\(2, 8, 8\)"):
         plotting.canvas_sequence_grid(np.zeros((2, 8, 8)))

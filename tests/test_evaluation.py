@@ -38,6 +38,19 @@ def test_elbo_nats_is_the_mean_of_elbo_over_batches(digits):
     assert set(metrics) == {"elbo_nats", "log_likelihood_nats", "log_likelihood_num_samples"}
 
 
+def test_verbose_announces_each_stage_and_shows_the_importance_sampling_progress(digits, capsys):
+    model = _tiny("vae")  # DRAW's log_likelihood is the same ELBOModel method
+    x = datasets.binarize(digits[0][:40])
+    metrics = evaluation.held_out_metrics(model, x, num_importance_samples=3, verbose=1)
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "held-out evaluation: elbo_nats of 40 examples\n"
+        "held-out evaluation: log_likelihood_nats (importance-weighted, K=3 samples each) of 40 examples\n"
+    )
+    assert "40/40" in out  # Keras' progress bar over the examples
+    assert metrics["log_likelihood_num_samples"] == 3
+
+
 def test_iwae_with_one_sample_has_the_expectation_of_the_elbo(digits):
     model = _tiny("vae")
     x = np.tile(datasets.binarize(digits[0]), (5, 1, 1, 1))  # 1,000 examples
@@ -137,6 +150,7 @@ def test_a_model_with_no_scored_protocol_gets_no_metrics():
         ({"batch_size": 0}, r"`batch_size` must be an int >= 1. Received: batch_size=0"),
         ({"num_importance_samples": 1.5}, r"`num_importance_samples` must be an int >= 1"),
         ({"seed": "0"}, r"`seed` must be None or an int. Received: seed='0'"),
+        ({"verbose": 3}, r"^`verbose` must be one of \(0, 1, 2\)\. Received: verbose=3$"),
     ],
 )
 def test_bad_arguments(kwargs, match):

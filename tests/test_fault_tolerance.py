@@ -89,6 +89,12 @@ def test_sigkill_mid_epoch_then_the_same_command_resumes(tmp_path):
     whole = json.loads((reference / "metrics.json").read_text())
     assert resumed["resumed_after_epoch"] == metadata["epoch"]
     assert whole["resumed_after_epoch"] == 0
+    # The curves (and their record) hold every epoch, numbered from 1, the
+    # killed process's epochs read back from pictures/history.json.
+    history = json.loads((killed / "pictures" / "history.json").read_text())
+    assert history["epoch"] == list(range(1, EPOCHS + 1))
+    assert all(len(values) == EPOCHS for values in history["history"].values())
+    assert history["history"]["loss"][-1] == resumed["train"]["loss"]
     # Resuming changes the order of the later epochs' minibatches and noise,
     # not the model: the held-out ELBO (about -25.5 nats per 8x8 digit after
     # 6 epochs) must agree within 0.5 nats. Measured with this command:

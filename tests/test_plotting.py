@@ -142,13 +142,14 @@ def test_plot_curves_draws_each_curve_in_its_colour(tmp_path):
     path = plotting.plot_curves(history, tmp_path / "curves.png", "VAE", ylabel="ELBO (nats)")
     with Image.open(path) as image:
         assert image.format == "PNG"
-        assert image.size == (600, 400)  # figsize (6, 4) inches at 100 dpi
+        assert image.size == (800, 340)  # two panels of 4 x 3 inches (+ 0.4 for the title), 100 dpi
         pixels = np.asarray(image.convert("RGB"))
     # White background, and both curves' colours (the train and validation
-    # ELBO share blue; the KL is orange), each a line of many pixels.
+    # ELBO share blue, in the left panel; the KL is orange, in the right
+    # one), each a line of many pixels.
     assert np.mean(_near(pixels, (255, 255, 255), 0)) > 0.5
-    assert np.sum(_near(pixels, BLUE)) > 300
-    assert np.sum(_near(pixels, ORANGE)) > 150
+    assert np.sum(_near(pixels[:, :400], BLUE)) > 300 and np.sum(_near(pixels[:, 400:], BLUE)) == 0
+    assert np.sum(_near(pixels[:, 400:], ORANGE)) > 150
     with pytest.raises(ValueError, match=r"^`history` must name at least one curve\. Received: history=\{\}$"):
         plotting.plot_curves({}, tmp_path / "empty.png")
 
@@ -295,3 +296,106 @@ def test_gaussian_quantile_grid_rejects_bad_arguments():
         plotting.gaussian_quantile_grid(low=0.5, high=0.5)
     with pytest.raises(ValueError, match=r"^`ncols` must be an int >= 1\. Received: ncols=0$"):
         plotting.reconstruction_grid(np.zeros((2, 2, 2, 1)), np.zeros((2, 2, 2, 1)), ncols=0)
+
+
+# Legible pictures: a minimum size, labels, one panel per metric (issue 14, point 4).
+
+
+def test_legible_scale_makes_tiles_and_grids_large_enough():
+    # 16 MNIST digits: 4 columns of 28 pixels are 115 pixels wide; 3 times is
+    # the first enlargement reaching 256 (4 * 84 + 3 = 339).
+    assert plotting.legible_scale((28, 28, 1), 16) == 3
+    assert plotting.image_grid(np.zeros((16, 28, 28, 1)), scale=3).shape == (339, 339, 1)
+    assert plotting.legible_scale((28, 28), 64) == 2  # 8 * 28 + 7 = 231 < 256
+    assert plotting.legible_scale((8, 8), 64) == 4  # 8 * 32 + 7 = 263
+    assert plotting.legible_scale((8, 8), 100, ncols=10) == 4  # tiles of at least 28 pixels
+    assert plotting.legible_scale((64, 64, 3), 64) == 1
+    with pytest.raises(ValueError, match=r"^`num_images` must be an int >= 1\. Received: num_images=0$"):
+        plotting.legible_scale((8, 8), 0)
+
+
+def _dark(pixels):
+    """Pixels of text: dark in every channel."""
+    return np.all(pixels < 128, axis=-1)
+
+
+def test_reconstruction_grid_labels_its_rows_and_keeps_the_pixels(tmp_path):
+    rng = np.random.default_rng(0)
+    originals = rng.uniform(size=(6, 8, 8, 3)).astype("float32")  # colour stays colour
+    reconstructions = rng.uniform(size=(6, 8, 8, 3)).astype("float32")
+    plain = plotting.reconstruction_grid(originals, reconstructions, ncols=3, scale=4)
+    labelled = plotting.reconstruction_grid(originals, reconstructions, ncols=3, scale=4, labels=True)
+    pixels = _png_round_trip(tmp_path, labelled)
+    height, width = plain.shape[:2]
+    assert pixels.shape[0] == height and pixels.shape[1] > width + 40  # a margin on the left
+    np.testing.assert_array_equal(pixels[:, -width:], plain)  # the grid, unchanged, in colour
+    margin = pixels[:, : -width]
+    # Text in the margin beside each of the 4 rows (32 pixels + 1 pad each).
+    for row in range(4):
+        assert _dark(margin[row * 33 + 8 : row * 33 + 24]).sum() > 20
+    figure, _, (top, left) = plotting._annotation_figure(
+        plain, (32, 32), 1, ["original", "reconstructed"] * 2, None, None)
+    assert [t.get_text() for t in figure.texts] == ["original", "reconstructed"] * 2
+    assert top == 0 and left == pixels.shape[1] - width
+
+
+def test_annotate_grid_labels_columns_and_a_title():
+    grid = plotting.image_grid(np.full((20, 8, 8, 1), 0.5), ncols=10, scale=4)  # 10 classes, 2 rows
+    picture = plotting.annotate_grid(grid, (32, 32), column_labels=range(10), title="samples by class")
+    height, width = grid.shape[:2]
+    top = picture.shape[0] - height
+    assert top > 20 and picture.shape[1] == width
+    np.testing.assert_array_equal(picture[top:], np.repeat(grid, 3, axis=-1))
+    for column in range(10):  # a digit above every column
+        assert _dark(picture[:top, column * 33 + 8 : column * 33 + 24]).sum() > 5
+    figure, _, _ = plotting._annotation_figure(grid, (32, 32), 1, None, range(10), "samples by class")
+    assert [t.get_text() for t in figure.texts] == [str(c) for c in range(10)] + ["samples by class"]
+    with pytest.raises(ValueError, match=r"^`column_labels` must be at most one label per column \(10 columns\)"):
+        plotting.annotate_grid(grid, (32, 32), column_labels=range(11))
+
+
+def test_plot_curves_draws_one_panel_per_metric_and_marks_a_single_epoch(tmp_path):
+    # One epoch of metrics six orders of magnitude apart, as an RBM's or a GAN's.
+    history = {"loss": [2.0e6], "val_loss": [1.5e6], "kl": [0.01], "val_kl": [0.02], "d_real": [0.5]}
+    figure, _ = plotting._curves_figure(history, title="training metrics")
+    assert [axes.get_title() for axes in figure.axes] == ["loss", "kl", "d_real"]
+    for axes, name in zip(figure.axes, ["loss", "kl", "d_real"]):
+        low, high = axes.get_ylim()
+        values = [history[k][0] for k in (name, f"val_{name}") if k in history]
+        assert low < min(values) and max(values) < high < 10 * max(values) + 1  # its own scale
+        assert axes.get_xlim()[0] < 1 < axes.get_xlim()[1]  # the point is inside, not on the edge
+        assert all(line.get_marker() == "o" and line.get_markersize() >= 5 for line in axes.lines)
+        assert [text.get_text() for text in axes.texts] == [f"{v:.4g}" for v in values]
+    path = plotting.plot_curves(history, tmp_path / "curves.png", title="training metrics")
+    with Image.open(path) as image:
+        assert image.size == (1200, 340)  # three panels side by side
+        pixels = np.asarray(image.convert("RGB"))
+    # The single epoch's two loss values are two blue dots of 5 points (7 pixels).
+    assert np.sum(_near(pixels[:, :400], BLUE, 20)) > 2 * 25
+
+
+def test_plot_curves_numbers_the_epochs_it_is_given():
+    history = {"elbo": [-90.0, -85.0, -80.0, -78.0], "val_elbo": [-84.0, -81.0]}
+    figure, _ = plotting._curves_figure(history, epochs=[1, 2, 3, 4])
+    (axes,) = figure.axes
+    train, validation = axes.lines
+    np.testing.assert_array_equal(train.get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_array_equal(validation.get_xdata(), [3, 4])  # the last values
+    with pytest.raises(ValueError, match=r"^`epochs` must number every value \(4 values\)\. Received: epochs=\[1\]$"):
+        plotting._curves_figure(history, epochs=[1])
+
+
+def test_canvas_windows_are_thick_on_enlarged_28x28_canvases(tmp_path):
+    # A 28x28 canvas with a read window of 10x10 image pixels: drawn on tiles
+    # of 112 pixels (4 times), the outline 2 pixels thick.
+    canvases = np.full((1, 1, 28, 28, 3), 0.5, "float32")
+    canvases[..., 2] = 0.9  # colour canvases stay in colour
+    reads = np.array([[[4.0, 4.0, 14.0, 14.0]]], "float32")
+    grid = plotting.canvas_sequence_grid(canvases, windows=[reads])
+    pixels = _png_round_trip(tmp_path, grid)
+    assert pixels.shape == (112, 112, 3)
+    red = _near(pixels, (255, 0, 0), 0)
+    # A 40x40-pixel box whose outline is 2 pixels wide: 40^2 - 36^2 pixels.
+    assert red.sum() == 40**2 - 36**2
+    assert red[16:18, 16:56].all() and red[16:56, 54:56].all() and not red[18:54, 18:54].any()
+    np.testing.assert_array_equal(pixels[100, 100], [128, 128, 230])

@@ -9,6 +9,7 @@ kgen train vae --data npz:patches.npz:images --out runs/patches   # npz:PATH[:KE
 kgen train draw --data digits --time-steps 10 --out runs/draw      # --no-attention: whole images
 kgen train flow --data toy2d:ring --out runs/flow
 kgen sample runs/vae --n 64 --out grid.png
+kgen sample runs/cgan --n 16 --label 7 --scale 4 --out sevens.png   # one class of a cgan
 kgen export runs/vae exports/vae/1
 kgen info
 ```
@@ -17,15 +18,19 @@ kgen info
 
 - `model.keras`: the trained model (`keras.saving.load_model` reloads it);
 - `saved_model/`: a SavedModel with serving signatures (`model.export`);
-- `pictures/`: samples, reconstructions and, for a 2D latent space, the
-  latent manifold per epoch, plus `curves.png` (`GenerativePictures`); on
-  `--data toy2d` also `coverage_epochNNN.png`, real versus generated points
-  (`ModeCoverageCallback`);
+- `pictures/`: samples (cgan: a column per class, labelled),
+  reconstructions (rows labelled "original" and "reconstructed") and, for a
+  2D latent space, the latent manifold per epoch, enlarged to at least 256
+  pixels wide; `curves.png`, one panel per metric over every epoch (a
+  resumed run's too), and `history.json`, the same numbers
+  (`GenerativePictures`); on `--data toy2d` also `coverage_epochNNN.png`,
+  real versus generated points (`ModeCoverageCallback`);
 - `logs/`: TensorBoard event file with the same pictures and the epoch
   metrics;
 - `metrics.json`: final training and validation metrics and held-out
   numbers: the ELBO and importance-weighted log-likelihood in nats per
-  example for likelihood models (vae, rbm); for GANs, which have no
+  example for likelihood models (vae, draw: `--importance-samples K`,
+  recorded as `log_likelihood_num_samples`; rbm); for GANs, which have no
   likelihood, the final losses and the held-out value of the game
   (`V(D, G)` in nats, or the critic's Wasserstein estimate for wgan); on
   `--data toy2d` the modes covered (`kgen.diagnostics.mode_coverage`).
@@ -62,6 +67,11 @@ and converted by `--color-mode grayscale|rgb`; labels are optional but for
 cgan. A `--batch-size` (times a GAN's discriminator steps) larger than the
 training data is clipped to it, with a warning line on stderr, and
 `metrics.json` records the batch size used.
+
+After `fit`, with `--verbose` 1 or 2, each later stage prints a line as it
+starts (each held-out number, the sample quality, the canvas pictures, the
+saving), and `--verbose 1` a progress bar over the examples of the
+importance-weighted bound.
 
 Bad arguments print one line, `kgen <command>: error: ...`, on stderr and
 exit with status 2; so do malformed or empty data and output paths that

@@ -25,10 +25,17 @@ def _load_run(run_dir, prog):
 
 
 def sample(args):
-    """`kgen sample DIR`: a PNG grid of samples (a scatter plot for 2-D points)."""
+    """`kgen sample DIR`: a PNG grid of samples (a scatter plot for 2-D points).
+
+    The grid is enlarged `--scale` times (default `plotting.legible_scale`).
+    A conditional model's grid has one column per class, labelled, or with
+    `--label K` only samples of class `K`, the class in the title.
+    """
     prog = "kgen sample"
-    if args.n < 1:
-        raise UsageError(f"{prog}: error: `--n` must be an integer >= 1. Received: --n={args.n}")
+    for flag, value, minimum in (("--n", args.n, 1), ("--scale", args.scale, 1), ("--label", args.label, 0)):
+        if value is not None and value < minimum:
+            raise UsageError(
+                f"{prog}: error: `{flag}` must be an integer >= {minimum}. Received: {flag}={value}")
     out = args.out if args.out is not None else os.path.join(args.dir, "samples.png")
     if not out.lower().endswith(".png"):
         raise UsageError(f"{prog}: error: `--out` must be a .png file. Received: --out={out!r}")
@@ -44,7 +51,19 @@ def sample(args):
 
     if not isinstance(model, _protocols.Sampler):
         raise UsageError(f"{prog}: error: the model in {args.dir!r} has no `sample` method")
-    samples = np.asarray(keras.ops.convert_to_numpy(model.sample(args.n, seed=args.seed)))
+    num_classes = getattr(model, "num_classes", None) if getattr(model, "labelled", False) else None
+    if args.label is not None:
+        if num_classes is None:
+            raise UsageError(
+                f"{prog}: error: `--label` needs a conditional model (cgan). "
+                f"Received: --label={args.label} for the {type(model).__name__} in {args.dir!r}")
+        if args.label >= num_classes:
+            raise UsageError(
+                f"{prog}: error: `--label` must be a class in [0, {num_classes}). Received: --label={args.label}")
+        samples = model.generate(np.full(args.n, args.label, "int32"), seed=args.seed)
+    else:
+        samples = model.sample(args.n, seed=args.seed)
+    samples = np.asarray(keras.ops.convert_to_numpy(samples))
     if samples.ndim == 2 and samples.shape[1] == 2:
         picture = plotting.scatter_image(samples, title=f"{args.n} samples")
     else:
@@ -52,7 +71,7 @@ def sample(args):
         low, high = model.sample_value_range
         if np.isfinite(low) and np.isfinite(high):
             samples = (samples - low) / (high - low)
-        picture = plotting.image_grid(samples, scale=plotting.auto_scale(samples.shape[1]))
+        picture = _sample_grid(samples, args, num_classes)
     _save_png_atomically(out, picture, prog)
     print(f"kgen sample: wrote {out}")
     return 0
@@ -78,6 +97,23 @@ def _save_png_atomically(out, picture, prog):
             f"{prog}: error: `--out` must be a .png file that can be written. "
             f"Received: --out={out!r} ({error})"
         ) from error
+
+
+def _sample_grid(samples, args, num_classes):
+    """The grid of `kgen sample`: labelled columns (one per class) for a conditional model."""
+    from kgen import plotting
+
+    by_class = num_classes is not None and args.label is None
+    ncols = min(num_classes, len(samples)) if by_class else None
+    scale = args.scale or plotting.legible_scale(samples.shape[1:], len(samples), ncols)
+    grid = plotting.image_grid(samples, ncols=ncols, scale=scale)
+    tile_shape = (samples.shape[1] * scale, samples.shape[2] * scale)
+    if by_class:
+        return plotting.annotate_grid(
+            grid, tile_shape, column_labels=range(ncols), title="samples by class (column: class label)")
+    if args.label is not None:
+        return plotting.annotate_grid(grid, tile_shape, title=f"class {args.label}")
+    return grid
 
 
 def export(args):

@@ -26,6 +26,10 @@ _DATA_HELP = (
 _DATA_FORMS = "digits, mnist:PATH, toy2d[:ring|grid], images:DIR or npz:PATH[:KEY[:LABEL_KEY]]"
 # The kinds of --data that --image-size and --color-mode apply to.
 _OWN_IMAGES = ("images", "npz")
+# K of the held-out IWAE bound of `kgen train`: each draw costs about one
+# ELBO pass over the validation split, so 10 keeps DRAW's held-out step to a
+# fraction of one training epoch; the bound is already tighter than the ELBO.
+IMPORTANCE_SAMPLES = 10
 
 
 class UsageError(Exception):
@@ -51,6 +55,11 @@ def make_parser():
     sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", default=None, help="PNG file to write (default DIR/samples.png)")
     sample.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    sample.add_argument("--scale", type=int, default=None, metavar="S", help=(
+        "pixels per image pixel (default: tiles at least 28 pixels tall, the grid at least "
+        "256 pixels wide)"))
+    sample.add_argument("--label", type=int, default=None, metavar="K", help=(
+        "a conditional model (cgan): draw every sample of class K (default: one column per class)"))
 
     export = commands.add_parser("export", help="export a trained run as a SavedModel for TF Serving")
     export.add_argument("dir", metavar="DIR", help="a folder written by `kgen train`")
@@ -103,6 +112,10 @@ def _add_train(commands):
         "training split: FID, KID, precision/recall, classes predicted (default on)")
     train.add_argument("--sample-quality-samples", type=int, default=1000, metavar="N", help=(
         "samples scored, against as many validation images at most (default 1000)"))
+    train.add_argument("--importance-samples", type=int, default=IMPORTANCE_SAMPLES, metavar="K", help=(
+        "vae, draw: K of the held-out importance-weighted log-likelihood bound (default "
+        f"{IMPORTANCE_SAMPLES}; each costs about one ELBO pass over the validation split: "
+        "more is tighter and slower)"))
     # Trains on the first N training (and validation) examples: for tests.
     train.add_argument("--max-examples", type=int, default=None, help=argparse.SUPPRESS)
     train.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
@@ -154,6 +167,7 @@ def check_train(args, prog="kgen train"):
         ("--latent-dim", args.latent_dim),
         *((flag.name, getattr(args, flag.dest)) for flag in int_flags),
         ("--max-examples", args.max_examples),
+        ("--importance-samples", args.importance_samples),
     ):
         if value is not None and value < 1:
             raise UsageError(f"{prog}: error: `{flag}` must be an integer >= 1. Received: {flag}={value}")

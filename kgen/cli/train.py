@@ -113,11 +113,13 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
         callbacks=callbacks,
     )
     held_out = evaluation.held_out_metrics(
-        model, x_val, y_val if labelled else None, batch_size=args.batch_size, seed=args.seed
+        model, x_val, y_val if labelled else None, batch_size=args.batch_size, seed=args.seed,
+        num_importance_samples=args.importance_samples, verbose=args.verbose,
     )
     if toy_name is not None:
         from kgen import datasets
 
+        _progress(args, "held-out evaluation: mode coverage")
         held_out.update(evaluation.mode_coverage_metrics(
             model, datasets.toy_2d_centers(toy_name), datasets.TOY_2D_STD[toy_name],
             num_samples=_COVERAGE_SAMPLES, seed=args.seed))
@@ -132,6 +134,8 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
             sample_quality = {"skipped": "not computed under --strategy multiworker; "
                                          "score model.keras with kgen.evaluation.sample_quality_metrics"}
         else:
+            _progress(args, "sample quality: training the digit classifier, scoring "
+                            f"{args.sample_quality_samples} samples")
             sample_quality = _sample_quality(model, args, run_dir, *images)
     metrics = {
         "model": args.model,
@@ -150,8 +154,10 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     if sample_quality is not None:
         metrics["sample_quality"] = sample_quality
     if isinstance(model, _protocols.CanvasModel):
+        _progress(args, "drawing the canvas sequences")
         _write_canvas_pictures(model, x_val[:_NUM_RECONSTRUCTIONS], run_dir / "pictures", args.seed)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    _progress(args, "saving model.keras and the SavedModel")
     model.save(run_dir / "model.keras")
     model.export(str(run_dir / "saved_model"))
     return metrics
@@ -177,6 +183,12 @@ def _clip_batch_size(batch_size, d_steps, num_examples):
         file=sys.stderr,
     )
     return clipped, num_examples
+
+
+def _progress(args, stage):
+    """Prints the stage of the run after `fit` ends (a line each), unless `--verbose 0`."""
+    if args.verbose:
+        print(f"kgen train: {stage}", flush=True)
 
 
 def _sample_quality(model, args, run_dir, train, validation):

@@ -88,7 +88,7 @@ class ELBOModel(_model.Model, _protocols.LowerBoundModel):
             reinterpreted_batch_ndims=1,
         )
 
-    def log_likelihood(self, x, num_samples=1000, batch_size=100, chunk_size=100):
+    def log_likelihood(self, x, num_samples=1000, batch_size=100, chunk_size=100, verbose=0):
         """Per-example importance-weighted estimate of `log p(x)`, in nats.
 
         The IWAE bound (Burda et al., arXiv 1509.00519) with `K = num_samples`
@@ -111,6 +111,8 @@ class ELBOModel(_model.Model, _protocols.LowerBoundModel):
             batch_size: int >= 1, examples per step.
             chunk_size: int >= 1, draws per step. One step runs the model on
                 `batch_size * chunk_size` copies of the examples.
+            verbose: 0 (silent), 1 (a Keras progress bar over the examples)
+                or 2 (one line when done), as in `Model.predict`.
 
         Returns:
             A tensor of shape `(num_examples,)`.
@@ -118,8 +120,10 @@ class ELBOModel(_model.Model, _protocols.LowerBoundModel):
         num_samples = _validation.positive_int("num_samples", num_samples)
         batch_size = _validation.positive_int("batch_size", batch_size)
         chunk_size = _validation.positive_int("chunk_size", chunk_size)
+        verbose = _validation.choice("verbose", verbose, (0, 1, 2))
         x = self._standardize_x(x)
         log_weights = tf.function(self._log_importance_weights, reduce_retracing=True)
+        progress = keras.utils.Progbar(x.shape[0], verbose=verbose, unit_name="example") if verbose else None
         results = []
         for start in range(0, x.shape[0], batch_size):
             x_batch = x[start : start + batch_size]
@@ -129,6 +133,8 @@ class ELBOModel(_model.Model, _protocols.LowerBoundModel):
                 chunk = keras.ops.logsumexp(log_weights(x_batch, k), axis=0)
                 total = chunk if total is None else keras.ops.logaddexp(total, chunk)
             results.append(total - math.log(num_samples))
+            if progress is not None:
+                progress.add(int(x_batch.shape[0]))
         return keras.ops.concatenate(results, axis=0)
 
     def train_step(self, data):

@@ -59,7 +59,11 @@ class LowerBoundModel(typing.Protocol):
         """The ELBO of each example, shape `(batch_size,)`, nats."""
 
     def log_likelihood(self, x, num_samples=1000):
-        """The importance-weighted bound on `log p(x)` (IWAE, K = `num_samples`), nats."""
+        """The importance-weighted bound on `log p(x)` (IWAE, K = `num_samples`), nats.
+
+        kgen's models also take `verbose` (a progress bar), which
+        `kgen.evaluation.held_out_metrics` passes only when it is not 0.
+        """
 
 
 @typing.runtime_checkable
