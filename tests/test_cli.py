@@ -381,7 +381,7 @@ def test_overwrite_replaces_a_run(tmp_path):
     assert cli.main(argv) == 0
     assert not (out / "old.txt").exists() and (out / "model.keras").is_file()
     # 2D points: a scatter plot of samples, and real versus generated points.
-    assert sorted(os.listdir(out / "pictures")) == ["coverage_epoch001.png", "curves.png", "samples_epoch001.png"]
+    assert sorted(os.listdir(out / "pictures")) == ["coverage_epoch001.png", "curves.png", "history.json", "samples_epoch001.png"]
     assert json.loads((out / "metrics.json").read_text())["held_out"]["num_modes"] == 8
     assert os.listdir(tmp_path) == ["run"]
 
