@@ -21,9 +21,10 @@ import tensorflow as tf
 
 from kgen_ops import _loader
 from kgen_ops.cd_statistics import cd_statistics
-from kgen_ops.gibbs import _same_dtype_as_w, gibbs_sweeps
+from kgen_ops.gibbs import _check_values, _same_dtype_as_w, gibbs_sweeps
 
 _OP_NAME = "Kgen>CdUpdate"
+_OP_NAME_SHORT = "CdUpdate"
 
 # An update of variables, not a function to differentiate through.
 tf.no_gradient(_OP_NAME)
@@ -33,7 +34,7 @@ def _on_gpu(variable):
     return tf.DeviceSpec.from_string(variable.device or "").device_type == "GPU"
 
 
-def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
+def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, validate_args=True):
     """One CD-k (or PCD-k) step of SGD on an RBM's variables, in place.
 
     Args:
@@ -48,6 +49,11 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
         chains: [M, V] where the negative-phase chains start, M >= 1; None
             (CD-k) starts them at `v`. For PCD, pass the persistent chains
             and keep the returned states for the next step.
+        validate_args: bool. If `True` (default), check before the step
+            that `v` and `chains` are in [0, 1] and `w`, `b_vis`, `b_hid`
+            and `learning_rate` are finite: one reduction over each,
+            `O((B + M) V + V H)` against the step's `O(k (B + M) V H)`.
+            Pass `False` in a loop whose inputs are known to be good.
 
     Returns:
         [M, V] tensor: the chains' visible states after the k sweeps (drawn
@@ -63,7 +69,10 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
         TypeError: `w`, `b_vis` or `b_hid` not a `tf.Variable`, dtypes not
             float32/float64 or not all the same.
         tf.errors.InvalidArgumentError: shapes that do not match W, an empty
-            `v` or `chains`, k < 0, seed not of shape [2].
+            `v` or `chains`, k < 0, seed not of shape [2]; with
+            `validate_args`, values outside [0, 1] in `v` or `chains` (e.g.
+            0-255 pixels: divide by 255), or NaN or infinite values in any
+            input (raised when a `tf.function` runs, if traced in one).
     """
     for name, variable in (("w", w), ("b_vis", b_vis), ("b_hid", b_hid)):
         if not isinstance(variable, tf.Variable):
@@ -85,23 +94,31 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None):
     k = tf.convert_to_tensor(k, dtype=tf.int32)
     seed = tf.convert_to_tensor(seed, dtype=tf.int64)
     learning_rate = tf.convert_to_tensor(learning_rate, dtype=dtype)
-    if any(_on_gpu(variable) for variable in (w, b_vis, b_hid)):
-        return _unfused_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains)
-    library = _loader.load_op_library()
-    return library.kgen_cd_update(
-        w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle, v=v, chains=chains,
-        k=k, seed=seed, learning_rate=learning_rate,
-    )
+    checks = []
+    if validate_args:
+        for name, value in (("v", v), ("chains", chains)):
+            checks += _check_values(_OP_NAME_SHORT, name, value, unit_interval=True)
+        for name, value in (("w", w), ("b_vis", b_vis), ("b_hid", b_hid), ("learning_rate", learning_rate)):
+            checks += _check_values(_OP_NAME_SHORT, name, tf.convert_to_tensor(value))
+    with tf.control_dependencies(checks):
+        if any(_on_gpu(variable) for variable in (w, b_vis, b_hid)):
+            return _unfused_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains)
+        library = _loader.load_op_library()
+        return library.kgen_cd_update(
+            w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle, v=v, chains=chains,
+            k=k, seed=seed, learning_rate=learning_rate,
+        )
 
 
 def _unfused_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains):
     """The same step as separate ops (GPU variables: the fused kernel is CPU-only)."""
-    chain = gibbs_sweeps(chains, w, b_vis, b_hid, k, seed)
+    # The inputs were checked (or not) by `cd_update`.
+    chain = gibbs_sweeps(chains, w, b_vis, b_hid, k, seed, validate_args=False)
     if chains is v:
         h_pos = chain.h0_prob
     else:
-        h_pos = gibbs_sweeps(v, w, b_vis, b_hid, 0, seed).h0_prob
-    statistics = cd_statistics(v, h_pos, chain.v, chain.h_prob)
+        h_pos = gibbs_sweeps(v, w, b_vis, b_hid, 0, seed, validate_args=False).h0_prob
+    statistics = cd_statistics(v, h_pos, chain.v, chain.h_prob, validate_args=False)
     w.assign_add(learning_rate * statistics.w)
     b_vis.assign_add(learning_rate * statistics.b_vis)
     b_hid.assign_add(learning_rate * statistics.b_hid)
