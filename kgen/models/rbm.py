@@ -396,13 +396,15 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             # Under several replicas every replica advances all the chains
             # with the same seed, so they stay identical on every replica.
             chain = kgen_ops.gibbs_sweeps(
-                self.persistent_chains, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed
+                self.persistent_chains, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed,
+                validate_args=False,
             )
             h0_prob = tf.sigmoid(hidden_activation)
             self.persistent_chains.assign(chain.v)
         else:
             chain = kgen_ops.gibbs_sweeps(
-                v0, self.w, self.b_vis, self.b_hid, self.cd_k, self._replica_op_seed(op_seed)
+                v0, self.w, self.b_vis, self.b_hid, self.cd_k, self._replica_op_seed(op_seed),
+                validate_args=False,
             )
             h0_prob = chain.h0_prob
         gradients = self._cd_gradients(v0, h0_prob, chain.v, chain.h_prob, share)
@@ -415,7 +417,9 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         v0 = self._unpack(data)
         share = _replicas.share(tf.shape(v0)[0])
         op_seed = self._replica_op_seed(self._draw_op_seed())
-        chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed)
+        chain = kgen_ops.gibbs_sweeps(
+            v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed, validate_args=False
+        )
         hidden_activation = _hidden_input(v0, self.w, self.b_hid)
         return self._update_metrics(share, v0, hidden_activation, chain.h0_prob, chain.v)
 
@@ -435,7 +439,7 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         """
 
         def statistics():
-            result = kgen_ops.cd_statistics(v0, h0_prob, vk, hk_prob)
+            result = kgen_ops.cd_statistics(v0, h0_prob, vk, hk_prob, validate_args=False)
             return [-result.w, -result.b_vis, -result.b_hid]
 
         if share.distributed:
