@@ -129,7 +129,7 @@ class Model(keras.Model):
                 range expected, the range found and the likely fix.
         """
         call = inspect.signature(keras.Model.fit).bind(self, x, y, *args, **kwargs)
-        if check_data_range:
+        if _validation.boolean("check_data_range", check_data_range):
             self._check_data(call, ("x", "validation_data"))
         return super().fit(*call.args[1:], **call.kwargs)
 
@@ -145,6 +145,7 @@ class Model(keras.Model):
         """
         call = inspect.signature(keras.Model.evaluate).bind(self, x, y, *args, **kwargs)
         # `fit`'s validation (`_use_cached_eval_dataset`) was checked when `fit` began.
+        check_data_range = _validation.boolean("check_data_range", check_data_range)
         if check_data_range and not kwargs.get("_use_cached_eval_dataset"):
             self._check_data(call, ("x",))
         return super().evaluate(*call.args[1:], **call.kwargs)
