@@ -6,6 +6,8 @@
   `cd_statistics(v_pos, h_pos, v_neg, h_neg)` (sparse CD statistics),
   `cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None)` (a whole
   CD-k / PCD-k SGD step on the variables, in place, in one CPU kernel).
+  Their wrappers first check the values (visible states in [0, 1], finite
+  parameters; one reduction per input) unless `validate_args=False`.
 - `kgen_ops.native`: the same kernels on NumPy arrays through pybind11, with
   `device="cpu"|"cuda"`; needs no TensorFlow.
 - `kgen_ops.reference`: NumPy references of the ops, one module per op

@@ -22,7 +22,8 @@ per call, in Python, before any tracing: so `jit_compile`,
   (`fit` receives a new generator that yields it first).
 
 Other inputs (a distributed dataset, a PyTorch `DataLoader`, a dict of
-inputs) are not checked. The batch's `x` is what
+inputs) are not checked, nor are `train_on_batch` and `test_on_batch`
+(called once per step). The batch's `x` is what
 `keras.utils.unpack_x_y_sample_weight` gives (images, not labels).
 
 The rules, for an expected `[low, high]`:
