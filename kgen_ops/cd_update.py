@@ -96,7 +96,8 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, validate_
     learning_rate = tf.convert_to_tensor(learning_rate, dtype=dtype)
     checks = []
     if validate_args:
-        for name, value in (("v", v), ("chains", chains)):
+        states = (("v", v),) if chains is v else (("v", v), ("chains", chains))
+        for name, value in states:
             checks += _check_values(_OP_NAME_SHORT, name, value, unit_interval=True)
         for name, value in (("w", w), ("b_vis", b_vis), ("b_hid", b_hid), ("learning_rate", learning_rate)):
             checks += _check_values(_OP_NAME_SHORT, name, tf.convert_to_tensor(value))
