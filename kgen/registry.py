@@ -200,8 +200,10 @@ def _build_gan(shape, args):
 def _tiny_gan(shape, seed):
     from kgen.models import GAN
 
+    # Points of any range need a linear output, as in `_build_gan`.
+    output_activation = None if len(shape) == 1 else "tanh"
     model = GAN.mlp(shape, latent_dim=4, generator_units=(16,), discriminator_units=(16,),
-                    dropout=0.0, seed=seed)
+                    dropout=0.0, output_activation=output_activation, seed=seed)
     model.compile()
     return model
 

@@ -8,6 +8,8 @@
   CD-k / PCD-k SGD step on the variables, in place, in one CPU kernel; with
   `momentum=` and `velocities=` as Keras' SGD with momentum), and `cd_step`,
   the same step also returning what the RBM's metrics need.
+  Their wrappers first check the values (visible states in [0, 1], finite
+  parameters; one reduction per input) unless `validate_args=False`.
 - `kgen_ops.native`: the same kernels on NumPy arrays through pybind11, with
   `device="cpu"|"cuda"`; needs no TensorFlow.
 - `kgen_ops.reference`: NumPy references of the ops, one module per op

@@ -20,6 +20,7 @@ import collections
 import tensorflow as tf
 
 from kgen_ops import _loader
+from kgen_ops.gibbs import _check_values
 
 CdStatistics = collections.namedtuple("CdStatistics", ["w", "b_vis", "b_hid"])
 
@@ -27,7 +28,7 @@ CdStatistics = collections.namedtuple("CdStatistics", ["w", "b_vis", "b_hid"])
 tf.no_gradient("Kgen>CdStatistics")
 
 
-def cd_statistics(v_pos, h_pos, v_neg, h_neg):
+def cd_statistics(v_pos, h_pos, v_neg, h_neg, validate_args=True):
     """Positive minus negative phase of the CD statistics of a binary RBM.
 
     Args:
@@ -35,6 +36,11 @@ def cd_statistics(v_pos, h_pos, v_neg, h_neg):
         h_pos: [B, H] p(h | v_pos).
         v_neg: [M, V] the chains' visible states (negative phase), M >= 1.
         h_neg: [M, H] p(h | v_neg).
+        validate_args: bool. If `True` (default), check before the op that
+            all four inputs are in [0, 1] (states or probabilities; NaN
+            fails): one reduction over each, `O((B + M)(V + H))` against
+            the op's `O((B + M) V H)`. `kgen.models.RBM` passes `False` in
+            its training steps, whose data `fit` checks once.
 
     Returns:
         CdStatistics(w [V, H], b_vis [V], b_hid [H]) (formulas in the module
@@ -43,7 +49,8 @@ def cd_statistics(v_pos, h_pos, v_neg, h_neg):
     Raises:
         TypeError: dtypes not float32/float64 or not all the same.
         tf.errors.InvalidArgumentError: ranks, mismatched sizes, or a phase
-            with no rows.
+            with no rows; with `validate_args`, values outside [0, 1] or NaN
+            (raised when a `tf.function` runs, if traced in one).
     """
     library = _loader.load_op_library()
     v_pos = tf.convert_to_tensor(v_pos)
@@ -61,7 +68,12 @@ def cd_statistics(v_pos, h_pos, v_neg, h_neg):
             )
         tensors[name] = tensor
     h_pos, v_neg, h_neg = tensors["h_pos"], tensors["v_neg"], tensors["h_neg"]
-    grad_w = library.kgen_cd_statistics(v_pos=v_pos, h_pos=h_pos, v_neg=v_neg, h_neg=h_neg)
+    checks = []
+    if validate_args:
+        for name, value in (("v_pos", v_pos), ("h_pos", h_pos), ("v_neg", v_neg), ("h_neg", h_neg)):
+            checks += _check_values("CdStatistics", name, value, unit_interval=True)
+    with tf.control_dependencies(checks):
+        grad_w = library.kgen_cd_statistics(v_pos=v_pos, h_pos=h_pos, v_neg=v_neg, h_neg=h_neg)
     return CdStatistics(
         w=grad_w,
         b_vis=tf.reduce_mean(v_pos, axis=0) - tf.reduce_mean(v_neg, axis=0),

@@ -23,9 +23,10 @@ import tensorflow as tf
 
 from kgen_ops import _loader
 from kgen_ops.cd_statistics import cd_statistics
-from kgen_ops.gibbs import _same_dtype_as_w, gibbs_sweeps
+from kgen_ops.gibbs import _check_values, _same_dtype_as_w, gibbs_sweeps
 
 _OP_NAME = "Kgen>CdUpdate"
+_OP_NAME_SHORT = "CdUpdate"
 
 # An update of variables, not a function to differentiate through.
 tf.no_gradient(_OP_NAME)
@@ -36,7 +37,7 @@ def _on_gpu(variable):
 
 
 def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=None,
-              velocities=None):
+              velocities=None, validate_args=True):
     """One CD-k (or PCD-k) step of SGD on an RBM's variables, in place.
 
     Args:
@@ -59,6 +60,11 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=
         velocities: with `momentum`, three `tf.Variable`s shaped and typed
             like `w`, `b_vis`, `b_hid` (e.g. Keras' SGD `momentums`), updated
             in place.
+        validate_args: bool. If `True` (default), check before the step
+            that `v` and `chains` are in [0, 1] and `w`, `b_vis`, `b_hid`,
+            `learning_rate` and `momentum` are finite: one reduction over each,
+            `O((B + M) V + V H)` against the step's `O(k (B + M) V H)`.
+            Pass `False` in a loop whose inputs are known to be good.
 
     Returns:
         [M, V] tensor: the chains' visible states after the k sweeps (drawn
@@ -75,17 +81,21 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=
             dtypes not float32/float64 or not all the same.
         ValueError: `momentum` without `velocities` or the other way round.
         tf.errors.InvalidArgumentError: shapes that do not match W, an empty
-            `v` or `chains`, k < 0, seed not of shape [2].
+            `v` or `chains`, k < 0, seed not of shape [2]; with
+            `validate_args`, values outside [0, 1] in `v` or `chains` (e.g.
+            0-255 pixels: divide by 255), or NaN or infinite values in any
+            input (raised when a `tf.function` runs, if traced in one).
     """
     return _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
-                 by_products=False).v_k
+                 by_products=False, validate_args=validate_args).v_k
 
 
 def cd_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=None,
-            velocities=None):
+            velocities=None, validate_args=True):
     """`cd_update`, also returning what an RBM's training metrics need.
 
-    The same step as `cd_update` (same arguments, same update, same chain).
+    The same step as `cd_update` (same arguments, `validate_args` included,
+    same update, same chain).
     The extra outputs are read off the kernel's own work, so computing a
     model's metrics from them needs no further product with W:
 
@@ -103,7 +113,7 @@ def cd_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=No
         `CdStepResult(v_k, h0_activation, h_activation, reconstruction)`.
     """
     return _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
-                 by_products=True)
+                 by_products=True, validate_args=validate_args)
 
 
 CdStepResult = collections.namedtuple(
@@ -120,7 +130,8 @@ def data_run_seed(seed):
     return tf.bitwise.bitwise_xor(seed, tf.constant([0, _DATA_STREAM_FLIP], tf.int64))
 
 
-def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities, by_products):
+def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities, by_products,
+          validate_args):
     parameters = (("w", w), ("b_vis", b_vis), ("b_hid", b_hid))
     if (momentum is None) != (velocities is None):
         raise ValueError(
@@ -163,15 +174,25 @@ def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velociti
     seed = tf.convert_to_tensor(seed, dtype=tf.int64)
     learning_rate = tf.convert_to_tensor(learning_rate, dtype=dtype)
     momentum = tf.convert_to_tensor(0.0 if momentum is None else momentum, dtype=dtype)
-    if any(_on_gpu(variable) for _, variable in parameters):
-        return _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum,
-                             velocities, by_products)
-    library = _loader.load_op_library()
-    return CdStepResult(*library.kgen_cd_update(
-        w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle,
-        velocities=[velocity.handle for velocity in velocities or ()], v=v, chains=chains,
-        k=k, seed=seed, learning_rate=learning_rate, momentum=momentum, by_products=by_products,
-    ))
+    checks = []
+    if validate_args:
+        states = (("v", v),) if chains is v else (("v", v), ("chains", chains))
+        for name, value in states:
+            checks += _check_values(_OP_NAME_SHORT, name, value, unit_interval=True)
+        for name, value in (("w", w), ("b_vis", b_vis), ("b_hid", b_hid),
+                            ("learning_rate", learning_rate), ("momentum", momentum)):
+            checks += _check_values(_OP_NAME_SHORT, name, tf.convert_to_tensor(value))
+    with tf.control_dependencies(checks):
+        if any(_on_gpu(variable) for _, variable in parameters):
+            return _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum,
+                                 velocities, by_products)
+        library = _loader.load_op_library()
+        return CdStepResult(*library.kgen_cd_update(
+            w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle,
+            velocities=[velocity.handle for velocity in velocities or ()], v=v, chains=chains,
+            k=k, seed=seed, learning_rate=learning_rate, momentum=momentum,
+            by_products=by_products,
+        ))
 
 
 def _tf_variable(variable):
@@ -182,12 +203,13 @@ def _tf_variable(variable):
 def _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
                   by_products):
     """The same step as separate ops (GPU variables: the fused kernel is CPU-only)."""
-    chain = gibbs_sweeps(chains, w, b_vis, b_hid, k, seed)
+    # The inputs were checked (or not) by `cd_update`/`cd_step`.
+    chain = gibbs_sweeps(chains, w, b_vis, b_hid, k, seed, validate_args=False)
     chains_are_data = chains is v
     if chains_are_data:
         h_pos = chain.h0_prob
     else:
-        h_pos = gibbs_sweeps(v, w, b_vis, b_hid, 0, seed).h0_prob
+        h_pos = gibbs_sweeps(v, w, b_vis, b_hid, 0, seed, validate_args=False).h0_prob
     if by_products:
         h0_activation = tf.matmul(v, w) + b_hid
         h_activation = tf.matmul(chain.v, w) + b_hid
@@ -195,12 +217,12 @@ def _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, 
             run_seed = tf.where(k >= 1, seed, data_run_seed(seed))
         else:
             run_seed = data_run_seed(seed)
-        reconstruction = gibbs_sweeps(v, w, b_vis, b_hid, 1, run_seed).v_prob
+        reconstruction = gibbs_sweeps(v, w, b_vis, b_hid, 1, run_seed, validate_args=False).v_prob
     else:
         h0_activation = tf.zeros((0, w.shape[1]), w.dtype)
         h_activation = tf.zeros((0, w.shape[1]), w.dtype)
         reconstruction = tf.zeros((0, w.shape[0]), w.dtype)
-    statistics = cd_statistics(v, h_pos, chain.v, chain.h_prob)
+    statistics = cd_statistics(v, h_pos, chain.v, chain.h_prob, validate_args=False)
     steps = [learning_rate * statistics.w, learning_rate * statistics.b_vis,
              learning_rate * statistics.b_hid]
     for index, (parameter, step) in enumerate(zip((w, b_vis, b_hid), steps)):

@@ -27,6 +27,7 @@ import tensorflow as tf
 from kgen_ops import _loader
 
 _OP_NAME = "Kgen>GibbsSweeps"
+_OP_NAME_SHORT = "GibbsSweeps"  # as the kernel's messages name it
 
 GibbsSweepsResult = collections.namedtuple("GibbsSweepsResult", ["v", "h", "v_prob", "h_prob", "h0_prob"])
 
@@ -66,7 +67,52 @@ def _same_dtype_as_w(name, value, dtype):
     return tensor
 
 
-def gibbs_sweeps(v, w, b_vis, b_hid, k, seed):
+def _check_values(op_name, name, tensor, unit_interval=False):
+    """Checks that `tensor` is finite (and, with `unit_interval`, in [0, 1]).
+
+    The check the wrappers run on their inputs before the op: one pass
+    over `tensor` (a reduction, `O(size)`). Eagerly it raises at once; in
+    a `tf.function` it returns an assertion op to run the op after (so the
+    error comes when the function runs).
+
+    Args:
+        op_name: the op's name for the message, e.g. `"GibbsSweeps"`.
+        name: the argument's name.
+        tensor: a float tensor.
+        unit_interval: whether the values must also lie in [0, 1] (binary
+            states `{0, 1}` or probabilities).
+
+    Returns:
+        A list of the assertion ops to depend on (empty when eager).
+
+    Raises:
+        tf.errors.InvalidArgumentError: eagerly, for NaN or infinite values,
+            or values outside [0, 1] with `unit_interval`; the message
+            names the range found.
+    """
+    expectation = "finite"
+    if unit_interval:
+        expectation = "in [0, 1] (binary states or probabilities)"
+    finite = tf.reduce_all(tf.math.is_finite(tensor))
+    found_low, found_high = tf.reduce_min(tensor), tf.reduce_max(tensor)
+    valid = finite & (found_low >= 0) & (found_high <= 1) if unit_interval else finite
+    if tf.executing_eagerly():
+        if not bool(valid):
+            found = f"{name} from {float(found_low):g} to {float(found_high):g}"
+            if not bool(finite):
+                found = f"{name} with NaN or infinite values"
+            raise tf.errors.InvalidArgumentError(
+                None, None, f"{op_name}: `{name}` must be {expectation}. Received: {found}"
+            )
+        return []
+    return [tf.debugging.Assert(
+        valid,
+        [f"{op_name}: `{name}` must be {expectation}. Received: {name} from",
+         found_low, "to", found_high],
+    )]
+
+
+def gibbs_sweeps(v, w, b_vis, b_hid, k, seed, validate_args=True):
     """k fused block-Gibbs sweeps of a binary RBM.
 
     Args:
@@ -76,6 +122,11 @@ def gibbs_sweeps(v, w, b_vis, b_hid, k, seed):
         b_hid: [H] hidden biases.
         k: int scalar >= 0, number of sweeps.
         seed: int64 [2], `(key, stream)`; the same seed gives the same result.
+        validate_args: bool. If `True` (default), check that `v` is in
+            [0, 1] and `w`, `b_vis`, `b_hid` are finite before the op
+            (`_check_values`): one reduction over each, `O(B V + V H)`
+            against the op's `O(k B V H)`. `kgen.models.RBM` passes `False`
+            in its training steps, whose data `fit` checks once.
 
     Returns:
         GibbsSweepsResult(v, h, v_prob, h_prob, h0_prob):
@@ -85,14 +136,17 @@ def gibbs_sweeps(v, w, b_vis, b_hid, k, seed):
             h_prob: [B, H] p(h | v) of the final v.
             h0_prob: [B, H] p(h | v) of the starting v.
 
-    NaN in the parameters gives NaN probabilities and 0 states (u < NaN is false).
-    The op is not differentiable: asking for a gradient raises
+    Without `validate_args`, NaN in the parameters gives NaN probabilities
+    and 0 states (u < NaN is false). The op is not differentiable: asking for a gradient raises
     `GibbsSweepsGradientError` (a LookupError), also inside tf.function.
     XLA cannot compile it: models that call it set `jit_compile=False`.
 
     Raises:
         tf.errors.InvalidArgumentError: wrong ranks, mismatched sizes, k < 0,
-            seed not of shape [2].
+            seed not of shape [2]; with `validate_args`, `v` outside [0, 1]
+            (e.g. 0-255 pixels: divide by 255) or NaN or infinite values in
+            any of `v`, `w`, `b_vis`, `b_hid` (raised when a `tf.function`
+            runs, if traced in one).
         TypeError: `w` not float32/float64, or `v`, `b_vis`, `b_hid` of
             another dtype than `w`.
     """
@@ -106,5 +160,11 @@ def gibbs_sweeps(v, w, b_vis, b_hid, k, seed):
     )
     k = tf.convert_to_tensor(k, dtype=tf.int32)
     seed = tf.convert_to_tensor(seed, dtype=tf.int64)
-    outputs = library.kgen_gibbs_sweeps(v_start=v, w=w, b_vis=b_vis, b_hid=b_hid, k=k, seed=seed)
+    checks = []
+    if validate_args:
+        checks = _check_values(_OP_NAME_SHORT, "v", v, unit_interval=True)
+        for name, value in (("w", w), ("b_vis", b_vis), ("b_hid", b_hid)):
+            checks += _check_values(_OP_NAME_SHORT, name, value)
+    with tf.control_dependencies(checks):
+        outputs = library.kgen_gibbs_sweeps(v_start=v, w=w, b_vis=b_vis, b_hid=b_hid, k=k, seed=seed)
     return GibbsSweepsResult(*outputs)

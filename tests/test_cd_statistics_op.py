@@ -51,6 +51,27 @@ def test_bad_shapes_are_invalid_argument_errors(change, match):
         kgen_ops.cd_statistics(**{**valid, **change})
 
 
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(v_pos=np.full((2, 3), 255, np.float32)),
+         r"CdStatistics: `v_pos` must be in \[0, 1\] \(binary states or probabilities\)\. Received: v_pos from 255 to 255"),
+        (dict(h_neg=np.full((5, 4), np.nan, np.float32)), r"`h_neg` must be in \[0, 1\] .*Received: h_neg with NaN or infinite"),
+    ],
+)
+def test_values_outside_the_unit_interval_are_refused_unless_validate_args_is_false(change, match):
+    valid = dict(
+        v_pos=np.ones((2, 3), np.float32),
+        h_pos=np.full((2, 4), 0.5, np.float32),
+        v_neg=np.zeros((5, 3), np.float32),
+        h_neg=np.full((5, 4), 0.25, np.float32),
+    )
+    kgen_ops.cd_statistics(**valid)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+        kgen_ops.cd_statistics(**{**valid, **change})
+    kgen_ops.cd_statistics(**{**valid, **change}, validate_args=False)
+
+
 def test_dtype_mismatch_is_a_type_error():
     with pytest.raises(TypeError, match=r"`h_neg` must have the dtype of `v_pos` \(float32\)"):
         kgen_ops.cd_statistics(

@@ -459,6 +459,31 @@ def test_invalid_arguments_raise_and_write_nothing(change, match):
     assert np.abs(args["w"].numpy() - w_before).max() > 1e-3
 
 
+BAD_VALUES = [
+    (lambda a: dict(v=255 * a["v"]), r"CdUpdate: `v` must be in \[0, 1\] \(binary states or probabilities\)\. Received: v from 0 to 255"),
+    (lambda a: dict(chains=np.full((4, 3), -1, np.float32)), r"CdUpdate: `chains` must be in \[0, 1\] .*Received: chains from -1 to -1"),
+    (lambda a: dict(w=tf.Variable(np.full((3, 4), np.nan, np.float32))), r"CdUpdate: `w` must be finite\. Received: w with NaN"),
+    (lambda a: dict(learning_rate=np.inf), r"CdUpdate: `learning_rate` must be finite\. Received: learning_rate with NaN or infinite"),
+]
+
+
+@pytest.mark.parametrize("change, match", BAD_VALUES, ids=["v-0-255", "chains-negative", "w-nan", "learning-rate-inf"])
+def test_values_out_of_range_or_not_finite_raise_and_write_nothing(change, match):
+    args = error_case()
+    call = {**args, **change(args)}
+    initial = {name: call[name].numpy() for name in ("w", "b_vis", "b_hid")}
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+        kgen_ops.cd_update(**call)
+    assert_unchanged(call, initial)
+
+
+def test_validate_args_false_steps_on_unchecked_values():
+    args = error_case()
+    w_before = args["w"].numpy()
+    kgen_ops.cd_update(**{**args, "v": 255 * args["v"]}, validate_args=False)
+    assert np.isfinite(args["w"].numpy()).all() and np.abs(args["w"].numpy() - w_before).max() > 1e-3
+
+
 def test_uninitialized_variable_is_an_error_not_a_crash():
     from tensorflow.python.ops import resource_variable_ops
 

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.skipif(not kgen_ops.op_library_loaded(), reason="op lib
 FIELDS = ("v", "h", "v_prob", "h_prob", "h0_prob")
 
 
-def op(problem, k, seed):
+def op(problem, k, seed, validate_args=True):
     """Runs the op eagerly; returns a GibbsSweepsResult of NumPy arrays."""
     v, w, b_vis, b_hid = problem
-    result = kgen_ops.gibbs_sweeps(v, w, b_vis, b_hid, k, seed)
+    result = kgen_ops.gibbs_sweeps(v, w, b_vis, b_hid, k, seed, validate_args=validate_args)
     return kgen_ops.GibbsSweepsResult(*(t.numpy() for t in result))
 
 
@@ -270,7 +270,8 @@ def test_nan_weights_give_nan_probabilities_and_zero_states(dtype):
     v, w, b_vis, b_hid = reference.random_problem(np.random.default_rng(9), 4, 6, 5, dtype)
     v[:, 0] = 1
     w[:, 2] = np.nan
-    got = op((v, w, b_vis, b_hid), 3, [1, 1])
+    # The kernel's own behaviour: the wrapper's check (on by default) refuses NaN.
+    got = op((v, w, b_vis, b_hid), 3, [1, 1], validate_args=False)
     assert np.isnan(got.h0_prob[:, 2]).all() and not np.isnan(got.h0_prob[:, [0, 1, 3, 4]]).any()
     np.testing.assert_array_equal(got.h[:, 2], 0)
     assert np.isfinite(got.v_prob).all()
@@ -280,10 +281,43 @@ def test_nan_weights_give_nan_probabilities_and_zero_states(dtype):
 def test_all_nan_parameters_give_nan_probabilities_and_all_zero_states():
     v, w, b_vis, b_hid = reference.random_problem(np.random.default_rng(10), 3, 5, 4, np.float32)
     v[:] = 1
-    got = op((v, np.full_like(w, np.nan), np.full_like(b_vis, np.nan), np.full_like(b_hid, np.nan)), 2, [0, 1])
+    nan_parameters = (np.full_like(w, np.nan), np.full_like(b_vis, np.nan), np.full_like(b_hid, np.nan))
+    got = op((v, *nan_parameters), 2, [0, 1], validate_args=False)
     assert np.isnan(got.v_prob).all() and np.isnan(got.h_prob).all() and np.isnan(got.h0_prob).all()
     np.testing.assert_array_equal(got.v, 0)
     np.testing.assert_array_equal(got.h, 0)
+
+
+# (changes to VALID, the eager message). The wrapper checks the values before the op.
+BAD_VALUES = [
+    (dict(v=np.full((2, 3), 255, np.float32)),
+     r"GibbsSweeps: `v` must be in \[0, 1\] \(binary states or probabilities\)\. Received: v from 255 to 255"),
+    (dict(v=np.full((2, 3), -0.5, np.float32)), r"`v` must be in \[0, 1\] .*Received: v from -0\.5 to -0\.5"),
+    (dict(v=np.full((2, 3), np.nan, np.float32)), r"`v` must be in \[0, 1\] .*Received: v with NaN or infinite values"),
+    (dict(w=np.full((3, 4), np.nan, np.float32)), r"GibbsSweeps: `w` must be finite\. Received: w with NaN or infinite values"),
+    (dict(b_vis=np.full(3, np.inf, np.float32)), r"`b_vis` must be finite\. Received: b_vis with NaN or infinite"),
+    (dict(b_hid=np.full(4, -np.inf, np.float32)), r"`b_hid` must be finite\. Received: b_hid with NaN or infinite"),
+]
+
+
+@pytest.mark.parametrize("change, match", BAD_VALUES)
+def test_values_out_of_range_or_not_finite_are_refused(change, match):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=match):
+        kgen_ops.gibbs_sweeps(**{**VALID, **change})
+
+
+def test_values_are_checked_when_a_tf_function_runs():
+    run = tf.function(lambda v: kgen_ops.gibbs_sweeps(v, *(VALID[n] for n in ("w", "b_vis", "b_hid", "k", "seed"))).v)
+    run(tf.constant(zeros(2, 3)))  # traces and runs
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"GibbsSweeps: `v` must be in \[0, 1\]"):
+        run(tf.constant(np.full((2, 3), 255, np.float32)))
+
+
+def test_probabilities_pass_and_validate_args_false_skips_the_check():
+    kgen_ops.gibbs_sweeps(**{**VALID, "v": np.full((2, 3), 0.5, np.float32)})
+    # Unchecked, the kernel runs on 0-255 values (k = 0 returns the input).
+    got = kgen_ops.gibbs_sweeps(**{**VALID, "v": np.full((2, 3), 255, np.float32), "k": 0}, validate_args=False)
+    np.testing.assert_array_equal(got.v.numpy(), 255)
 
 
 @pytest.mark.parametrize(

@@ -33,13 +33,23 @@ and the Keras hooks they all need:
 - `_standardize_batch` and `_check_batch_shape`: a batch of examples as a
   float tensor, its shape checked against the model's example shape with
   one error message for every model.
+- **Data checks**: `fit` and `evaluate` first look at the first batch of
+  their data and raise a `ValueError` for NaN or infinite values or values
+  outside `data_value_range` (what the model's likelihood or generator
+  expects), naming the fix (`x / 255`, `kgen.datasets.to_tanh_range`);
+  `check_data_range=False` skips it (`kgen.models._data_range`).
+- `save`: a kgen model is saved as a `.keras` file (or exported); legacy
+  `.h5`/`.hdf5` files are refused, since Keras cannot load a kgen model
+  from one.
 """
+
+import inspect
 
 import keras
 import tensorflow as tf
 
 from kgen import _validation
-from kgen.models import _replicas
+from kgen.models import _data_range, _replicas
 
 
 class Model(keras.Model):
@@ -55,6 +65,11 @@ class Model(keras.Model):
         serving_default_signature: the name of the export signature that is
             also exported as `serving_default`.
         sample_value_range: `(low, high)`, the range of `sample`'s values.
+        data_value_range: `(low, high)`, the range of the data the model is
+            trained on, which `fit` and `evaluate` check on the first batch
+            (a property: by default `sample_value_range`, since a model
+            learns data like those it draws; the VAE and RealNVP say
+            otherwise for real-valued data). Either bound may be infinite.
 
     A subclass defines `_export_signatures()`: a dict of signature name ->
     `tf.function` with an input signature, each returning a dict of named
@@ -91,6 +106,82 @@ class Model(keras.Model):
             if config.get(name) is not None:
                 config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
+
+    @property
+    def data_value_range(self):
+        """`(low, high)`: the values `fit` and `evaluate` accept; by default `sample_value_range`."""
+        return self.sample_value_range
+
+    def fit(self, x=None, y=None, *args, check_data_range=True, **kwargs):
+        """`keras.Model.fit`, after a check of the first batch of `x` and of `validation_data`.
+
+        Args:
+            x, y, *args, **kwargs: as `keras.Model.fit`.
+            check_data_range: bool. If `True` (default), the first batch of
+                `x` (and of `validation_data`) must hold finite values in
+                `data_value_range` (`kgen.models._data_range` says how each
+                kind of input is read, and the rules); `False` skips the
+                check. Not saved: it is an argument of this call only.
+
+        Raises:
+            ValueError: for a first batch with NaN or infinite values, or
+                values out of the model's range; the message names the
+                range expected, the range found and the likely fix.
+        """
+        call = inspect.signature(keras.Model.fit).bind(self, x, y, *args, **kwargs)
+        if _validation.boolean("check_data_range", check_data_range):
+            self._check_data(call, ("x", "validation_data"))
+        return super().fit(*call.args[1:], **call.kwargs)
+
+    def evaluate(self, x=None, y=None, *args, check_data_range=True, **kwargs):
+        """`keras.Model.evaluate`, after a check of the first batch of `x` (see `fit`).
+
+        Args:
+            x, y, *args, **kwargs: as `keras.Model.evaluate`.
+            check_data_range: bool; `False` skips the check.
+
+        Raises:
+            ValueError: as `fit`.
+        """
+        call = inspect.signature(keras.Model.evaluate).bind(self, x, y, *args, **kwargs)
+        # `fit`'s validation (`_use_cached_eval_dataset`) was checked when `fit` began.
+        check_data_range = _validation.boolean("check_data_range", check_data_range)
+        if check_data_range and not kwargs.get("_use_cached_eval_dataset"):
+            self._check_data(call, ("x",))
+        return super().evaluate(*call.args[1:], **call.kwargs)
+
+    def _check_data(self, call, names):
+        """Checks the first batch of each argument of `call` in `names` against `data_value_range`.
+
+        A generator argument is replaced in `call` by one that yields the
+        peeked element first (`_data_range.first_batch`).
+        """
+        for name in names:
+            data = call.arguments.get(name)
+            if name == "validation_data" and isinstance(data, (tuple, list)):
+                data = data[0]  # (x_val, y_val) or (x_val, y_val, weights)
+            batch, restored = _data_range.first_batch(data, call.arguments.get("batch_size"))
+            _data_range.check(batch, self.data_value_range, type(self).__name__, name)
+            if restored is not data:
+                call.arguments[name] = restored
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """`keras.Model.save` to a `.keras` file; legacy `.h5`/`.hdf5` files are refused.
+
+        Keras' legacy HDF5 files name the model's class without the package
+        it is registered under (`kgen>VAE`), so `keras.saving.load_model`
+        cannot load them back. For TF Serving, use `export`.
+
+        Raises:
+            ValueError: if `filepath` ends in `.h5` or `.hdf5`.
+        """
+        if str(filepath).lower().endswith((".h5", ".hdf5")):
+            raise ValueError(
+                f"`filepath` must end in .keras for a kgen model (Keras cannot load a "
+                f"{type(self).__name__} from a legacy HDF5 file; `export` writes a SavedModel). "
+                f"Received: filepath={str(filepath)!r}"
+            )
+        return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def _init_seed(self, seed):
         """Checks `seed` (None or an int) and makes the model's `SeedGenerator` of it.

@@ -183,7 +183,8 @@ def _anneal(w, b_vis, b_hid, b_base, beta_schedule, num_chains, seed):
         v = tf.cond(
             k < num_steps - 1,
             lambda: kgen_ops.gibbs_sweeps(
-                v, beta * w, (1.0 - beta) * b_base + beta * b_vis, beta * b_hid, 1, step_seeds[k]
+                v, beta * w, (1.0 - beta) * b_base + beta * b_vis, beta * b_hid, 1, step_seeds[k],
+                validate_args=False,  # the RBM's own parameters, once per step of thousands
             ).v,
             lambda: v,
         )

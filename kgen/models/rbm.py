@@ -438,13 +438,15 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             # Under several replicas every replica advances all the chains
             # with the same seed, so they stay identical on every replica.
             chain = kgen_ops.gibbs_sweeps(
-                self.persistent_chains, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed
+                self.persistent_chains, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed,
+                validate_args=False,
             )
             h0_prob = tf.sigmoid(hidden_activation)
             self.persistent_chains.assign(chain.v)
         else:
             chain = kgen_ops.gibbs_sweeps(
-                v0, self.w, self.b_vis, self.b_hid, self.cd_k, self._replica_op_seed(op_seed)
+                v0, self.w, self.b_vis, self.b_hid, self.cd_k, self._replica_op_seed(op_seed),
+                validate_args=False,
             )
             h0_prob = chain.h0_prob
         gradients = self._cd_gradients(v0, h0_prob, chain.v, chain.h_prob, share)
@@ -471,7 +473,7 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed,
             tf.cast(learning_rate, self.compute_dtype),
             chains=self.persistent_chains if self.persistent else None,
-            momentum=momentum, velocities=velocities,
+            momentum=momentum, velocities=velocities, validate_args=False,  # fit checked the data
         )
         if self.persistent:
             self.persistent_chains.assign(step.v_k)
@@ -536,7 +538,9 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         share = _replicas.share(tf.shape(v0)[0])
         op_seed = self._replica_op_seed(self._draw_op_seed())
         flip = self._draw_flips(share)
-        chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed)
+        chain = kgen_ops.gibbs_sweeps(
+            v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed, validate_args=False
+        )
         return self._update_metrics(
             share, v0, _hidden_input(v0, self.w, self.b_hid), chain.v,
             _hidden_input(chain.v, self.w, self.b_hid),
@@ -557,7 +561,9 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             seed = self._replica_op_seed(op_seed)
         else:
             seed = data_run_seed(self._replica_op_seed(op_seed))
-        return kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, 1, seed).v_prob
+        return kgen_ops.gibbs_sweeps(
+            v0, self.w, self.b_vis, self.b_hid, 1, seed, validate_args=False
+        ).v_prob
 
     def _cd_gradients(self, v0, h0_prob, vk, hk_prob, share):
         """The negated CD estimate of the log-likelihood gradient, for `[w, b_vis, b_hid]`.
@@ -575,7 +581,7 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         """
 
         def statistics():
-            result = kgen_ops.cd_statistics(v0, h0_prob, vk, hk_prob)
+            result = kgen_ops.cd_statistics(v0, h0_prob, vk, hk_prob, validate_args=False)
             return [-result.w, -result.b_vis, -result.b_hid]
 
         if share.distributed:

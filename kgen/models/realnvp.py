@@ -322,6 +322,16 @@ class RealNVP(_model.Model, _protocols.Sampler, _protocols.DensityModel):
     def metrics(self):
         return [self.loss_tracker, self.bits_per_dim_tracker]
 
+    @property
+    def data_value_range(self):
+        """`(0.0, 1.0)` for discrete data (`num_bins`), else `(-inf, inf)`.
+
+        `fit` and `evaluate` check the first batch against it
+        (`kgen.models.Model.fit`): `dequantize` clips the levels to
+        `[0, num_bins - 1]`, so 0-255 pixels would silently become ones.
+        """
+        return (-math.inf, math.inf) if self.num_bins is None else (0.0, 1.0)
+
     # The flow.
 
     def prior(self):

@@ -218,6 +218,17 @@ class VAE(_elbo_model.ELBOModel, _protocols.Sampler, _protocols.Reconstructor):
         self.likelihood_layer.build((None, params_size))
         self.built = True
 
+    @property
+    def data_value_range(self):
+        """`(0.0, 1.0)` for the Bernoulli likelihood, `(-inf, inf)` for the Gaussian one.
+
+        `fit` and `evaluate` check the first batch against it
+        (`kgen.models.Model.fit`): `log p(x|z)` of a Bernoulli is unbounded
+        above for `x` outside [0, 1], so a VAE fed 0-255 pixels would
+        "improve" without limit.
+        """
+        return (0.0, 1.0) if self.likelihood == "bernoulli" else (-math.inf, math.inf)
+
     # The model's distributions (the prior is `ELBOModel.prior`).
 
     def encode(self, x, training=None):
