@@ -98,7 +98,13 @@ def _inputs(element):
 
 
 def _as_array(x):
-    """`x` as a NumPy array of floats, or None when it is not one tensor (a dict, a list)."""
+    """`x` as a NumPy array of floats, or None when it is not one tensor (a dict, a list).
+
+    A `scipy.sparse` matrix (its rows, `x[:n]`) is made dense; a
+    `tf.SparseTensor` or `tf.RaggedTensor` is not checked.
+    """
+    if type(x).__module__.startswith("scipy.sparse") and hasattr(x, "toarray"):
+        return np.asarray(x.toarray(), dtype=np.float64)
     if not hasattr(x, "shape") or isinstance(x, (tf.SparseTensor, tf.RaggedTensor)):
         return None
     return np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float64)
