@@ -75,12 +75,12 @@ def call_only(piece, v0, seed):
 
 
 def sampler(piece, v0, seed):
-    return kgen_ops.gibbs_sweeps(v0, piece.w, piece.b_vis, piece.b_hid, 1, seed).h_prob
+    return kgen_ops.gibbs_sweeps(v0, piece.w, piece.b_vis, piece.b_hid, 1, seed, validate_args=False).h_prob
 
 
 def sampler_statistics(piece, v0, seed):
-    chain = kgen_ops.gibbs_sweeps(v0, piece.w, piece.b_vis, piece.b_hid, 1, seed)
-    return kgen_ops.cd_statistics(v0, chain.h0_prob, chain.v, chain.h_prob)
+    chain = kgen_ops.gibbs_sweeps(v0, piece.w, piece.b_vis, piece.b_hid, 1, seed, validate_args=False)
+    return kgen_ops.cd_statistics(v0, chain.h0_prob, chain.v, chain.h_prob, validate_args=False)
 
 
 def sampler_statistics_products(piece, v0, seed):
@@ -95,7 +95,7 @@ def unfused_step(piece, v0, seed):
 
 
 def fused_step(piece, v0, seed):
-    return kgen_ops.cd_update(v0, piece.w, piece.b_vis, piece.b_hid, 1, seed, LEARNING_RATE)
+    return kgen_ops.cd_update(v0, piece.w, piece.b_vis, piece.b_hid, 1, seed, LEARNING_RATE, validate_args=False)
 
 
 PIECES = [

@@ -13,7 +13,9 @@ hidden units, batch 100, on the 6,000 training digits of the shared MNIST subset
 
 - kgen: `kgen_ops.cd_update`, the whole step (k sweeps, the sparse CD
   statistics added into W in place, the bias updates) as one op, in one
-  `tf.function` per batch. Extra rows: the same step as three kinds of op
+  `tf.function` per batch. The ops' rows pass `validate_args=False` (no
+  value checks per call: the data are known to be binary), as the RBM's
+  own steps do; `fit` checks its first batch once per call. Extra rows: the same step as three kinds of op
   (`kgen_ops.gibbs_sweeps` + `kgen_ops.cd_statistics` + `assign_add`), and
   `kgen.models.RBM(...).fit` (Keras `fit`, SGD, its own metrics included:
   the fused step `kgen_ops.cd_step`) on a `tf.data.Dataset` of the batches
@@ -124,7 +126,7 @@ class FusedCD(_CDLoop):
 
     @tf.function(jit_compile=False)  # XLA has no kernel for the custom op
     def step(self, v0, seed):
-        kgen_ops.cd_update(v0, self.w, self.b_vis, self.b_hid, self.k, seed, LEARNING_RATE)
+        kgen_ops.cd_update(v0, self.w, self.b_vis, self.b_hid, self.k, seed, LEARNING_RATE, validate_args=False)
 
 
 class SamplerStatisticsCD(_CDLoop):
@@ -132,8 +134,8 @@ class SamplerStatisticsCD(_CDLoop):
 
     @tf.function(jit_compile=False)
     def step(self, v0, seed):
-        chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.k, seed)
-        statistics = kgen_ops.cd_statistics(v0, chain.h0_prob, chain.v, chain.h_prob)
+        chain = kgen_ops.gibbs_sweeps(v0, self.w, self.b_vis, self.b_hid, self.k, seed, validate_args=False)
+        statistics = kgen_ops.cd_statistics(v0, chain.h0_prob, chain.v, chain.h_prob, validate_args=False)
         self.w.assign_add(LEARNING_RATE * statistics.w)
         self.b_vis.assign_add(LEARNING_RATE * statistics.b_vis)
         self.b_hid.assign_add(LEARNING_RATE * statistics.b_hid)
@@ -257,7 +259,7 @@ class TensorFlowOpSampler:
 
     @tf.function(jit_compile=False)
     def sample(self, v0, seed):
-        return kgen_ops.gibbs_sweeps(v0, self.model.w, self.model.b_vis, self.model.b_hid, self.k, seed).h
+        return kgen_ops.gibbs_sweeps(v0, self.model.w, self.model.b_vis, self.model.b_hid, self.k, seed, validate_args=False).h
 
     def epoch(self):
         for step, v0 in enumerate(self.batches):
