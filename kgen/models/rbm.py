@@ -467,7 +467,7 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         op, so that they see the parameters before the update as
         `train_step` does; the op keeps earlier reads intact.
         """
-        flipped_w_rows = tf.gather(self.w, flip)
+        flipped_w_rows = tf.gather(self.w.value, flip)  # a resource gather: no read of all of W
         b_vis = tf.identity(self.b_vis)
         step = kgen_ops.cd_step(
             v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed,
