@@ -16,7 +16,7 @@ from scipy.special import expit, logsumexp
 import kgen
 import kgen_ops
 from kgen.models.rbm import RBM
-from kgen.serving import check_serving
+import zoo
 
 
 def _set_parameters(rbm, w, b_vis, b_hid):
@@ -394,7 +394,7 @@ def test_export_runs_with_stock_tensorflow(tmp_path):
     x = (rng.random((4, 12)) < 0.5).astype(np.float32)
     path = rbm.export(tmp_path / "rbm" / "1")
     sample_call = {"num_samples": 7, "num_sweeps": 5, "seed": np.array([3, 4], np.int64)}
-    report = check_serving(
+    report = zoo.serve_in_process(  # fresh process: test_zoo
         path,
         {"free_energy": {"x": x}, "hidden_probs": {"x": x}, "sample": [sample_call, sample_call]},
     )

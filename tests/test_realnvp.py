@@ -29,9 +29,9 @@ import pytest
 import tensorflow as tf
 
 import kgen
-from kgen import serving
 from kgen.models import RealNVP
 from kgen.models import _coupling
+import zoo
 
 DIGITS_SHAPE = (8, 8, 1)
 DIGITS_BINS = 17  # load_digits gives k / 16, k = 0..16
@@ -366,7 +366,7 @@ def test_export_serves_sample_and_log_prob_with_stock_tensorflow(trained_digits,
     with pytest.raises(FileExistsError):
         flow.export(path)
     seed = np.array([7, 11], dtype="int64")
-    report = serving.check_serving(
+    report = zoo.serve_in_process(  # fresh process: test_zoo
         path,
         {
             "log_prob": {"x": x, "seed": seed},

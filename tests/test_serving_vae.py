@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kgen import serving
 from kgen.models import VAE
+import zoo
 
 INPUT_SHAPE = (8, 8, 1)
 LATENT_DIM = 2
@@ -39,7 +39,7 @@ def test_vae_export_serves_with_stock_tensorflow(trained_vae, tmp_path):
 
     z = np.linspace(-2.0, 2.0, 3 * LATENT_DIM, dtype="float32").reshape(3, LATENT_DIM)
     seed = np.array([7, 11], dtype="int64")
-    report = serving.check_serving(
+    report = zoo.serve_in_process(  # fresh process: test_zoo
         path,
         {
             "encode": {"x": x},

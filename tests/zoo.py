@@ -131,3 +131,52 @@ def train_with_cli(name, out, data="digits"):
     status = cli.main(["train", name, "--data", data, "--out", str(out), *CLI_TRAIN_ARGS])
     assert status == 0, f"kgen train {name} exited with {status}"
     return out
+
+
+def serve_in_process(path, inputs):
+    """`kgen.serving.check_serving`'s report, from this process: load and call the SavedModel.
+
+    For the tests that check what a model's signatures compute: the
+    fresh-process check (a TensorFlow-only process, every op stock) runs
+    once per registered model in `test_zoo.py::test_export_serves_with_stock_tensorflow`,
+    so these tests skip the ~6 s of a fresh TensorFlow. Here `non_stock_ops`
+    lists the graph's kgen ops (`Kgen>...`), the only non-stock ops kgen
+    registers.
+    """
+    import tensorflow as tf
+
+    from kgen import serving
+
+    def specs(structure):
+        return {
+            name: ([None if d is None else int(d) for d in spec.shape.as_list()], spec.dtype.name)
+            for name, spec in structure.items()
+        }
+
+    op_types = serving.graph_op_types(path)
+    loaded = tf.saved_model.load(str(path))
+    signatures = loaded.signatures
+    outputs = {}
+    for name, named_or_list in inputs.items():
+        function = signatures[name]
+        argument_specs = function.structured_input_signature[1]
+        calls = [named_or_list] if isinstance(named_or_list, dict) else named_or_list
+        results = [
+            {
+                key: value.numpy()
+                for key, value in function(**{
+                    arg: tf.convert_to_tensor(value, dtype=argument_specs[arg].dtype)
+                    for arg, value in call.items()
+                }).items()
+            }
+            for call in calls
+        ]
+        outputs[name] = results[0] if isinstance(named_or_list, dict) else results
+    return serving.ServingReport(
+        outputs=outputs,
+        signature_names=sorted(signatures),
+        signature_inputs={name: specs(fn.structured_input_signature[1]) for name, fn in signatures.items()},
+        signature_outputs={name: specs(fn.structured_outputs) for name, fn in signatures.items()},
+        op_types=op_types,
+        non_stock_ops=sorted(op for op in op_types if op.startswith("Kgen>")),
+    )
