@@ -76,8 +76,9 @@ test: $(BUILD_STAMP)
 # environment, then tests/wheel_smoke.py run from outside the source tree: the
 # op library is in the wheel, `kgen_ops.gibbs_sweeps` runs, an RBM and a VAE
 # fit one step. Slow (it installs TensorFlow twice, into the build environment
-# and into the fresh one; 8 to 11 minutes on 2 busy shared cores), so it is not
-# part of `make test`; .ci/run runs it. On failure everything stays for a look.
+# and into the fresh one, and compiles the core), so it is not part of
+# `make test`; .ci/run runs it. Once passed, only the wheel is kept (under
+# dist/); on failure everything stays for a look.
 WHEEL_CHECK ?= build/wheel-check
 wheel-check:
 	rm -rf $(WHEEL_CHECK)
@@ -89,7 +90,6 @@ wheel-check:
 	cd $(WHEEL_CHECK)/src && ../venv/bin/python -m pip wheel --no-deps --wheel-dir ../dist .
 	$(WHEEL_CHECK)/venv/bin/python -m pip install -q $(WHEEL_CHECK)/dist/kgen-*.whl
 	cd $(WHEEL_CHECK)/run && TF_CPP_MIN_LOG_LEVEL=1 ../venv/bin/python ../src/tests/wheel_smoke.py
-	@# Passed: keep the wheel, drop the 2.6 GB of virtual environment and build tree.
 	rm -rf $(WHEEL_CHECK)/venv $(WHEEL_CHECK)/src
 
 info: $(BUILD_STAMP)
