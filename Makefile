@@ -18,7 +18,7 @@ BUILD_INPUTS := CMakeLists.txt pyproject.toml $(shell find cc -type f) \
 PYTEST_ARGS ?= -n 2
 DEMO_EPOCHS ?= 30
 
-.PHONY: all setup build demo test info clean gpu-check
+.PHONY: all setup build demo test info clean gpu-check wheel-check
 
 all: build
 
@@ -55,7 +55,7 @@ demo: $(BUILD_STAMP)
 	@echo "  runs/demo/vae/metrics.json     held-out ELBO and log-likelihood, nats per example"
 	@echo "  runs/demo/vae/pictures/        samples, reconstructions, latent manifold per epoch; curves.png"
 	@echo "  runs/demo/vae/saved_model/     SavedModel for TF Serving: encode, decode, sample, reconstruct"
-	@echo "  runs/demo/vae/logs/            TensorBoard events (pip install tensorboard; tensorboard --logdir runs/demo)"
+	@echo "  runs/demo/vae/logs/            TensorBoard events ($(VENV)/bin/tensorboard --logdir runs/demo)"
 	@echo "  runs/demo/rbm/                 the same for an RBM trained by PCD on the compiled Gibbs op"
 	@echo "                                 (saved_model/: sample, free_energy, hidden_probs in stock TF ops)"
 	@echo "  runs/demo/dcgan/               a DCGAN: the same fixed-noise sample grid each epoch, loss curves,"
@@ -68,6 +68,29 @@ demo: $(BUILD_STAMP)
 
 test: $(BUILD_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# What `pip install .` gives a user, checked: the tracked sources copied to
+# $(WHEEL_CHECK)/src (as a clone would have them), a wheel built there with
+# plain `pip wheel` (pip's build isolation: TensorFlow comes from the build
+# requirements), installed with its dependencies into a fresh virtual
+# environment, then tests/wheel_smoke.py run from outside the source tree: the
+# op library is in the wheel, `kgen_ops.gibbs_sweeps` runs, an RBM and a VAE
+# fit one step. Slow (it installs TensorFlow twice, into the build environment
+# and into the fresh one, and compiles the core), so it is not part of
+# `make test`; .ci/run runs it. Once passed, only the wheel is kept (under
+# dist/); on failure everything stays for a look.
+WHEEL_CHECK ?= build/wheel-check
+wheel-check:
+	rm -rf $(WHEEL_CHECK)
+	mkdir -p $(WHEEL_CHECK)/src $(WHEEL_CHECK)/run
+	git ls-files -z --cached --others --exclude-standard \
+	  | tar -cf - --null --files-from=- --ignore-failed-read | tar -xf - -C $(WHEEL_CHECK)/src
+	$(PYTHON) -m venv $(WHEEL_CHECK)/venv
+	$(WHEEL_CHECK)/venv/bin/python -m pip install -q --upgrade pip
+	cd $(WHEEL_CHECK)/src && ../venv/bin/python -m pip wheel --no-deps --wheel-dir ../dist .
+	$(WHEEL_CHECK)/venv/bin/python -m pip install -q $(WHEEL_CHECK)/dist/kgen-*.whl
+	cd $(WHEEL_CHECK)/run && TF_CPP_MIN_LOG_LEVEL=1 ../venv/bin/python ../src/tests/wheel_smoke.py
+	rm -rf $(WHEEL_CHECK)/venv $(WHEEL_CHECK)/src
 
 info: $(BUILD_STAMP)
 	$(VENV)/bin/kgen info
@@ -108,7 +131,7 @@ else
 $(error KGEN_GPU_CHECK_DEVICE must be cuda or cuda-emulated, got '$(KGEN_GPU_CHECK_DEVICE)')
 endif
 gpu-check:
-	PATH="$$PATH:/usr/local/cuda/bin" cmake -S . -B $(GPU_BUILD) -DKGEN_TENSORFLOW=OFF $(GPU_CMAKE_ARGS) \
+	PATH="$$PATH:/usr/local/cuda/bin" cmake -S . -B $(GPU_BUILD) -DKGEN_TF_OPS=OFF $(GPU_CMAKE_ARGS) \
 	  -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$$(command -v $(GPU_PYTHON))
 	cmake --build $(GPU_BUILD) -j $(GPU_JOBS) --target $(GPU_MODULE)
 	@if [ "$(KGEN_GPU_CHECK_DEVICE)" = cuda ]; then \

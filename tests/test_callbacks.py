@@ -231,7 +231,7 @@ def test_numpy_and_tensor_arguments_are_stored_as_python_numbers(tmp_path):
     assert (coverage.std, coverage.num_samples) == (0.5, 10) and type(coverage.num_samples) is int
 
 
-def test_with_a_real_vae(tmp_path):
+def test_with_a_real_vae_and_keras_tensorboard(tmp_path):
     from kgen.datasets import load_digits
     from kgen.models import VAE
 
@@ -242,7 +242,11 @@ def test_with_a_real_vae(tmp_path):
     callback = GenerativePictures(
         tmp_path / "pictures", x_val=x[:8], num_samples=16, manifold_size=5, tensorboard_dir=tmp_path / "logs"
     )
-    vae.fit(x, validation_data=(x[:16],), epochs=1, batch_size=32, verbose=0, callbacks=[callback])
+    # Keras' own TensorBoard callback beside it: it writes scalars with
+    # tf.summary.scalar, which needs the `tensorboard` package (a kgen
+    # dependency; without it, fit raises TBNotInstalledError).
+    keras_tensorboard = keras.callbacks.TensorBoard(tmp_path / "keras_logs")
+    vae.fit(x, validation_data=(x[:16],), epochs=1, batch_size=32, verbose=0, callbacks=[callback, keras_tensorboard])
     assert sorted(os.listdir(tmp_path / "pictures")) == [
         "curves.png",
         "history.json",
@@ -260,6 +264,7 @@ def test_with_a_real_vae(tmp_path):
     ]
     # The ELBO curve is -loss.
     assert callback.history["loss"][0] > 0
+    assert "epoch_loss" in [tag for tag, _, _ in _summaries(tmp_path / "keras_logs" / "train", "scalars")]
 
 
 # ModeCoverageCallback

@@ -235,9 +235,9 @@ def _picture_callbacks(model, entry, args, run_dir, toy_name, x_val, value_range
             tensorboard_dir=run_dir / "logs",
             real_points=x_val,
         ))
-    # GenerativePictures also writes the epoch metrics to TensorBoard. It is
-    # used instead of `keras.callbacks.TensorBoard`, which needs the
-    # `tensorboard` package for `tf.summary.scalar` (not a kgen dependency).
+    # GenerativePictures also writes the epoch metrics to TensorBoard, so the
+    # run's pictures and metrics share one event file (instead of
+    # `keras.callbacks.TensorBoard`'s train/ and validation/ folders).
     callbacks.append(GenerativePictures(
         run_dir / "pictures",
         x_val=x_val[:_NUM_RECONSTRUCTIONS],
