@@ -145,7 +145,7 @@ def test_kgen_train_refuses_nan_data_and_reports_divergence(tmp_path, monkeypatc
     (x, y), (x_val, y_val) = datasets.load_digits(test_fraction=0.1, seed=0)
     x = x.copy()
     x[3, 2, 2, 0] = np.nan
-    monkeypatch.setattr(cli_data, "load", lambda *args: ((x, y), (x_val, y_val)))
+    monkeypatch.setattr(cli_data, "load", lambda *args, **kwargs: ((x, y), (x_val, y_val)))
     out = tmp_path / "run"
     assert cli.main([*TRAIN_ARGS, "--out", str(out)]) == 2
     assert not out.exists() and not (tmp_path / ".run.partial").exists()
