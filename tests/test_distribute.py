@@ -159,6 +159,13 @@ def test_mirrored_strategy_trains_as_one_device_on_the_global_batch(mirrored_res
 
     metrics = {k.split(":", 1)[1] for k in arrays.files if k.startswith("single:")}
     assert case == "rbm_cd" or metrics, case  # the CD-k replay has no one-device fit
+    if case == "rbm":
+        # The PCD model's reconstruction_error samples h_0 ~ p(h | v) for each
+        # data row from the replica's own Philox stream (as CD-k chains do),
+        # so on two replicas the draws differ from one device's: the same
+        # distribution, other numbers. The weights and the other metrics
+        # must still agree.
+        metrics.discard("reconstruction_error")
     for name in metrics:
         np.testing.assert_allclose(
             arrays[f"mirrored:{name}"], arrays[f"single:{name}"], rtol=METRIC_RTOL, err_msg=f"{case}: {name}"
