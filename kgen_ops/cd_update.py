@@ -87,37 +87,51 @@ def cd_update(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=
             input (raised when a `tf.function` runs, if traced in one).
     """
     return _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
-                 by_products=False, validate_args=validate_args).v_k
+                 flip=None, validate_args=validate_args).v_k
 
 
-def cd_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains=None, momentum=None,
+def cd_step(v, w, b_vis, b_hid, k, seed, learning_rate, flip, chains=None, momentum=None,
             velocities=None, validate_args=True):
-    """`cd_update`, also returning what an RBM's training metrics need.
+    """`cd_update`, also returning per row what an RBM's training metrics need.
 
     The same step as `cd_update` (same arguments, `validate_args` included,
-    same update, same chain).
-    The extra outputs are read off the kernel's own work, so computing a
-    model's metrics from them needs no further product with W:
+    same update, same chain). The extra outputs are computed where the
+    Gibbs kernel has the hidden inputs in hand, on the parameters before the
+    update, so a model's metrics need no further product with W and no pass
+    over `[B, H]` tensors. With `a = b_hid + v W`:
 
-    - `h0_activation` [B, H]: `b_hid + v W` (before the update), so
-      `p(h | v) = sigmoid(h0_activation)` and `F(v) = -b_vis^T v -
-      sum_j softplus(h0_activation_j)`.
-    - `h_activation` [M, H]: `b_hid + v_k W`, the same for the chains.
-    - `reconstruction` [B, V]: `p(v | h_0)` with `h_0 ~ p(h | v)`: one
-      sampled up-down pass from the data (the reconstruction of Hinton's
-      CD-1 code). For CD-k with k >= 1 it is the chains' first sweep;
-      otherwise (PCD, k = 0) a one-sweep run from `v` with the seed
-      `(seed[0], seed[1] XOR 2**63)`, a stream apart from the chains'.
+    - `h0_softplus` [B]: `sum_j softplus(a_j)`, so that the free energy is
+      `F(v) = -b_vis^T v - h0_softplus`.
+    - `flipped_softplus` [B]: `sum_j softplus(a_j + s W[flip, j])`, `s = 1 -
+      2 v[flip]`: the same for `v` with its unit `flip` flipped (the
+      pseudo-log-likelihood's `F(v~) = -(b_vis^T v + s b_vis[flip]) -
+      flipped_softplus`).
+    - `h_softplus` [M]: `sum_j softplus((b_hid + v_k W)_j)`, for `F(v_k)`.
+    - `reconstruction_error` [B]: `sum_i (v_i - p(v_i | h_0))^2` with `h_0 ~
+      p(h | v)`: one sampled up-down pass from the data (the reconstruction
+      of Hinton's CD-1 code). For CD-k with k >= 1 it is the chains' first
+      sweep; otherwise (PCD, k = 0) a one-sweep run from `v` with the seed
+      `(seed[0], seed[1] XOR 2**63)` (`data_run_seed`), a stream apart from
+      the chains'.
+
+    float32 softplus is evaluated by a vector polynomial (absolute error
+    below 1e-7 per term, as TensorFlow's `tf.nn.softplus`), float64 by `log1p`.
+
+    Args:
+        flip: int32 [B], a visible unit per row of `v`, in [0, V).
+        (The others: `cd_update`.)
 
     Returns:
-        `CdStepResult(v_k, h0_activation, h_activation, reconstruction)`.
+        `CdStepResult(v_k, h0_softplus, flipped_softplus, h_softplus,
+        reconstruction_error)`.
     """
     return _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
-                 by_products=True, validate_args=validate_args)
+                 flip=flip, validate_args=validate_args)
 
 
 CdStepResult = collections.namedtuple(
-    "CdStepResult", ["v_k", "h0_activation", "h_activation", "reconstruction"]
+    "CdStepResult",
+    ["v_k", "h0_softplus", "flipped_softplus", "h_softplus", "reconstruction_error"],
 )
 
 # seed[1] XOR 2**63: the stream of the data's own one-sweep run (int64 bits).
@@ -130,8 +144,9 @@ def data_run_seed(seed):
     return tf.bitwise.bitwise_xor(seed, tf.constant([0, _DATA_STREAM_FLIP], tf.int64))
 
 
-def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities, by_products,
+def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities, flip,
           validate_args):
+    by_products = flip is not None
     parameters = (("w", w), ("b_vis", b_vis), ("b_hid", b_hid))
     if (momentum is None) != (velocities is None):
         raise ValueError(
@@ -174,6 +189,7 @@ def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velociti
     seed = tf.convert_to_tensor(seed, dtype=tf.int64)
     learning_rate = tf.convert_to_tensor(learning_rate, dtype=dtype)
     momentum = tf.convert_to_tensor(0.0 if momentum is None else momentum, dtype=dtype)
+    flip = tf.zeros((0,), tf.int32) if flip is None else tf.convert_to_tensor(flip, dtype=tf.int32)
     checks = []
     if validate_args:
         states = (("v", v),) if chains is v else (("v", v), ("chains", chains))
@@ -185,12 +201,12 @@ def _step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velociti
     with tf.control_dependencies(checks):
         if any(_on_gpu(variable) for _, variable in parameters):
             return _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum,
-                                 velocities, by_products)
+                                 velocities, flip if by_products else None)
         library = _loader.load_op_library()
         return CdStepResult(*library.kgen_cd_update(
             w=w.handle, b_vis=b_vis.handle, b_hid=b_hid.handle,
             velocities=[velocity.handle for velocity in velocities or ()], v=v, chains=chains,
-            k=k, seed=seed, learning_rate=learning_rate, momentum=momentum,
+            k=k, seed=seed, learning_rate=learning_rate, momentum=momentum, flip=flip,
             by_products=by_products,
         ))
 
@@ -201,7 +217,7 @@ def _tf_variable(variable):
 
 
 def _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, velocities,
-                  by_products):
+                  flip):
     """The same step as separate ops (GPU variables: the fused kernel is CPU-only)."""
     # The inputs were checked (or not) by `cd_update`/`cd_step`.
     chain = gibbs_sweeps(chains, w, b_vis, b_hid, k, seed, validate_args=False)
@@ -210,18 +226,24 @@ def _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, 
         h_pos = chain.h0_prob
     else:
         h_pos = gibbs_sweeps(v, w, b_vis, b_hid, 0, seed, validate_args=False).h0_prob
-    if by_products:
-        h0_activation = tf.matmul(v, w) + b_hid
-        h_activation = tf.matmul(chain.v, w) + b_hid
+    if flip is not None:
+        activation = tf.matmul(v, w) + b_hid
+        sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)
+        flipped = activation + sign[:, None] * tf.gather(w, flip)
         if chains_are_data:  # the chains' first sweep, unless k = 0
             run_seed = tf.where(k >= 1, seed, data_run_seed(seed))
         else:
             run_seed = data_run_seed(seed)
-        reconstruction = gibbs_sweeps(v, w, b_vis, b_hid, 1, run_seed, validate_args=False).v_prob
+        first_sweep = gibbs_sweeps(v, w, b_vis, b_hid, 1, run_seed, validate_args=False)
+        by_products = (
+            tf.reduce_sum(tf.nn.softplus(activation), axis=1),
+            tf.reduce_sum(tf.nn.softplus(flipped), axis=1),
+            tf.reduce_sum(tf.nn.softplus(tf.matmul(chain.v, w) + b_hid), axis=1),
+            tf.reduce_sum(tf.square(v - first_sweep.v_prob), axis=1),
+        )
     else:
-        h0_activation = tf.zeros((0, w.shape[1]), w.dtype)
-        h_activation = tf.zeros((0, w.shape[1]), w.dtype)
-        reconstruction = tf.zeros((0, w.shape[0]), w.dtype)
+        empty = tf.zeros((0,), w.dtype)
+        by_products = (empty, empty, empty, empty)
     statistics = cd_statistics(v, h_pos, chain.v, chain.h_prob, validate_args=False)
     steps = [learning_rate * statistics.w, learning_rate * statistics.b_vis,
              learning_rate * statistics.b_hid]
@@ -231,4 +253,4 @@ def _unfused_step(v, w, b_vis, b_hid, k, seed, learning_rate, chains, momentum, 
         else:
             velocities[index].assign(momentum * velocities[index] + step)
             parameter.assign_add(velocities[index])
-    return CdStepResult(chain.v, h0_activation, h_activation, reconstruction)
+    return CdStepResult(chain.v, *by_products)

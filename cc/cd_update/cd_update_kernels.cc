@@ -17,9 +17,11 @@
 //    velocity variables, Keras' SGD without Nesterov) the statistics go into
 //    the velocity instead, m = momentum * m + learning_rate * statistics,
 //    and then W += m, row by row as well.
-// 5. By-products (attr by_products): b_hid + v W of the data and of the chains'
-//    last states, and p(v | h_0) of one sweep from the data, copied out of the
-//    Gibbs kernel's own work, so the model's metrics need no product with W.
+// 5. By-products (attr by_products): per row, the sums of softplus over the
+//    hidden inputs the Gibbs kernel has in hand (b_hid + v W of the data, the
+//    same with one visible unit flipped, b_hid + v_k W of the chains) and the
+//    squared error of the first sweep's p(v | h_0), so the model's metrics
+//    need no product with W and no pass over [B, H] tensors.
 // Every result is independent of the thread count: each element's sums run
 // in a fixed order.
 #include <algorithm>
@@ -132,6 +134,7 @@ struct CdUpdateInputs {
   const Tensor* seed;
   const Tensor* learning_rate;
   const Tensor* momentum;
+  const Tensor* flip;
 };
 
 absl::Status GetInputs(OpKernelContext* ctx, CdUpdateInputs* in) {
@@ -140,10 +143,12 @@ absl::Status GetInputs(OpKernelContext* ctx, CdUpdateInputs* in) {
   TF_RETURN_IF_ERROR(ctx->input("k", &in->k));
   TF_RETURN_IF_ERROR(ctx->input("seed", &in->seed));
   TF_RETURN_IF_ERROR(ctx->input("learning_rate", &in->learning_rate));
+  TF_RETURN_IF_ERROR(ctx->input("flip", &in->flip));
   return ctx->input("momentum", &in->momentum);
 }
 
-absl::Status ValidateInputs(const CdUpdateInputs& in, int64_t visible, int64_t hidden) {
+absl::Status ValidateInputs(const CdUpdateInputs& in, int64_t visible, int64_t hidden,
+                            bool by_products) {
   const Tensor& v = *in.v;
   const Tensor& chains = *in.chains;
   const Tensor& k = *in.k;
@@ -182,6 +187,20 @@ absl::Status ValidateInputs(const CdUpdateInputs& in, int64_t visible, int64_t h
     return Invalid(absl::StrCat("`momentum` must be a scalar, got shape ",
                                 momentum.shape().DebugString()));
   }
+  const Tensor& flip = *in.flip;
+  const int64_t flip_rows = by_products ? v.dim_size(0) : 0;
+  if (flip.dims() != 1 || flip.dim_size(0) != flip_rows) {
+    return Invalid(absl::StrCat("`flip` must have shape [", flip_rows,
+                                by_products ? "] (one visible unit per row of `v`)" : "] without by_products",
+                                ", got shape ", flip.shape().DebugString()));
+  }
+  const auto units = flip.flat<int32_t>();
+  for (int64_t b = 0; b < flip_rows; ++b) {
+    if (units(b) < 0 || units(b) >= visible) {
+      return Invalid(absl::StrCat("`flip` must hold visible units in [0, ", visible, "), got ",
+                                  units(b), " at row ", b));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -206,7 +225,7 @@ template <typename T>
 absl::Status Sample(OpKernelContext* ctx, const T* start, int64_t rows, int64_t visible,
                     int64_t hidden, const T* w, const T* b_vis, const T* b_hid, int64_t sweeps,
                     PhiloxSeed seed, T* v_out, Tensor (&temps)[5], GibbsProblem<T>* problem,
-                    T* h0_activation = nullptr, T* h_activation = nullptr, T* v1_prob = nullptr) {
+                    const GibbsProblem<T>& by_products = GibbsProblem<T>{}) {
   const auto dtype = ::tensorflow::DataTypeToEnum<T>::value;
   const TensorShape visible_layer({rows, visible}), hidden_layer({rows, hidden});
   const TensorShape shapes[5] = {visible_layer, hidden_layer, visible_layer, hidden_layer,
@@ -230,9 +249,11 @@ absl::Status Sample(OpKernelContext* ctx, const T* start, int64_t rows, int64_t 
   problem->v_prob = temps[2].flat<T>().data();
   problem->h_prob = temps[3].flat<T>().data();
   problem->h0_prob = temps[4].flat<T>().data();
-  problem->h0_activation = h0_activation;
-  problem->h_activation = h_activation;
-  problem->v1_prob = v1_prob;
+  problem->flip = by_products.flip;
+  problem->h0_softplus = by_products.h0_softplus;
+  problem->flipped_softplus = by_products.flipped_softplus;
+  problem->h_softplus = by_products.h_softplus;
+  problem->reconstruction_error = by_products.reconstruction_error;
   run_gibbs_cpu(ctx, *problem);
   return ctx->status();
 }
@@ -294,7 +315,7 @@ class CdUpdateOp : public OpKernel {
     CdUpdateInputs in{};
     OP_REQUIRES_OK(ctx, GetInputs(ctx, &in));
     OP_REQUIRES_OK(ctx, ValidateVariables<T>(vars, count, &V, &H));
-    OP_REQUIRES_OK(ctx, ValidateInputs(in, V, H));
+    OP_REQUIRES_OK(ctx, ValidateInputs(in, V, H, by_products_));
     const Tensor& v = *in.v;
     const Tensor& chains = *in.chains;
     const int64_t B = v.dim_size(0), M = chains.dim_size(0);
@@ -304,14 +325,20 @@ class CdUpdateOp : public OpKernel {
     const T learning_rate = in.learning_rate->scalar<T>()();
     const T momentum = in.momentum->scalar<T>()();
 
-    // Outputs: v_k, then the by-products (zero rows when not asked for).
-    Tensor* outputs[4] = {nullptr, nullptr, nullptr, nullptr};
-    const TensorShape shapes[4] = {{M, V}, {by_products_ ? B : 0, H}, {by_products_ ? M : 0, H},
-                                   {by_products_ ? B : 0, V}};
-    for (int i = 0; i < 4; ++i) OP_REQUIRES_OK(ctx, ctx->allocate_output(i, shapes[i], &outputs[i]));
-    T* h0_activation = by_products_ ? outputs[1]->flat<T>().data() : nullptr;
-    T* h_activation = by_products_ ? outputs[2]->flat<T>().data() : nullptr;
-    T* reconstruction = by_products_ ? outputs[3]->flat<T>().data() : nullptr;
+    // Outputs: v_k, then the per-row by-products (empty when not asked for).
+    Tensor* outputs[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+    const int64_t rows_pos = by_products_ ? B : 0, rows_neg = by_products_ ? M : 0;
+    const TensorShape shapes[5] = {{M, V}, {rows_pos}, {rows_pos}, {rows_neg}, {rows_pos}};
+    for (int i = 0; i < 5; ++i) OP_REQUIRES_OK(ctx, ctx->allocate_output(i, shapes[i], &outputs[i]));
+    // What the data's run computes (p(h | v) side) and what the chains' run does.
+    GibbsProblem<T> data_products{}, chain_products{};
+    if (by_products_) {
+      data_products.flip = in.flip->flat<int32_t>().data();
+      data_products.h0_softplus = outputs[1]->flat<T>().data();
+      data_products.flipped_softplus = outputs[2]->flat<T>().data();
+      data_products.reconstruction_error = outputs[4]->flat<T>().data();
+      chain_products.h_softplus = outputs[3]->flat<T>().data();
+    }
     for (int i = 0; i < count; ++i) OP_REQUIRES_OK(ctx, PrepareToUpdate<T>(ctx, vars[i]));
     T* w = vars[0]->tensor()->flat<T>().data();
     T* b_vis = vars[1]->tensor()->flat<T>().data();
@@ -328,10 +355,16 @@ class CdUpdateOp : public OpKernel {
     const bool own_data_run = !chains_are_data || (by_products_ && sweeps == 0);
     Tensor chain_temps[5];
     GibbsProblem<T> chain;
+    GibbsProblem<T> chain_run_products = chain_products;
+    if (!own_data_run) {  // the chains are the data: one run computes everything
+      chain_run_products.flip = data_products.flip;
+      chain_run_products.h0_softplus = data_products.h0_softplus;
+      chain_run_products.flipped_softplus = data_products.flipped_softplus;
+      chain_run_products.reconstruction_error = data_products.reconstruction_error;
+    }
     OP_REQUIRES_OK(ctx, Sample<T>(ctx, chains.flat<T>().data(), M, V, H, w, b_vis, b_hid, sweeps,
                                   seed, outputs[0]->flat<T>().data(), chain_temps, &chain,
-                                  own_data_run ? nullptr : h0_activation, h_activation,
-                                  own_data_run ? nullptr : reconstruction));
+                                  chain_run_products));
     const T* h_pos = chain.h0_prob;
     Tensor data_temps[5];
     if (own_data_run) {
@@ -339,7 +372,7 @@ class CdUpdateOp : public OpKernel {
       const PhiloxSeed data_seed{seed.key, seed.stream ^ (uint64_t{1} << 63)};
       OP_REQUIRES_OK(ctx, Sample<T>(ctx, v.flat<T>().data(), B, V, H, w, b_vis, b_hid,
                                     by_products_ ? 1 : 0, data_seed, nullptr, data_temps, &data,
-                                    h0_activation, nullptr, reconstruction));
+                                    data_products));
       h_pos = data.h0_prob;
     }
 

@@ -21,10 +21,12 @@ REGISTER_OP("Kgen>CdUpdate")
     .Input("seed: int64")
     .Input("learning_rate: T")
     .Input("momentum: T")
+    .Input("flip: int32")
     .Output("v_k: T")
-    .Output("h0_activation: T")
-    .Output("h_activation: T")
-    .Output("reconstruction: T")
+    .Output("h0_softplus: T")
+    .Output("flipped_softplus: T")
+    .Output("h_softplus: T")
+    .Output("reconstruction_error: T")
     .Attr("T: {float, double}")
     .Attr("N: int >= 0 = 0")
     .Attr("by_products: bool = false")
@@ -46,12 +48,14 @@ REGISTER_OP("Kgen>CdUpdate")
       TF_RETURN_IF_ERROR(c->WithValue(c->Dim(seed, 0), 2, &unused));
       TF_RETURN_IF_ERROR(c->Merge(c->Dim(v, 1), c->Dim(chains, 1), &visible));
       c->set_output(0, c->Matrix(c->Dim(chains, 0), visible));
-      // The hidden width is W's, which a resource does not carry here.
+      ShapeHandle flip;
+      TF_RETURN_IF_ERROR(c->WithRank(c->input(first + 6), 1, &flip));
       const DimensionHandle rows_pos = by_products ? c->Dim(v, 0) : c->MakeDim(0);
       const DimensionHandle rows_neg = by_products ? c->Dim(chains, 0) : c->MakeDim(0);
-      c->set_output(1, c->Matrix(rows_pos, c->UnknownDim()));
-      c->set_output(2, c->Matrix(rows_neg, c->UnknownDim()));
-      c->set_output(3, c->Matrix(rows_pos, visible));
+      c->set_output(1, c->Vector(rows_pos));
+      c->set_output(2, c->Vector(rows_pos));
+      c->set_output(3, c->Vector(rows_neg));
+      c->set_output(4, c->Vector(rows_pos));
       return absl::OkStatus();
     })
     .Doc(R"doc(
@@ -68,8 +72,9 @@ with the variables locked for the whole step. CD-k passes the data as
 
   m = momentum * m + learning_rate * statistics_P;  P += m
 
-With by_products, the step also returns what the RBM's metrics need, read
-off the Gibbs kernel's work (with by_products false they have zero rows).
+With by_products, the step also returns, per row, what the RBM's metrics
+need, computed where the Gibbs kernel has the hidden inputs in hand (with
+by_products false they are empty).
 
 w: resource of a [V, H] variable of type T.
 b_vis: resource of a [V] variable.
@@ -81,12 +86,15 @@ seed: int64[2], (key, stream).
 velocities: 0 or 3 resources of variables shaped like w, b_vis, b_hid.
 learning_rate: scalar step size.
 momentum: scalar, used only with velocities.
+flip: [B] with by_products (else [0]): a visible unit per row of v, in [0, V).
 v_k: [M, V] the chains' visible states after the k sweeps.
-h0_activation: [B, H] b_hid + v W.
-h_activation: [M, H] b_hid + v_k W.
-reconstruction: [B, V] p(v | h_0) with h_0 ~ p(h | v): the chains' first
-  sweep for CD-k with k >= 1, else one sweep from v on the stream
-  (seed[0], seed[1] ^ 2^63).
+h0_softplus: [B] sum_j softplus(a_j), a = b_hid + v W.
+flipped_softplus: [B] sum_j softplus(a_j + (1 - 2 v[flip]) W[flip, j]): the
+  same for v with its unit `flip` flipped.
+h_softplus: [M] sum_j softplus((b_hid + v_k W)_j).
+reconstruction_error: [B] sum_i (v_i - p(v_i | h_0))^2 with h_0 ~ p(h | v):
+  the chains' first sweep for CD-k with k >= 1, else one sweep from v on the
+  stream (seed[0], seed[1] ^ 2^63).
 )doc");
 
 }  // namespace kgen

@@ -85,11 +85,14 @@ struct GibbsProblem {
   T* v_prob;          // [B, V] out: p(v | h_{k-1}), zeros for k = 0
   T* h_prob;          // [B, H] out: p(h | v_k)
   T* h0_prob;         // [B, H] out: p(h | v_0)
-  // Optional by-products of the CPU kernel (null: not written; the CUDA
-  // kernel ignores them), for the metrics of the fused CD step (CdUpdate).
-  T* h0_activation;   // [B, H] out: b_hid + v_0 W, the input of h0_prob's sigmoid
-  T* h_activation;    // [B, H] out: b_hid + v_k W, the input of h_prob's sigmoid
-  T* v1_prob;         // [B, V] out: p(v | h_0) of the first sweep (k >= 1)
+  // Optional per-row by-products of the CPU kernel (null: not computed; the
+  // CUDA kernel ignores them), for the metrics of the fused CD step
+  // (CdUpdate), with a_0 = b_hid + v_0 W and a_k = b_hid + v_k W:
+  const int32_t* flip;      // [B] in: a visible unit per row, in [0, V)
+  T* h0_softplus;           // [B] out: sum_j softplus(a_0j)
+  T* flipped_softplus;      // [B] out: sum_j softplus(a_0j + (1 - 2 v_0,flip) W[flip, j])
+  T* h_softplus;            // [B] out: sum_j softplus(a_kj)
+  T* reconstruction_error;  // [B] out: sum_i (v_0i - p(v_i | h_0))^2, first sweep (k >= 1)
 };
 
 }  // namespace kgen

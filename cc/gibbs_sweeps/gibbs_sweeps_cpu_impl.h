@@ -294,6 +294,72 @@ struct GibbsCpuImpl {
     for (; j < n; ++j) out[j] = sigmoid_scalar(x[j]);
   }
 
+  // softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^-|x|) for one vector,
+  // float32. e^-|x| in (0, 1] as in sigmoid_vector (|x| clamped to 88, where
+  // the term is below float resolution anyway); log(y) for y = 1 + e^-|x| in
+  // (1, 2]: y = m 2^e with m in (sqrt(1/2), sqrt(2)] (e = 1 above sqrt(2)),
+  // log y = e ln2 + log(m) by Cephes' logf polynomial in f = m - 1 (about
+  // 1 ulp). Absolute error below 1e-7 for every x, like TensorFlow's.
+  static Vec softplus_vector(Vec x) {
+    const Vec zero = Vec{};
+    const Vec absolute = x < zero ? -x : x;
+    Vec y = absolute > 88.0f ? zero - 88.0f : -absolute;
+    const Vec round_magic = Vec{} + 12582912.0f;  // 1.5 * 2^23
+    const Vec n = (y * 1.44269504088896341f + round_magic) - round_magic;
+    const Vec r = y - n * 0.693359375f + n * 2.12194440e-4f;
+    Vec p = Vec{} + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    const IntVec bits = (__builtin_convertvector(n, IntVec) + 127) << 23;
+    Vec scale;
+    std::memcpy(&scale, &bits, sizeof(scale));
+    const Vec one_plus = 1.0f + p * scale;  // 1 + e^-|x| in (1, 2]
+    const Vec upper = zero + 1.0f;
+    const Vec e = one_plus > 1.41421356f ? upper : zero;
+    const Vec f = (one_plus > 1.41421356f ? one_plus * 0.5f : one_plus) - 1.0f;
+    const Vec z = f * f;
+    Vec q = Vec{} + 7.0376836292e-2f;
+    q = q * f - 1.1514610310e-1f;
+    q = q * f + 1.1676998740e-1f;
+    q = q * f - 1.2420140846e-1f;
+    q = q * f + 1.4249322787e-1f;
+    q = q * f - 1.6668057665e-1f;
+    q = q * f + 2.0000714765e-1f;
+    q = q * f - 2.4999993993e-1f;
+    q = q * f + 3.3333331174e-1f;
+    q = q * f * z;
+    q = q - 2.12194440e-4f * e - 0.5f * z;
+    const Vec log_one_plus = f + q + 0.693359375f * e;
+    const Vec result = (x > zero ? x : zero) + log_one_plus;
+    return x != x ? x : result;
+  }
+
+  static T softplus_scalar(T x) {
+    return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-(x < T(0) ? -x : x)));
+  }
+
+  // sum_j softplus(a_j + sign * w_j) (w null: sum_j softplus(a_j)), lane sums
+  // added in a fixed order, so the result does not depend on the threads.
+  static T softplus_sum(const T* a, const T* w, T sign, int64_t n) {
+    int64_t j = 0;
+    T total = T(0);
+    if constexpr (sizeof(T) == sizeof(float)) {
+      Vec lanes = Vec{};
+      for (; j + kVectorLanes <= n; j += kVectorLanes) {
+        Vec x = load(a + j);
+        if (w != nullptr) x = x + sign * load(w + j);
+        lanes += softplus_vector(x);
+      }
+      for (int64_t l = 0; l < kVectorLanes; ++l) total += lanes[l];
+    }
+    for (; j < n; ++j) total += softplus_scalar(w != nullptr ? a[j] + sign * w[j] : a[j]);
+    return total;
+  }
+
 #if defined(__AVX2__) || defined(__AVX512F__)
   // 64-bit lanes of a vector register, one Philox block per lane (only the
   // low 32 bits of a lane are meaningful: the multiply reads only those and
@@ -525,16 +591,21 @@ struct GibbsCpuImpl {
     sum_active_rows_tiled(lists, list_stride, counts, ws.scale, V, scaled, chains, layout.w_rows,
                           layout.w_stride, p.b_hid, H, activation, act_stride);
     for (int64_t r = 0; r < chains; ++r) {
-      if (p.h0_activation != nullptr) {
-        std::memcpy(p.h0_activation + (first + r) * H, activation + r * act_stride, sizeof(T) * H);
+      const int64_t b = first + r;
+      const T* row = activation + r * act_stride;
+      if (p.h0_softplus != nullptr) p.h0_softplus[b] = softplus_sum(row, nullptr, T(0), H);
+      if (p.flipped_softplus != nullptr) {
+        const int64_t unit = p.flip[b];
+        const T sign = T(1) - T(2) * p.v_start[b * V + unit];  // +1 turns the unit on, -1 off
+        p.flipped_softplus[b] = softplus_sum(row, layout.w_rows + unit * layout.w_stride, sign, H);
       }
-      sigmoid(activation + r * act_stride, H, p.h0_prob + (first + r) * H);
+      if (p.sweeps == 0 && p.h_softplus != nullptr) {  // v_k = v_0
+        p.h_softplus[b] = p.h0_softplus != nullptr ? p.h0_softplus[b] : softplus_sum(row, nullptr, T(0), H);
+      }
+      sigmoid(row, H, p.h0_prob + b * H);
     }
     if (p.sweeps == 0) {
       std::memcpy(p.h_prob + first * H, p.h0_prob + first * H, sizeof(T) * chains * H);
-      for (int64_t r = 0; p.h_activation != nullptr && r < chains; ++r) {  // v_k = v_0
-        std::memcpy(p.h_activation + (first + r) * H, activation + r * act_stride, sizeof(T) * H);
-      }
     }
 
     for (int64_t s = 0; s < p.sweeps; ++s) {
@@ -554,15 +625,20 @@ struct GibbsCpuImpl {
         const uint64_t b = static_cast<uint64_t>(first + r);
         T* v_prob = p.v_prob + b * V;
         sigmoid(activation + r * act_stride, V, v_prob);
-        if (s == 0 && p.v1_prob != nullptr) std::memcpy(p.v1_prob + b * V, v_prob, sizeof(T) * V);
+        if (s == 0 && p.reconstruction_error != nullptr) {
+          const T* v0 = p.v_start + b * V;
+          T sum = T(0);
+          for (int64_t i = 0; i < V; ++i) sum += (v0[i] - v_prob[i]) * (v0[i] - v_prob[i]);
+          p.reconstruction_error[b] = sum;
+        }
         uniforms(p.seed, draw + 1, b * V, V, u, words);
         counts[r] = sample(v_prob, u, V, p.v + b * V, lists + r * list_stride);
       }
       sum_active_rows_tiled(lists, list_stride, counts, nullptr, 0, nullptr, chains,
                             layout.w_rows, layout.w_stride, p.b_hid, H, activation, act_stride);
       for (int64_t r = 0; r < chains; ++r) {
-        if (s + 1 == p.sweeps && p.h_activation != nullptr) {
-          std::memcpy(p.h_activation + (first + r) * H, activation + r * act_stride, sizeof(T) * H);
+        if (s + 1 == p.sweeps && p.h_softplus != nullptr) {
+          p.h_softplus[first + r] = softplus_sum(activation + r * act_stride, nullptr, T(0), H);
         }
         sigmoid(activation + r * act_stride, H, p.h_prob + (first + r) * H);
       }

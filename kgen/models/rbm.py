@@ -451,10 +451,9 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             h0_prob = chain.h0_prob
         gradients = self._cd_gradients(v0, h0_prob, chain.v, chain.h_prob, share)
         # Metrics before the update, like `fit` for other networks.
-        reconstruction = self._sampled_reconstruction(v0, op_seed, chain, self.persistent)
         logs = self._update_metrics(
-            share, v0, hidden_activation, chain.v, _hidden_input(chain.v, self.w, self.b_hid),
-            reconstruction, flip, tf.gather(self.w, flip), tf.identity(self.b_vis),
+            share, v0, chain.v, tf.identity(self.b_vis), flip,
+            *self._metric_sums(v0, hidden_activation, chain, op_seed, flip, self.persistent),
         )
         self.optimizer.apply(gradients, [self.w, self.b_vis, self.b_hid])
         return logs
@@ -462,16 +461,14 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
     def _fused_train_step(self, share, v0, op_seed, flip, learning_rate, momentum, velocities):
         """`train_step` as one `kgen_ops.cd_step` call: SGD in place, metrics from its by-products.
 
-        What the metrics read of the parameters (the rows of W and the
-        visible biases of the flipped units, `b_vis`) is read before the
-        op, so that they see the parameters before the update as
-        `train_step` does; the op keeps earlier reads intact.
+        The op returns the metrics' per-row sums, computed on the parameters
+        before the update; the visible biases the metrics also need are read
+        before the op (which keeps earlier reads intact).
         """
-        flipped_w_rows = tf.gather(self.w.value, flip)  # a resource gather: no read of all of W
         b_vis = tf.identity(self.b_vis)
         step = kgen_ops.cd_step(
             v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed,
-            tf.cast(learning_rate, self.compute_dtype),
+            tf.cast(learning_rate, self.compute_dtype), flip,
             chains=self.persistent_chains if self.persistent else None,
             momentum=momentum, velocities=velocities, validate_args=False,  # fit checked the data
         )
@@ -479,8 +476,8 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             self.persistent_chains.assign(step.v_k)
         self.optimizer.iterations.assign_add(1)
         return self._update_metrics(
-            share, v0, step.h0_activation, step.v_k, step.h_activation, step.reconstruction,
-            flip, flipped_w_rows, b_vis,
+            share, v0, step.v_k, b_vis, flip, step.h0_softplus, step.flipped_softplus,
+            step.h_softplus, step.reconstruction_error,
         )
 
     def _fused_sgd(self):
@@ -542,10 +539,28 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             v0, self.w, self.b_vis, self.b_hid, self.cd_k, op_seed, validate_args=False
         )
         return self._update_metrics(
-            share, v0, _hidden_input(v0, self.w, self.b_hid), chain.v,
-            _hidden_input(chain.v, self.w, self.b_hid),
-            self._sampled_reconstruction(v0, op_seed, chain, persistent=False),
-            flip, tf.gather(self.w, flip), self.b_vis,
+            share, v0, chain.v, self.b_vis, flip,
+            *self._metric_sums(v0, _hidden_input(v0, self.w, self.b_hid), chain, op_seed, flip,
+                               persistent=False),
+        )
+
+    def _metric_sums(self, v0, hidden_activation, chain, op_seed, flip, persistent):
+        """`kgen_ops.cd_step`'s per-row by-products, computed with TensorFlow ops.
+
+        Returns `(h0_softplus, flipped_softplus, h_softplus,
+        reconstruction_error)`, each `(rows,)`: `sum_j softplus` of `b_hid +
+        v0 W`, of the same with the unit `flip` of each row flipped, and of
+        `b_hid + vk W`; and `sum_i (v0_i - p(v_i | h_0))^2`.
+        """
+        sign = 1.0 - 2.0 * tf.gather(v0, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
+        flipped = hidden_activation + sign[:, None] * tf.gather(self.w, flip)
+        chain_activation = _hidden_input(chain.v, self.w, self.b_hid)
+        reconstruction = self._sampled_reconstruction(v0, op_seed, chain, persistent)
+        return (
+            tf.reduce_sum(tf.nn.softplus(hidden_activation), axis=1),
+            tf.reduce_sum(tf.nn.softplus(flipped), axis=1),
+            tf.reduce_sum(tf.nn.softplus(chain_activation), axis=1),
+            tf.reduce_sum(tf.square(v0 - reconstruction), axis=1),
         )
 
     def _sampled_reconstruction(self, v0, op_seed, chain, persistent):
@@ -602,39 +617,31 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             )
         )
 
-    def _update_metrics(self, share, v0, hidden_activation, vk, chain_activation, reconstruction,
-                        flip, flipped_w_rows, b_vis):
-        """Updates the epoch metrics from the step's parts, all from the parameters before it.
+    def _update_metrics(self, share, v0, vk, b_vis, flip, h0_softplus, flipped_softplus,
+                        h_softplus, reconstruction_error):
+        """Updates the epoch metrics from the step's per-row sums (parameters before the step).
 
         Args:
-            hidden_activation: `b_hid + v0 W`, `(B, H)`.
-            vk, chain_activation: the chains' states `(M, V)` and `b_hid + vk W`.
-            reconstruction: `p(v | h_0)`, `h_0 ~ p(h | v0)`, `(B, V)`.
-            flip, flipped_w_rows, b_vis: the flipped unit per example, the
-                rows `W[flip]` `(B, H)`, the visible biases.
+            v0, vk: the data `(B, V)` and the chains' states `(M, V)`.
+            b_vis: the visible biases; flip: the flipped unit per example.
+            h0_softplus, flipped_softplus, h_softplus, reconstruction_error:
+                `kgen_ops.cd_step`'s by-products (or `_metric_sums`).
         """
-        free_energy_data = _free_energy_formula(v0, b_vis, hidden_activation)
+        visible_term = tf.linalg.matvec(v0, b_vis)
+        free_energy_data = -visible_term - h0_softplus
         free_energy_gap = tf.reduce_mean(free_energy_data) - tf.reduce_mean(
-            _free_energy_formula(vk, b_vis, chain_activation)
+            -tf.linalg.matvec(vk, b_vis) - h_softplus
         )
-        pseudo_log_likelihood = self._flipped_log_sigmoid(
-            v0, hidden_activation, free_energy_data, flip, flipped_w_rows, b_vis
+        sign = 1.0 - 2.0 * tf.gather(v0, flip, axis=1, batch_dims=1)
+        flipped_free_energy = -(visible_term + sign * tf.gather(b_vis, flip)) - flipped_softplus
+        # V * log sigmoid(F(v~) - F(v)), with log sigmoid(x) = -softplus(-x).
+        pseudo_log_likelihood = -self.n_visible * tf.nn.softplus(
+            -(flipped_free_energy - free_energy_data)
         )
         share.update(self.loss_tracker, free_energy_gap)
-        share.update(self.reconstruction_tracker, tf.reduce_mean(tf.square(v0 - reconstruction)))
+        share.update(self.reconstruction_tracker, tf.reduce_mean(reconstruction_error) / self.n_visible)
         share.update(self.pseudo_log_likelihood_tracker, tf.reduce_mean(pseudo_log_likelihood))
         return _replicas.logs(self.metrics)
-
-    def _flipped_log_sigmoid(self, v, hidden_activation, free_energy, flip, flipped_w_rows, b_vis):
-        """`V * log sigmoid(F(v~) - F(v))` from `b_hid + v W`, `F(v)` and the rows `W[flip]`."""
-        sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
-        flipped_activation = hidden_activation + sign[:, None] * flipped_w_rows
-        flipped_visible_term = tf.linalg.matvec(v, b_vis) + sign * tf.gather(b_vis, flip)
-        flipped_free_energy = -flipped_visible_term - tf.reduce_sum(
-            tf.nn.softplus(flipped_activation), axis=1
-        )
-        # log sigmoid(x) = -softplus(-x).
-        return -self.n_visible * tf.nn.softplus(-(flipped_free_energy - free_energy))
 
     def _pseudo_log_likelihood(self, v, hidden_activation=None, free_energy=None, flip=None):
         """`V * log sigmoid(F(v~) - F(v))`, `v~` = `v` with one random unit flipped; `(batch_size,)`.
@@ -651,9 +658,14 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             flip = keras.random.randint(
                 (tf.shape(v)[0],), 0, self.n_visible, dtype="int32", seed=self.seed_generator
             )
-        return self._flipped_log_sigmoid(
-            v, hidden_activation, free_energy, flip, tf.gather(self.w, flip), self.b_vis
+        sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
+        flipped_activation = hidden_activation + sign[:, None] * tf.gather(self.w, flip)
+        flipped_visible_term = tf.linalg.matvec(v, self.b_vis) + sign * tf.gather(self.b_vis, flip)
+        flipped_free_energy = -flipped_visible_term - tf.reduce_sum(
+            tf.nn.softplus(flipped_activation), axis=1
         )
+        # log sigmoid(x) = -softplus(-x).
+        return -self.n_visible * tf.nn.softplus(-(flipped_free_energy - free_energy))
 
     # The partition function and the likelihood.
 
