@@ -124,10 +124,11 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
 
     Speed: with `keras.optimizers.SGD` (momentum allowed) on the CPU, each
     step of `fit` is one call of the fused op `kgen_ops.cd_step`: the k
-    sweeps, the CD statistics and the update of W in place, plus by-products
-    (`b_hid + v W` of the data and of the chains, the first sweep's
-    reconstruction) from which the three metrics take no further product
-    with W (`compile(fused_update=...)`). Other optimizers, a strategy or a
+    sweeps, the CD statistics and the update of W in place, plus per-row
+    by-products computed inside the kernel (the softplus sums of the free
+    energies of the data, of the flipped data and of the chains, the first
+    sweep's squared reconstruction error), from which the three metrics
+    take no further product with W (`compile(fused_update=...)`). Other optimizers, a strategy or a
     GPU take the general path (the statistics as gradients, the metrics'
     products in TensorFlow), with the same result for the same seed. How
     fast each is against `kgen_ops.cd_update` and stock TensorFlow:
