@@ -250,17 +250,12 @@ struct GibbsCpuImpl {
     }
   }
 
-  // sigmoid(x) = 1 / (1 + e^-x) for one vector, float32. x is clamped to
-  // [-88, 88] first, where e^-x stays finite, so the one formula is stable for
-  // every x; NaN stays NaN. e^y: y = n ln2 + r with n = round(y / ln2) (by the
-  // 1.5 * 2^23 rounding trick) and |r| <= ln2 / 2; e^r by a degree-6 polynomial
-  // (Cephes expf coefficients, about 2 ulp), times 2^n through the exponent bits.
+  // e^y for one vector of y in [-88, 88], float32: y = n ln2 + r with n =
+  // round(y / ln2) (by the 1.5 * 2^23 rounding trick) and |r| <= ln2 / 2; e^r
+  // by a degree-6 polynomial (Cephes expf coefficients, about 2 ulp), times
+  // 2^n through the exponent bits.
   typedef int32_t IntVec __attribute__((vector_size(kVectorBytes)));
-  static Vec sigmoid_vector(Vec x) {
-    const Vec lo = Vec{} - 88.0f, hi = Vec{} + 88.0f;
-    Vec y = x < lo ? lo : x;
-    y = y > hi ? hi : y;
-    y = -y;
+  static Vec exp_vector(Vec y) {
     const Vec round_magic = Vec{} + 12582912.0f;  // 1.5 * 2^23
     const Vec n = (y * 1.44269504088896341f + round_magic) - round_magic;
     const Vec r = y - n * 0.693359375f + n * 2.12194440e-4f;
@@ -274,7 +269,17 @@ struct GibbsCpuImpl {
     const IntVec bits = (__builtin_convertvector(n, IntVec) + 127) << 23;
     Vec scale;
     std::memcpy(&scale, &bits, sizeof(scale));
-    const Vec probability = 1.0f / (1.0f + p * scale);
+    return p * scale;
+  }
+
+  // sigmoid(x) = 1 / (1 + e^-x) for one vector, float32. x is clamped to
+  // [-88, 88] first, where e^-x stays finite, so the one formula is stable for
+  // every x; NaN stays NaN.
+  static Vec sigmoid_vector(Vec x) {
+    const Vec lo = Vec{} - 88.0f, hi = Vec{} + 88.0f;
+    Vec y = x < lo ? lo : x;
+    y = y > hi ? hi : y;
+    const Vec probability = 1.0f / (1.0f + exp_vector(-y));
     return x != x ? x : probability;
   }
 
@@ -295,7 +300,7 @@ struct GibbsCpuImpl {
   }
 
   // softplus(x) = log(1 + e^x) = max(x, 0) + log(1 + e^-|x|) for one vector,
-  // float32. e^-|x| in (0, 1] as in sigmoid_vector (|x| clamped to 88, where
+  // float32. e^-|x| in (0, 1] by exp_vector (|x| clamped to 88, where
   // the term is below float resolution anyway); log(y) for y = 1 + e^-|x| in
   // (1, 2]: y = m 2^e with m in (sqrt(1/2), sqrt(2)] (e = 1 above sqrt(2)),
   // log y = e ln2 + log(m) by Cephes' logf polynomial in f = m - 1 (about
@@ -303,21 +308,8 @@ struct GibbsCpuImpl {
   static Vec softplus_vector(Vec x) {
     const Vec zero = Vec{};
     const Vec absolute = x < zero ? -x : x;
-    Vec y = absolute > 88.0f ? zero - 88.0f : -absolute;
-    const Vec round_magic = Vec{} + 12582912.0f;  // 1.5 * 2^23
-    const Vec n = (y * 1.44269504088896341f + round_magic) - round_magic;
-    const Vec r = y - n * 0.693359375f + n * 2.12194440e-4f;
-    Vec p = Vec{} + 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    const IntVec bits = (__builtin_convertvector(n, IntVec) + 127) << 23;
-    Vec scale;
-    std::memcpy(&scale, &bits, sizeof(scale));
-    const Vec one_plus = 1.0f + p * scale;  // 1 + e^-|x| in (1, 2]
+    const Vec y = absolute > 88.0f ? zero - 88.0f : -absolute;
+    const Vec one_plus = 1.0f + exp_vector(y);  // 1 + e^-|x| in (1, 2]
     const Vec upper = zero + 1.0f;
     const Vec e = one_plus > 1.41421356f ? upper : zero;
     const Vec f = (one_plus > 1.41421356f ? one_plus * 0.5f : one_plus) - 1.0f;

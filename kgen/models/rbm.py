@@ -53,6 +53,28 @@ def _visible_probs(h, w, b_vis):
     return tf.sigmoid(tf.matmul(h, w, transpose_b=True) + b_vis)
 
 
+def _flipped_softplus_sum(v, hidden_activation, w, flip):
+    """`sum_j softplus(a_j + s W[flip, j])`, `s = 1 - 2 v[flip]`: `(batch_size,)`.
+
+    Flipping unit `i` of `v` changes `a = b_hid + v W` by `(1 - 2 v_i) W[i, :]`,
+    so given `a` the flipped free energy costs O(H) per example, not a product.
+    """
+    sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
+    return tf.reduce_sum(tf.nn.softplus(hidden_activation + sign[:, None] * tf.gather(w, flip)), axis=1)
+
+
+def _pseudo_log_likelihood_formula(v, b_vis, flip, free_energy, flipped_softplus):
+    """`V * log sigmoid(F(v~) - F(v))` from `F(v)` and `_flipped_softplus_sum`; `(batch_size,)`.
+
+    `F(v~) = -(b_vis^T v + s b_vis[flip]) - flipped_softplus`, `s = 1 - 2 v[flip]`.
+    """
+    sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)
+    flipped_free_energy = -(tf.linalg.matvec(v, b_vis) + sign * tf.gather(b_vis, flip)) - flipped_softplus
+    # log sigmoid(x) = -softplus(-x).
+    n_visible = tf.cast(tf.shape(v)[1], v.dtype)
+    return -n_visible * tf.nn.softplus(-(flipped_free_energy - free_energy))
+
+
 def _free_energy_formula(v, b_vis, activation):
     """`F(v) = -b_vis^T v - sum_j softplus(a_j)` with `a = _hidden_input(v, ...)`; nats."""
     return -tf.linalg.matvec(v, b_vis) - tf.reduce_sum(tf.nn.softplus(activation), axis=1)
@@ -553,13 +575,11 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
         v0 W`, of the same with the unit `flip` of each row flipped, and of
         `b_hid + vk W`; and `sum_i (v0_i - p(v_i | h_0))^2`.
         """
-        sign = 1.0 - 2.0 * tf.gather(v0, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
-        flipped = hidden_activation + sign[:, None] * tf.gather(self.w, flip)
         chain_activation = _hidden_input(chain.v, self.w, self.b_hid)
         reconstruction = self._sampled_reconstruction(v0, op_seed, chain, persistent)
         return (
             tf.reduce_sum(tf.nn.softplus(hidden_activation), axis=1),
-            tf.reduce_sum(tf.nn.softplus(flipped), axis=1),
+            _flipped_softplus_sum(v0, hidden_activation, self.w, flip),
             tf.reduce_sum(tf.nn.softplus(chain_activation), axis=1),
             tf.reduce_sum(tf.square(v0 - reconstruction), axis=1),
         )
@@ -628,16 +648,12 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             h0_softplus, flipped_softplus, h_softplus, reconstruction_error:
                 `kgen_ops.cd_step`'s by-products (or `_metric_sums`).
         """
-        visible_term = tf.linalg.matvec(v0, b_vis)
-        free_energy_data = -visible_term - h0_softplus
+        free_energy_data = -tf.linalg.matvec(v0, b_vis) - h0_softplus
         free_energy_gap = tf.reduce_mean(free_energy_data) - tf.reduce_mean(
             -tf.linalg.matvec(vk, b_vis) - h_softplus
         )
-        sign = 1.0 - 2.0 * tf.gather(v0, flip, axis=1, batch_dims=1)
-        flipped_free_energy = -(visible_term + sign * tf.gather(b_vis, flip)) - flipped_softplus
-        # V * log sigmoid(F(v~) - F(v)), with log sigmoid(x) = -softplus(-x).
-        pseudo_log_likelihood = -self.n_visible * tf.nn.softplus(
-            -(flipped_free_energy - free_energy_data)
+        pseudo_log_likelihood = _pseudo_log_likelihood_formula(
+            v0, b_vis, flip, free_energy_data, flipped_softplus
         )
         share.update(self.loss_tracker, free_energy_gap)
         share.update(self.reconstruction_tracker, tf.reduce_mean(reconstruction_error) / self.n_visible)
@@ -659,14 +675,9 @@ class RBM(_model.Model, _protocols.Sampler, _protocols.Reconstructor,
             flip = keras.random.randint(
                 (tf.shape(v)[0],), 0, self.n_visible, dtype="int32", seed=self.seed_generator
             )
-        sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)  # +1 turns on, -1 off
-        flipped_activation = hidden_activation + sign[:, None] * tf.gather(self.w, flip)
-        flipped_visible_term = tf.linalg.matvec(v, self.b_vis) + sign * tf.gather(self.b_vis, flip)
-        flipped_free_energy = -flipped_visible_term - tf.reduce_sum(
-            tf.nn.softplus(flipped_activation), axis=1
+        return _pseudo_log_likelihood_formula(
+            v, self.b_vis, flip, free_energy, _flipped_softplus_sum(v, hidden_activation, self.w, flip)
         )
-        # log sigmoid(x) = -softplus(-x).
-        return -self.n_visible * tf.nn.softplus(-(flipped_free_energy - free_energy))
 
     # The partition function and the likelihood.
 
