@@ -1,4 +1,4 @@
-"""Data sets: the embedded 8x8 digits, MNIST from a path, your own images, 2D toys.
+"""Data sets: the embedded 8x8 digits, MNIST from a path, your own images, 2D toys, colour digits.
 
 - `load_digits`: scikit-learn's bundled 8x8 digits, float32 `(N, 8, 8, 1)`.
 - `load_mnist`: MNIST from a Keras `.npz` or a folder of IDX `.gz` files.
@@ -6,6 +6,9 @@
   labels, resized and in grey or RGB.
 - `load_npz`: images from any `.npz` archive (uint8 or floats in [0, 1]),
   labels optional.
+- `colour_digits`: grey digits blended with patches of colour photographs
+  (the MNIST-M recipe), float32 `(N, H, W, 3)`: a second domain for
+  unpaired translation.
 - `toy_2d`, `toy_2d_centers`, `TOY_2D_STD`: 2D Gaussian mixtures (ring, grid).
 - `binarize`: fixed-threshold or stochastic binarisation.
 - `to_tanh_range`, `from_tanh_range`: [0, 1] <-> [-1, 1], the range of the
@@ -15,6 +18,7 @@
 Nothing here downloads.
 """
 
+from kgen.datasets.colour import colour_digits
 from kgen.datasets.digits import load_digits
 from kgen.datasets.images import load_images
 from kgen.datasets.mnist import load_mnist
@@ -31,6 +35,7 @@ __all__ = [
     "TOY_2D_STD",
     "as_dataset",
     "binarize",
+    "colour_digits",
     "from_tanh_range",
     "load_digits",
     "load_images",
