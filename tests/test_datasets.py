@@ -488,6 +488,79 @@ def test_as_dataset_clips_a_batch_larger_than_the_data_with_a_warning():
         datasets.as_dataset(np.zeros(0), batch_size=4)
 
 
+def unpaired_epochs(a, b, epochs, **kwargs):
+    """`epochs` passes over `unpaired(a, b, ...)`: per epoch, the batch pairs as NumPy arrays."""
+    dataset = datasets.unpaired(a, b, **kwargs)
+    return [batches(dataset) for _ in range(epochs)]
+
+
+def test_unpaired_epoch_is_the_longer_domain_once_and_the_shorter_repeated():
+    # 13 examples (2, 2, 1) against 4 examples (2, 2, 3), told apart by their first value.
+    a = np.arange(13 * 4, dtype=np.float32).reshape(13, 2, 2, 1)
+    b = 100 + np.arange(4 * 12, dtype=np.float32).reshape(4, 2, 2, 3)
+    for first, second in ((a, b), (b, a)):  # the shorter domain on either side
+        for epoch in unpaired_epochs(first, second, 2, batch_size=5, seed=0):
+            assert [(x.shape, y.shape) for x, y in epoch] == [
+                ((n, *first.shape[1:]), (n, *second.shape[1:])) for n in (5, 5, 3)
+            ]
+            ids = [np.concatenate(side)[:, 0, 0, 0] for side in zip(*epoch)]
+            long_ids, short_ids = ids if first is a else ids[::-1]
+            np.testing.assert_array_equal(np.sort(long_ids), a[:, 0, 0, 0])  # each once
+            # The shorter domain passes 3 times whole, reshuffled each time, then once in part:
+            # 13 / 4 -> each example 3 (floor) or 4 (ceil) times.
+            passes = short_ids[:12].reshape(3, 4)
+            for order in passes:
+                np.testing.assert_array_equal(np.sort(order), b[:, 0, 0, 0])
+            assert len({tuple(order) for order in passes}) > 1
+            counts = np.unique(short_ids, return_counts=True)[1]
+            assert sorted(counts) == [3, 3, 3, 4]
+    # Equal lengths: each domain once; shuffle=False reads in order, repeating from the start.
+    (epoch,) = unpaired_epochs(a, a[::-1], 1, batch_size=13, seed=0)
+    np.testing.assert_array_equal(np.sort(epoch[0][0], axis=0), a)
+    np.testing.assert_array_equal(np.sort(epoch[0][1], axis=0), a)
+    (epoch,) = unpaired_epochs(np.arange(5), np.arange(2), 1, batch_size=8, shuffle=False)
+    np.testing.assert_array_equal(epoch[0][0], [0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(epoch[0][1], [0, 1, 0, 1, 0])
+
+
+def test_unpaired_shuffle_is_seeded_per_domain_and_epoch():
+    a, b = np.arange(30), 100 + np.arange(7)
+
+    def flat(epochs):
+        return [np.concatenate([np.concatenate(pair) for pair in epoch]) for epoch in epochs]
+
+    first, again, other = (
+        flat(unpaired_epochs(a, b, 2, batch_size=8, seed=seed)) for seed in (1, 1, 2)
+    )
+    for x, y in zip(first, again):
+        np.testing.assert_array_equal(x, y)  # the same seed, the same batches, epoch after epoch
+    assert not np.array_equal(first[0], first[1])  # reshuffled every epoch
+    assert not np.array_equal(first[0], other[0])  # the seed matters
+    (epoch,) = unpaired_epochs(a, a, 1, batch_size=30, seed=3)
+    assert not np.array_equal(epoch[0][0], epoch[0][1])  # the domains are shuffled apart
+    assert not np.array_equal(epoch[0][0], a)
+    (epoch,) = unpaired_epochs(a, b, 1, batch_size=4, seed=None)
+    assert sum(len(x) for x, _ in epoch) == 30
+
+
+def test_unpaired_rejects_bad_arguments():
+    good = np.zeros((3, 2))
+    cases = [
+        ({"a": np.zeros((0, 2))}, "`a` must hold at least one example. Received: a with shape (0, 2)"),
+        ({"b": np.zeros((0,))}, "`b` must hold at least one example. Received: b with shape (0,)"),
+        ({"b": np.float32(1)}, "`b` must hold at least one example. Received: b with shape ()"),
+        ({"batch_size": 0}, "`batch_size` must be an int >= 1. Received: batch_size=0"),
+        ({"seed": 1.0}, "`seed` must be None or an int. Received: seed=1.0"),
+        ({"shuffle": "yes"}, "`shuffle` must be a bool. Received: shuffle='yes'"),
+    ]
+    for kwargs, message in cases:
+        arguments = {"a": good, "b": good, "batch_size": 2, **kwargs}
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            datasets.unpaired(**arguments)
+    (epoch,) = unpaired_epochs(good, good[:1], 1, batch_size=np.int64(2), seed=np.int32(0))
+    assert [len(x) for x, _ in epoch] == [2, 1]
+
+
 # ---------------------------------------------------------------------------
 # load_images: a folder of image files
 

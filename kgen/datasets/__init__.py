@@ -14,6 +14,8 @@
 - `to_tanh_range`, `from_tanh_range`: [0, 1] <-> [-1, 1], the range of the
   GANs' tanh generators.
 - `as_dataset`: arrays to a shuffled, batched, prefetched `tf.data.Dataset`.
+- `unpaired`: two domains of different sizes to a dataset of unaligned
+  batch pairs `(a_batch, b_batch)` (CycleGAN, DiscoGAN).
 
 Nothing here downloads.
 """
@@ -24,6 +26,7 @@ from kgen.datasets.images import load_images
 from kgen.datasets.mnist import load_mnist
 from kgen.datasets.npz import load_npz
 from kgen.datasets.pipeline import as_dataset
+from kgen.datasets.pipeline import unpaired
 from kgen.datasets.preprocessing import binarize
 from kgen.datasets.preprocessing import from_tanh_range
 from kgen.datasets.preprocessing import to_tanh_range
@@ -44,4 +47,5 @@ __all__ = [
     "to_tanh_range",
     "toy_2d",
     "toy_2d_centers",
+    "unpaired",
 ]

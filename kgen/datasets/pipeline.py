@@ -1,4 +1,4 @@
-"""In-memory arrays to a shuffled, batched, prefetched `tf.data.Dataset`."""
+"""In-memory arrays to shuffled, batched, prefetched `tf.data.Dataset`s: one domain, or two unpaired."""
 
 import warnings
 
@@ -69,4 +69,72 @@ def as_dataset(
             buffer_size=len(x), seed=seed, reshuffle_each_iteration=True
         )
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def unpaired(a, b, batch_size, seed=0, shuffle=True):
+    """Pairs batches of two unaligned domains, for unpaired translation (CycleGAN, DiscoGAN).
+
+    The examples of `a` and `b` are not paired: each domain is shuffled on
+    its own and the two streams are zipped. One pass over the dataset (an
+    epoch) has `max(len(a), len(b))` examples of each domain, as the
+    CycleGAN authors' "unaligned" data set: every example of the longer
+    domain appears once, and the shorter domain is repeated, reshuffled at
+    each of its passes, so that each of its examples appears
+    `floor(max / min)` or `ceil(max / min)` times per epoch. Both domains
+    are reshuffled every epoch; the last batch may be smaller than
+    `batch_size` (and a `batch_size` beyond the data gives one batch).
+
+    Args:
+        a: array of shape `(N_a, ...)`, the examples of domain A.
+        b: array of shape `(N_b, ...)`, the examples of domain B; its
+            example shape and dtype may differ from `a`'s.
+        batch_size: positive int, examples of each domain per batch.
+        seed: int or `None`; two shuffle seeds, one per domain, are derived
+            from it (`numpy.random.SeedSequence(seed)`), so the sequence of
+            batches over successive epochs is the same for every dataset
+            built with that seed. `None` gives a non-reproducible order.
+        shuffle: bool; shuffle the examples. Without it both domains are
+            read in order and the shorter one restarts from its first
+            example.
+
+    Returns:
+        A `tf.data.Dataset` whose elements are pairs `(a_batch, b_batch)`
+        of shapes `(batch_size, ...)` of `a` and of `b`.
+
+    Raises:
+        ValueError: if `batch_size` is not a positive int, `seed` is not None
+            or an int, `shuffle` is not a bool, or `a` or `b` holds no
+            example.
+
+    Example:
+
+    >>> grey, _ = load_digits()
+    >>> colour = colour_digits(grey[:500], seed=1)
+    >>> dataset = unpaired(grey, colour, batch_size=64)  # 1797 pairs per epoch
+    """
+    batch_size = _validation.positive_int("batch_size", batch_size)
+    seed = _validation.seed(seed)
+    shuffle = _validation.boolean("shuffle", shuffle)
+    domains = {"a": np.asarray(a), "b": np.asarray(b)}
+    for name, x in domains.items():
+        if x.ndim == 0 or len(x) == 0:
+            raise ValueError(
+                f"`{name}` must hold at least one example. Received: {name} with shape {x.shape}"
+            )
+    length = max(len(x) for x in domains.values())
+    seeds = (None, None) if seed is None else np.random.SeedSequence(seed).generate_state(2)
+    streams = []
+    for x, domain_seed in zip(domains.values(), seeds):
+        stream = tf.data.Dataset.from_tensor_slices(x)
+        if shuffle:
+            stream = stream.shuffle(
+                buffer_size=len(x),
+                seed=None if domain_seed is None else int(domain_seed),
+                reshuffle_each_iteration=True,
+            )
+        # The longer domain makes one pass; the shorter repeats, reshuffled each pass.
+        streams.append(stream.repeat().take(length))
+    dataset = tf.data.Dataset.zip(tuple(streams))
+    dataset = dataset.batch(batch_size, drop_remainder=False)
     return dataset.prefetch(tf.data.AUTOTUNE)
