@@ -120,6 +120,15 @@ def _optional_int_in(name, value, maximum, image_shape):
     return result
 
 
+def _stride_2(layer_class, width, initializer, **kwargs):
+    """A 4x4 stride-2 `Conv2D` (halves H and W) or `Conv2DTranspose` (doubles them), "same" padding.
+
+    For even sizes, "same" pads the authors' 1 pixel on each side.
+    """
+    return layer_class(width, _KERNEL_SIZE, strides=2, padding="same",
+                       kernel_initializer=initializer, **kwargs)
+
+
 def _pad_to_multiple(h, multiple):
     """Reflects `h` (batch, H, W, C) up to `H, W` multiples of `multiple`, split evenly.
 
@@ -140,11 +149,12 @@ def _pad_to_multiple(h, multiple):
 def default_num_blocks(image_shape):
     """`num_blocks=None` of `resnet_generator`: the paper's 9 from 256 pixels, else at most 6.
 
-    Below 256 pixels, the fewest blocks whose view at the bottleneck spans
-    it: the bottleneck map is `m = ceil(min(H, W) / 4)` pixels on its shorter
-    side, and the two 3x3 convolutions of each block widen the receptive
-    field there by 4 pixels, so `1 + 4 num_blocks >= m`, capped at the
-    paper's 6 (its 128x128 generator):
+    Below 256 pixels, the fewest blocks that let the central pixel of the
+    bottleneck map see all of it: the map is `m = ceil(min(H, W) / 4)`
+    pixels on its shorter side, and the two 3x3 convolutions of a block
+    widen the receptive field there by 4 pixels (2 on each side), so
+    `1 + 4 num_blocks >= m`; capped at the paper's 6 (its 128x128
+    generator, which the rule would give 8):
 
     ```
     min(H, W)    m          num_blocks
@@ -272,7 +282,7 @@ def default_unet_depth(image_shape):
     32 .. 63     5       1 .. 2                  32x32 -> 1x1
     64 .. 127    6       1 .. 2                  64x64 -> 1x1
     128 .. 255   7       1 .. 2                  128x128 (unet_128)
-    >= 256       8       min(H, W) / 256 ...     256x256 (unet_256)
+    >= 256       8       ceil(min(H, W) / 256)   256x256 -> 1x1 (unet_256)
     ```
     """
     return min(8, max_unet_depth(image_shape))
@@ -334,20 +344,19 @@ def unet_generator(
         normalized = 0 < k < depth - 1
         if k > 0:
             h = keras.layers.LeakyReLU(negative_slope=_SLOPE)(h)
-        h = keras.layers.Conv2D(width, _KERNEL_SIZE, strides=2, padding="same",
-                                use_bias=not normalized, kernel_initializer=init(k))(h)
+        h = _stride_2(keras.layers.Conv2D, width, init(k), use_bias=not normalized)(h)
         if normalized:
             h = instance_normalization()(h)
         down.append(h)
     for k in reversed(range(1, depth)):  # from level k up to level k - 1
         h = keras.layers.ReLU()(h)
-        h = keras.layers.Conv2DTranspose(widths[k - 1], _KERNEL_SIZE, strides=2, padding="same",
-                                         use_bias=False, kernel_initializer=init(2 * depth - 1 - k))(h)
+        index = 2 * depth - 1 - k
+        h = _stride_2(keras.layers.Conv2DTranspose, widths[k - 1], init(index), use_bias=False)(h)
         h = instance_normalization()(h)
         h = keras.layers.Concatenate()([down[k - 1], h])
     h = keras.layers.ReLU()(h)
-    h = keras.layers.Conv2DTranspose(output_channels, _KERNEL_SIZE, strides=2, padding="same",
-                                     activation="tanh", kernel_initializer=init(2 * depth - 1))(h)
+    h = _stride_2(keras.layers.Conv2DTranspose, output_channels, init(2 * depth - 1),
+                  activation="tanh")(h)
     y = _networks.crop_to(h, image_shape[0], image_shape[1])
     return keras.Model(x, y, name=name)
 
@@ -378,7 +387,7 @@ def patch_map_side(side, num_layers):
 
 
 def default_num_layers(image_shape):
-    """`num_layers=None` of `patchgan_discriminator`: the largest `n <= 3` whose patch fits the image.
+    """`num_layers=None` of `patchgan_discriminator`: the largest `n <= 3` whose patch fits.
 
     ```
     n   receptive field   min(H, W)
@@ -579,18 +588,16 @@ def discogan_generator(
     x = keras.Input(image_shape, name="x")
     h = _pad_to_multiple(x, 2**stages)
     for i, width in enumerate(widths):
-        h = keras.layers.Conv2D(width, _KERNEL_SIZE, strides=2, padding="same",
-                                use_bias=i == 0, kernel_initializer=init(i))(h)
+        h = _stride_2(keras.layers.Conv2D, width, init(i), use_bias=i == 0)(h)
         if i > 0:
             h = _gan_networks.batch_normalization()(h)
         h = keras.layers.LeakyReLU(negative_slope=_SLOPE)(h)
     for i, width in enumerate(reversed(widths[:-1]), start=stages):
-        h = keras.layers.Conv2DTranspose(width, _KERNEL_SIZE, strides=2, padding="same",
-                                         use_bias=False, kernel_initializer=init(i))(h)
+        h = _stride_2(keras.layers.Conv2DTranspose, width, init(i), use_bias=False)(h)
         h = _gan_networks.batch_normalization()(h)
         h = keras.layers.ReLU()(h)
-    h = keras.layers.Conv2DTranspose(output_channels, _KERNEL_SIZE, strides=2, padding="same",
-                                     activation="tanh", kernel_initializer=init(2 * stages - 1))(h)
+    h = _stride_2(keras.layers.Conv2DTranspose, output_channels, init(2 * stages - 1),
+                  activation="tanh")(h)
     y = _networks.crop_to(h, image_shape[0], image_shape[1])
     return keras.Model(x, y, name=name)
 
@@ -626,11 +633,11 @@ def discogan_discriminator(
     x = keras.Input(image_shape, name="x")
     h = x
     for i, width in enumerate(_networks.stage_widths(filters, stages)):
-        h = keras.layers.Conv2D(width, _KERNEL_SIZE, strides=2, padding="same",
-                                use_bias=i == 0, kernel_initializer=init(i))(h)
+        h = _stride_2(keras.layers.Conv2D, width, init(i), use_bias=i == 0)(h)
         if i > 0:
             h = _gan_networks.batch_normalization()(h)
         h = keras.layers.LeakyReLU(negative_slope=_SLOPE)(h)
-    h = keras.layers.Conv2D(1, _networks.smallest_map(image_shape), kernel_initializer=init(stages))(h)
+    last_map = _networks.smallest_map(image_shape)
+    h = keras.layers.Conv2D(1, last_map, kernel_initializer=init(stages))(h)
     logit = keras.layers.Reshape((1,), name="logit")(h)
     return keras.Model(x, logit, name=name)
