@@ -1,15 +1,18 @@
-"""Keras 3 layers that emit TensorFlow Probability distributions.
+"""Keras 3 layers: distributions from TensorFlow Probability, and reflection padding.
 
 The Keras 3 replacement for `tfp.layers` (which needs Keras 2): each layer
 maps a parameter tensor to a `tfp.distributions.Independent` distribution that
 can be a `Sequential` or functional model's output, feed further layers
 through its `convert_to_tensor_fn`, and be scored by a negative log-likelihood
 loss `lambda y, rv: -rv.log_prob(y)` in `compile`/`fit`, with `tfp.layers`'
-argument order (see `kgen.layers.distribution_layers`).
+argument order (see `kgen.layers.distribution_layers`); and
+`ReflectionPadding2D`, the mirror padding of the image-translation networks
+(`kgen.layers.padding`).
 """
 
 from kgen.layers.distribution_layers import IndependentBernoulli
 from kgen.layers.distribution_layers import IndependentGaussian
 from kgen.layers.distribution_layers import IndependentNormal
+from kgen.layers.padding import ReflectionPadding2D
 
-__all__ = ["IndependentBernoulli", "IndependentGaussian", "IndependentNormal"]
+__all__ = ["IndependentBernoulli", "IndependentGaussian", "IndependentNormal", "ReflectionPadding2D"]
