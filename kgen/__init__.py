@@ -8,6 +8,7 @@ Public surface:
 - `kgen.distribute`: `make_strategy` for training on several devices or hosts.
 - `kgen.evaluation`: held-out metrics (ELBO, log-likelihood, a GAN's value).
 - `kgen.metrics`: sample quality (FID, KID, precision/recall, classifier score).
+- `kgen.schedules`: the papers' learning-rate schedules (CycleGAN's linear decay).
 - `kgen_ops` (a sibling package): the compiled Philox / Gibbs ops.
 
 `import kgen` imports `datasets`, `distribute`, `layers` and `models` (and
@@ -39,6 +40,7 @@ _SUBMODULES = (
     "metrics",
     "models",
     "registry",
+    "schedules",
     "serving",
 )
 

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from kgen import _validation
 from kgen import diagnostics
 from kgen import plotting
+from kgen.models import _protocols
 from kgen.checkpointing import AtomicBackupAndRestore  # noqa: F401  (re-exported)
 from kgen.checkpointing import NonFiniteTrainingError  # noqa: F401
 from kgen.checkpointing import StopOnNonFinite  # noqa: F401
@@ -40,6 +41,10 @@ class GenerativePictures(keras.callbacks.Callback):
 
     - `reconstruct(x)`: originals from `x_val` are drawn with their
       reconstructions directly below them;
+    - a `Translator` (CycleGAN, DiscoGAN) draws no samples: given `x_val
+      = (a_val, b_val)`, it gets `translations_a_to_b` and
+      `translations_b_to_a`, rows of inputs, translations and round trips
+      (`kgen.plotting.translation_grid`);
     - `latent_dim == 2` and `decode(z)`: the decoder means over a grid of
       latent values at standard-normal quantiles (Kingma & Welling, 2013,
       arXiv:1312.6114, fig. 4). `decode` may return a tensor or a
@@ -130,7 +135,10 @@ class GenerativePictures(keras.callbacks.Callback):
         self.curves = _validation.choice("curves", curves, _CURVES)
         self.value_range = _validation.interval("value_range", value_range)
         self.out_dir = os.fspath(out_dir)
-        self.x_val = None if x_val is None else np.asarray(x_val)[:num_reconstructions]
+        if isinstance(x_val, (tuple, list)):  # a translator's (a_val, b_val)
+            self.x_val = tuple(np.asarray(v)[:num_reconstructions] for v in x_val)
+        else:
+            self.x_val = None if x_val is None else np.asarray(x_val)[:num_reconstructions]
         self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         self.history = {}
         self.epochs = []
@@ -183,6 +191,8 @@ class GenerativePictures(keras.callbacks.Callback):
         """
         model = self.model
         pictures = {}
+        if isinstance(model, _protocols.Translator):
+            return self._translation_pictures(model)
         samples = _to_numpy(model.sample(self.num_samples, seed=self.seed))
         if _is_points(samples):
             pictures["samples"] = plotting.scatter_image(samples, title="samples")
@@ -209,6 +219,29 @@ class GenerativePictures(keras.callbacks.Callback):
             pictures["manifold"] = plotting.latent_manifold(
                 lambda z: self._unit(_decoded_mean(model.decode(z))), n=self.manifold_size, scale=scale
             )
+        return pictures
+
+    def _translation_pictures(self, model):
+        """`translations_a_to_b` and `translations_b_to_a`: inputs, translations, round trips.
+
+        From the first images of each domain of `x_val` (a pair `(a_val,
+        b_val)`), at most `num_reconstructions`.
+        """
+        if not (isinstance(self.x_val, tuple) and len(self.x_val) == 2):
+            raise ValueError(
+                "`x_val` must be a pair (a_val, b_val) of images of each domain for a "
+                f"{type(model).__name__}. Received: x_val of type {type(self.x_val).__name__}"
+            )
+        pictures = {}
+        for (source, target), images in zip((("A", "B"), ("B", "A")), self.x_val):
+            direction = f"{source.lower()}_to_{target.lower()}"
+            translate = model.translate_a_to_b if source == "A" else model.translate_b_to_a
+            translations = _to_numpy(translate(images))
+            cycled = _to_numpy(model.cycle(images, direction))
+            scale = self.scale or plotting.legible_scale(images.shape[1:], len(images), len(images))
+            pictures[f"translations_{direction}"] = plotting.translation_grid(
+                self._unit(images), self._unit(translations), self._unit(cycled), scale=scale,
+                names=(source, target))
         return pictures
 
     def _unit(self, images):

@@ -14,6 +14,10 @@ protocols of `kgen.models._protocols`:
   example).
 - `LikelihoodModel` (rbm): `log_likelihood_nats`, exact or with an AIS
   estimate of log Z (nats per example).
+- `Translator` (cyclegan, discogan): `cycle_error_a` and `cycle_error_b`,
+  the mean absolute error of a round trip, `mean|F(G(a)) - a|` and
+  `mean|G(F(b)) - b|`, in the model's pixel units ([-1, 1] images: 2 is
+  the whole range). `x` is then the pair `(a, b)`.
 
 Every number is a mean over the held-out examples; GANs have no likelihood.
 
@@ -22,7 +26,10 @@ Every number is a mean over the held-out examples; GANs have no likelihood.
 `sample_quality_metrics` scores a sampler of images against real ones
 through a classifier's features (`kgen.metrics`: FID, KID,
 precision/recall, the classifier score) and counts the classes it predicts
-for the samples (mode coverage on images).
+for the samples (mode coverage on images). `translation_quality_metrics`
+scores a translator: whether a translated digit keeps its class (a
+classifier of the target domain reads it) and the FID of the translations
+against real images of the target domain.
 
 Example:
 
@@ -53,6 +60,9 @@ def units(model):
         model.value_name == "wasserstein"
     ):
         return "critic units (d_loss, g_loss, wasserstein: the critic's outputs)"
+    if isinstance(model, _protocols.Translator):
+        return ("pixel units of images in [-1, 1] (cycle_*, cycle_error_*: mean absolute or "
+                "squared error); adversarial and d_* losses: squared scores (lsgan) or nats")
     return "nats (d_loss, g_loss, value: batch means of log-losses)"
 
 
@@ -97,6 +107,14 @@ def held_out_metrics(model, x, y=None, batch_size=64, seed=0, num_importance_sam
             print(f"held-out evaluation: {what} of {len(x)} examples", flush=True)
 
     metrics = {}
+    if isinstance(model, _protocols.Translator):
+        a, b = x
+        stage("cycle_error_a and cycle_error_b")
+        for name, images, direction in (("cycle_error_a", a, "a_to_b"), ("cycle_error_b", b, "b_to_a")):
+            metrics[name] = _batched_mean(
+                lambda batch, d=direction: np.abs(np.asarray(model.cycle(batch, d)) - batch).reshape(
+                    len(batch), -1).mean(axis=1),
+                np.asarray(images, dtype=np.float32), batch_size)
     if isinstance(model, _protocols.AdversarialModel):
         stage(f"{model.value_name}")
         labels = () if y is None else (y,)
@@ -274,3 +292,73 @@ def sample_quality_metrics(model, x_real, classifier, y_real=None, num_samples=1
         ),
     })
     return quality
+
+
+def translation_quality_metrics(model, a_real, b_real, classifier_a, classifier_b, y_a, y_b,
+                                batch_size=500):
+    """Scores a `Translator` on held-out images of both domains through a classifier of each.
+
+    Each image of A is translated into B (`translate_a_to_b`) and read by
+    `classifier_b`, trained on real images of B: `label_preservation_a_to_b`
+    is the fraction it classifies as the image's own label (a translation
+    that keeps the digit). Likewise B -> A with `classifier_a`.
+    `frechet_distance_a_to_b` is the FID of the translations `G(a)`
+    against the real images of B in `classifier_b`'s features (squared
+    feature units; not comparable across classifiers), and `_b_to_a` the
+    reverse. `classifier_accuracy_a` and `_b` are each classifier's
+    accuracy on the real images of its own domain: the ceiling of the
+    preservation numbers.
+
+    Args:
+        model: a `Translator` whose domains are images in its
+            `data_value_range` (images in [0, 1] are mapped onto it here).
+        a_real, b_real: held-out images `(n, H, W, C)` of A and of B, in [0, 1].
+        classifier_a, classifier_b: trained `kgen.metrics.digit_classifier`s
+            of each domain (`kgen.metrics.train_feature_extractor`).
+        y_a, y_b: int labels `(n_a,)`, `(n_b,)` of `a_real` and `b_real`.
+        batch_size: int >= 1, images per call.
+
+    Returns:
+        A dict of floats and ints: `label_preservation_a_to_b`,
+        `label_preservation_b_to_a`, `classifier_accuracy_a`,
+        `classifier_accuracy_b` (in [0, 1]), `frechet_distance_a_to_b`,
+        `frechet_distance_b_to_a`, `num_a`, `num_b`, and `units`.
+    """
+    import keras
+
+    from kgen import metrics
+    from kgen.metrics import feature_extractors
+
+    batch_size = _validation.positive_int("batch_size", batch_size)
+    low, high = model.data_value_range
+    scores = {}
+    for source, target, x, y_source, x_target, y_target, translate, classifier in (
+        ("a", "b", a_real, y_a, b_real, y_b, model.translate_a_to_b, classifier_b),
+        ("b", "a", b_real, y_b, a_real, y_a, model.translate_b_to_a, classifier_a),
+    ):
+        x = np.asarray(x, dtype=np.float32)
+        translations = np.concatenate([
+            np.asarray(keras.ops.convert_to_numpy(translate(low + (high - low) * x[i : i + batch_size])))
+            for i in range(0, len(x), batch_size)])
+        translations = np.clip((translations - low) / (high - low), 0.0, 1.0)
+        both = keras.Model(classifier.input, [
+            classifier.get_layer(feature_extractors.FEATURES_LAYER).output, classifier.output])
+        features, probabilities = both.predict(translations, batch_size=batch_size, verbose=0)
+        real_features, real_probabilities = both.predict(
+            np.asarray(x_target, dtype=np.float32), batch_size=batch_size, verbose=0)
+        direction = f"{source}_to_{target}"
+        scores[f"label_preservation_{direction}"] = float(
+            np.mean(probabilities.argmax(axis=1) == np.asarray(y_source)))
+        scores[f"frechet_distance_{direction}"] = float(metrics.frechet_distance(real_features, features))
+        scores[f"classifier_accuracy_{target}"] = float(
+            np.mean(real_probabilities.argmax(axis=1) == np.asarray(y_target)))
+    scores.update({
+        "num_a": int(len(a_real)),
+        "num_b": int(len(b_real)),
+        "units": (
+            "label_preservation_*: the fraction of translations the target domain's digit "
+            "classifier gives the source image's label; classifier_accuracy_*: that classifier "
+            "on real images of its domain; frechet_distance_*: translations against real images "
+            "of the target domain in the classifier's features, squared feature units"),
+    })
+    return scores

@@ -391,6 +391,50 @@ _LABEL_GAP = 4  # pixels between a label and the grid
 _DPI = 100
 
 
+def translation_grid(inputs, translations, cycled, pad=1, scale=1, names=("A", "B")):
+    """Three labelled rows: images, their translations, and the translations translated back.
+
+    Column `k` follows one image: `inputs[k]` (domain `names[0]`), its
+    translation into `names[1]` below it, and the round trip back to
+    `names[0]` at the bottom (what the cycle loss compares with the
+    input). Grey images are drawn in grey on RGB tiles, so the domains
+    may differ in channels (grey digits -> colour digits).
+
+    Args:
+        inputs: `[N, H, W, C]` in [0, 1].
+        translations: `[N, H', W', C']` in [0, 1], the same `N`.
+        cycled: `[N, H, W, C]` in [0, 1].
+        pad: pixels between tiles.
+        scale: enlargement factor (see `image_grid`).
+        names: the two domains' names, for the row labels.
+
+    Returns:
+        `uint8` RGB array, as from `annotate_grid`.
+    """
+    rows = [np.asarray(r, dtype=np.float32) for r in (inputs, translations, cycled)]
+    if not (len(rows[0]) == len(rows[1]) == len(rows[2]) > 0) or rows[0].shape != rows[2].shape:
+        raise ValueError(
+            "`inputs`, `translations` and `cycled` must hold the same number N >= 1 of images, "
+            "`cycled` of the shape of `inputs`. Received: shapes "
+            f"{rows[0].shape}, {rows[1].shape}, {rows[2].shape}"
+        )
+    height = max(r.shape[1] for r in rows)
+    width = max(r.shape[2] for r in rows)
+    tiles = []
+    for row in rows:
+        if row.ndim == 3:
+            row = row[..., None]
+        row = np.repeat(row, 3, axis=-1) if row.shape[-1] == 1 else row[..., :3]
+        padded = np.ones((len(row), height, width, 3), np.float32)
+        padded[:, : row.shape[1], : row.shape[2]] = row
+        tiles.append(padded)
+    n = len(rows[0])
+    grid = image_grid(np.concatenate(tiles), ncols=n, pad=pad, scale=scale)
+    source, target = names
+    labels = [f"input ({source})", f"translated ({target})", f"cycled back ({source})"]
+    return annotate_grid(grid, (height * scale, width * scale), pad=pad, row_labels=labels)
+
+
 def annotate_grid(grid, tile_shape, pad=1, row_labels=None, column_labels=None, title=None):
     """A grid of `image_grid` with row labels on its left, column labels and a title above.
 

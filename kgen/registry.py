@@ -39,12 +39,19 @@ class DataSpec:
         tanh_range: images are scaled from [0, 1] to [-1, 1] (`2x - 1`),
             the range of a tanh generator; samples are mapped back to draw.
         labelled: the model trains on `(images, labels)`.
+        two_domains: the model translates between two domains of images
+            (CycleGAN, DiscoGAN) and trains on unpaired `(a, b)`: `kgen
+            train` reads A from `--data-a` (default `--data`) and B from
+            `--data-b` (default: A's images in colour,
+            `kgen.datasets.colour_digits`); the tiny test models translate
+            grey 8x8 digits into colour ones.
     """
 
     images_only: bool = False
     binary: bool = False
     tanh_range: bool = False
     labelled: bool = False
+    two_domains: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -325,6 +332,51 @@ def _tiny_flow(shape, seed):
     return model
 
 
+# cyclegan, discogan: A -> B with `args.image_shape_b` (set by `kgen train`
+# from domain B's data); the tiny models translate grey 8x8 digits to colour.
+
+
+def _colour(shape):
+    return (*shape[:2], 3)
+
+
+def _build_cyclegan(shape, args):
+    from kgen.models import CycleGAN
+
+    shape_b = tuple(args.image_shape_b)
+    # The paper's identity weight where it applies (domains of one shape).
+    identity_weight = 0.5 if tuple(shape) == shape_b else 0.0
+    model = CycleGAN(shape, shape_b, identity_weight=identity_weight, seed=args.seed)
+    model.compile(g_optimizer=_adam(args.learning_rate, beta_1=0.5),
+                  d_optimizer=_adam(args.learning_rate, beta_1=0.5))
+    return model
+
+
+def _tiny_cyclegan(shape, seed):
+    from kgen.models import CycleGAN
+
+    model = CycleGAN(shape, _colour(shape), identity_weight=0.0, pool_size=4, filters=4, seed=seed)
+    model.compile()
+    return model
+
+
+def _build_discogan(shape, args):
+    from kgen.models import DiscoGAN
+
+    model = DiscoGAN(shape, tuple(args.image_shape_b), seed=args.seed)
+    model.compile(g_optimizer=_adam(args.learning_rate, beta_1=0.5),
+                  d_optimizer=_adam(args.learning_rate, beta_1=0.5))
+    return model
+
+
+def _tiny_discogan(shape, seed):
+    from kgen.models import DiscoGAN
+
+    model = DiscoGAN(shape, _colour(shape), filters=4, seed=seed)
+    model.compile()
+    return model
+
+
 _ENTRIES = (
     ModelEntry("vae", "kgen.models.VAE", "variational autoencoder (Kingma & Welling)",
                DataSpec(), 1e-3, 2, (), _build_vae, _tiny_vae),
@@ -350,6 +402,15 @@ _ENTRIES = (
                _build_draw, _tiny_draw),
     ModelEntry("flow", "kgen.models.RealNVP", "RealNVP normalising flow (Dinh et al.)",
                DataSpec(), 1e-3, None, (), _build_flow, _tiny_flow),
+    # The CycleGAN paper's Adam(2e-4, beta_1=0.5), also DiscoGAN's code's.
+    ModelEntry("cyclegan", "kgen.models.CycleGAN",
+               "unpaired image-to-image translation, cycle-consistent (Zhu et al.)",
+               DataSpec(images_only=True, tanh_range=True, two_domains=True), 2e-4, None, (),
+               _build_cyclegan, _tiny_cyclegan),
+    ModelEntry("discogan", "kgen.models.DiscoGAN",
+               "unpaired translation with reconstruction losses (Kim et al.)",
+               DataSpec(images_only=True, tanh_range=True, two_domains=True), 2e-4, None, (),
+               _build_discogan, _tiny_discogan),
 )
 
 

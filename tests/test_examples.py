@@ -36,6 +36,21 @@ EXPECTED_OUTPUTS = {
         "conditional_gan_digits_pictures/sevens.png",
         "conditional_gan_digits_pictures/conditional_gan_digits.keras",
     ],
+    "cyclegan_digits.py": [
+        "cyclegan_digits_pictures/translations_a_to_b_epoch001.png",
+        "cyclegan_digits_pictures/translations_b_to_a_epoch001.png",
+        "cyclegan_digits_pictures/curves.png",
+        "cyclegan_digits_pictures/grey_to_colour.png",
+        "cyclegan_digits_pictures/cyclegan_digits.keras",
+        "cyclegan_digits_pictures/saved_model/saved_model.pb",
+    ],
+    "discogan_digits.py": [
+        "discogan_digits_pictures/curves.png",
+        "discogan_digits_pictures/grey_to_colour.png",
+        "discogan_digits_pictures/colour_to_grey.png",
+        "discogan_digits_pictures/discogan_digits.keras",
+        "discogan_digits_pictures/saved_model/saved_model.pb",
+    ],
     "dcgan_mnist.py": [
         "dcgan_mnist_pictures/samples_epoch001.png",
         "dcgan_mnist_pictures/curves.png",

@@ -41,10 +41,16 @@ def training_data(entry, num_examples=TRAIN_EXAMPLES):
 
     Images in [0, 1], binarised (`> 0.5`) for `binary` rows, mapped to
     [-1, 1] (`2x - 1`) for `tanh_range` rows; labels int32 for `labelled` rows.
+    A `two_domains` row gets `(a, b)`: the first digits (grey) and the next
+    ones in colour (`kgen.datasets.colour_digits`), both in [-1, 1].
     """
     from kgen import datasets
 
     (x, y), _ = datasets.load_digits(test_fraction=0.2, seed=0)
+    if entry.data.two_domains:
+        a = x[:num_examples]
+        b = datasets.colour_digits(x[num_examples : 2 * num_examples], seed=0)
+        return 2.0 * a - 1.0, 2.0 * b - 1.0
     x, y = x[:num_examples], y[:num_examples].astype("int32")
     spec = entry.data
     if spec.binary:
@@ -80,6 +86,21 @@ def trained(name):
     data = training_data(row)
     model.fit(*data, epochs=1, batch_size=TRAIN_EXAMPLES, verbose=0)
     return model, data
+
+
+def seeded_output(model, data):
+    """What a model computes deterministically, to compare before and after a reload.
+
+    A sampler's `sample(4, seed=3)`; a translator's translations of the
+    first 4 images of domain A (`data[0]`).
+    """
+    import keras
+
+    from kgen.models import _protocols
+
+    if isinstance(model, _protocols.Translator):
+        return keras.ops.convert_to_numpy(model.translate_a_to_b(data[0][:4]))
+    return keras.ops.convert_to_numpy(model.sample(4, seed=3))
 
 
 def optimizer_names(model):

@@ -49,6 +49,11 @@ def sample(args):
     from kgen import plotting
     from kgen.models import _protocols
 
+    if isinstance(model, _protocols.Translator):
+        raise UsageError(
+            f"{prog}: error: `DIR` must hold a model that draws samples. Received: a "
+            f"{type(model).__name__} in {args.dir!r}, which translates images: see its "
+            "pictures/translations_*.png, or call translate_a_to_b(x) on model.keras")
     if not isinstance(model, _protocols.Sampler):
         raise UsageError(f"{prog}: error: the model in {args.dir!r} has no `sample` method")
     num_classes = getattr(model, "num_classes", None) if getattr(model, "labelled", False) else None

@@ -80,6 +80,11 @@ def _add_train(commands):
     )
     train.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(sorted(registry.names()))}")
     train.add_argument("--data", default="digits", help=_DATA_HELP)
+    train.add_argument("--data-a", default=None, metavar="DATA", help=(
+        "cyclegan, discogan: the images of domain A, in a form of --data (default: --data)"))
+    train.add_argument("--data-b", default=None, metavar="DATA", help=(
+        "cyclegan, discogan: the images of domain B, in a form of --data (default: domain A's "
+        "grey images in colour, kgen.datasets.colour_digits)"))
     train.add_argument("--image-size", default=None, metavar="N|HxW", help=(
         "with images:DIR or npz:PATH, resize the images to N x N or H x W pixels "
         "(default: keep their size, which must then be one for all)"))
@@ -183,13 +188,34 @@ def check_train(args, prog="kgen train"):
             f"{prog}: error: `--learning-rate` must be a positive number. "
             f"Received: --learning-rate={args.learning_rate}"
         )
+    domains = {"--data-a": args.data_a, "--data-b": args.data_b}
+    for flag, value in domains.items():
+        if value is not None and not entry.data.two_domains:
+            raise UsageError(
+                f"{prog}: error: `{flag}` applies to the models of two domains "
+                f"({', '.join(e.name for e in registry.entries() if e.data.two_domains)}). "
+                f"Received: {flag}={value!r} with MODEL {args.model}"
+            )
+    if entry.data.two_domains:
+        if args.data_a is not None:
+            data_kind, data_argument = parse_data_spec(args.data_a, prog, flag="--data-a")
+        args.data_b_spec = None if args.data_b is None else parse_data_spec(
+            args.data_b, prog, flag="--data-b")
+        if "toy2d" in (data_kind, (args.data_b_spec or ("",))[0]):
+            raise UsageError(
+                f"{prog}: error: `MODEL` {args.model} needs images in both domains (digits, "
+                f"mnist:PATH, images:DIR or npz:PATH). Received: --data-a="
+                f"{args.data_a or args.data!r}, --data-b={args.data_b!r}"
+            )
     if entry.data.images_only and data_kind == "toy2d":
         raise UsageError(
             f"{prog}: error: `MODEL` {args.model} needs image data (digits, mnist:PATH, "
             f"images:DIR or npz:PATH). Received: --data={args.data!r}"
         )
+    own_images = data_kind in _OWN_IMAGES or (
+        entry.data.two_domains and (getattr(args, "data_b_spec", None) or ("",))[0] in _OWN_IMAGES)
     for flag, value in (("--image-size", args.image_size), ("--color-mode", args.color_mode)):
-        if value is not None and data_kind not in _OWN_IMAGES:
+        if value is not None and not own_images:
             raise UsageError(
                 f"{prog}: error: `{flag}` applies to --data images:DIR or npz:PATH. "
                 f"Received: {flag}={value} with --data={args.data!r}"
@@ -213,7 +239,7 @@ def parse_image_size(text, prog="kgen train"):
     return size
 
 
-def parse_data_spec(spec, prog="kgen train"):
+def parse_data_spec(spec, prog="kgen train", flag="--data"):
     """`--data` -> `(kind, argument)`; checks that the files it names exist.
 
     `"digits"` -> `("digits", None)`; `"mnist:PATH"` -> `("mnist", PATH)`;
@@ -227,8 +253,8 @@ def parse_data_spec(spec, prog="kgen train"):
     if kind == "mnist" and argument:
         if not os.path.exists(argument):
             raise UsageError(
-                f"{prog}: error: `--data mnist:PATH` must name an existing .npz file or folder. "
-                f"Received: --data={spec!r} (no such file or folder)"
+                f"{prog}: error: `{flag} mnist:PATH` must name an existing .npz file or folder. "
+                f"Received: {flag}={spec!r} (no such file or folder)"
             )
         return kind, argument
     if kind == "toy2d" and argument in ("", *TOY_NAMES):
@@ -237,30 +263,30 @@ def parse_data_spec(spec, prog="kgen train"):
         if not os.path.isdir(argument):
             state = "a file" if os.path.exists(argument) else "no such folder"
             raise UsageError(
-                f"{prog}: error: `--data images:DIR` must name an existing folder of images. "
-                f"Received: --data={spec!r} ({state})"
+                f"{prog}: error: `{flag} images:DIR` must name an existing folder of images. "
+                f"Received: {flag}={spec!r} ({state})"
             )
         return kind, argument
     if kind == "npz" and argument:
-        return kind, _parse_npz_argument(spec, argument, prog)
-    raise UsageError(f"{prog}: error: `--data` must be {_DATA_FORMS}. Received: --data={spec!r}")
+        return kind, _parse_npz_argument(spec, argument, prog, flag)
+    raise UsageError(f"{prog}: error: `{flag}` must be {_DATA_FORMS}. Received: {flag}={spec!r}")
 
 
-def _parse_npz_argument(spec, argument, prog):
+def _parse_npz_argument(spec, argument, prog, flag="--data"):
     """`PATH[:KEY[:LABEL_KEY]]` -> `(PATH, KEY or None, LABEL_KEY or None)`, PATH an existing file."""
     for num_keys in range(3):
         path, *keys = argument.rsplit(":", num_keys) if num_keys else [argument]
         if len(keys) == num_keys and os.path.isfile(path):
             if "" in keys:
                 raise UsageError(
-                    f"{prog}: error: `--data npz:PATH:KEY[:LABEL_KEY]` must name non-empty array "
-                    f"names. Received: --data={spec!r}"
+                    f"{prog}: error: `{flag} npz:PATH:KEY[:LABEL_KEY]` must name non-empty array "
+                    f"names. Received: {flag}={spec!r}"
                 )
             return (path, *keys, *([None] * (2 - num_keys)))
     state = "a folder" if os.path.isdir(argument) else "no such file"
     raise UsageError(
-        f"{prog}: error: `--data npz:PATH[:KEY[:LABEL_KEY]]` must name an existing .npz file. "
-        f"Received: --data={spec!r} ({state})"
+        f"{prog}: error: `{flag} npz:PATH[:KEY[:LABEL_KEY]]` must name an existing .npz file. "
+        f"Received: {flag}={spec!r} ({state})"
     )
 
 

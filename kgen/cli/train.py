@@ -29,19 +29,15 @@ def run(args):
     out = pathlib.Path(args.out).absolute()
     # A multi-worker strategy must exist before any other TensorFlow op.
     distribution = strategy.make(args.strategy)
-    (x_train, y_train), (x_val, y_val) = data.load(
-        data_kind, data_argument, args.seed,
-        image_size=parser.parse_image_size(args.image_size), color_mode=args.color_mode)
-    data.check_not_empty(args.data, training=x_train, validation=x_val)
-    data.check_labels(entry, args.data, y_train)
-    if args.max_examples is not None:
-        x_train, x_val = x_train[: args.max_examples], x_val[: args.max_examples]
-        if y_train is not None:
-            y_train, y_val = y_train[: args.max_examples], y_val[: args.max_examples]
-    data.check_finite(args.data, training=x_train, validation=x_val)
-    # Unlabelled data: 2, unused (only a labelled model, refused above, reads it).
-    args.num_classes = 2 if y_train is None else max(2, int(max(y_train.max(), y_val.max())) + 1)
-    toy_name = data_argument if data_kind == "toy2d" else None
+    if entry.data.two_domains:
+        from kgen.cli import translation
+
+        domains = translation.load_domains(args, data_kind, data_argument)
+
+        def train_into(run_dir):
+            return translation.train_into(run_dir, entry, args, domains)
+    else:
+        train_into = _loaded_training(entry, args, data_kind, data_argument)
 
     chief = strategy.is_chief(distribution)
     # Other workers train alike (and save checkpoints, for a resume of the
@@ -59,7 +55,7 @@ def run(args):
         ) from error
     try:
         with distribution.scope():
-            metrics = _train_into(partial, entry, args, toy_name, x_train, x_val, y_train, y_val)
+            metrics = train_into(partial)
         run_folder.finish(partial, out if chief else None)
     except BaseException as error:
         keep = not isinstance(error, parser.UsageError)
@@ -74,6 +70,28 @@ def run(args):
     )
     print(f"kgen train: wrote {out} ({summary})")
     return 0
+
+
+def _loaded_training(entry, args, data_kind, data_argument):
+    """Loads `--data` for a model of one domain; returns `train_into(run_dir) -> metrics`."""
+    (x_train, y_train), (x_val, y_val) = data.load(
+        data_kind, data_argument, args.seed,
+        image_size=parser.parse_image_size(args.image_size), color_mode=args.color_mode)
+    data.check_not_empty(args.data, training=x_train, validation=x_val)
+    data.check_labels(entry, args.data, y_train)
+    if args.max_examples is not None:
+        x_train, x_val = x_train[: args.max_examples], x_val[: args.max_examples]
+        if y_train is not None:
+            y_train, y_val = y_train[: args.max_examples], y_val[: args.max_examples]
+    data.check_finite(args.data, training=x_train, validation=x_val)
+    # Unlabelled data: 2, unused (only a labelled model, refused above, reads it).
+    args.num_classes = 2 if y_train is None else max(2, int(max(y_train.max(), y_val.max())) + 1)
+    toy_name = data_argument if data_kind == "toy2d" else None
+
+    def train_into(run_dir):
+        return _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val)
+
+    return train_into
 
 
 def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
@@ -199,20 +217,30 @@ def _sample_quality(model, args, run_dir, train, validation):
     over `_EXTRACTOR_EXAMPLES` examples (the split repeated); the samples
     are scored against at most `--sample-quality-samples` validation images.
     """
-    import numpy as np
-
     from kgen import evaluation
-    from kgen import metrics
 
     (x_train, y_train), (x_val, y_val) = train, validation
-    repeats = -(-_EXTRACTOR_EXAMPLES // len(x_train))
-    classifier = metrics.train_feature_extractor(
-        np.tile(x_train, (repeats, 1, 1, 1)), np.tile(y_train, repeats), epochs=1, seed=args.seed,
-        path=run_dir / "feature_extractor.keras")
+    classifier = train_classifier(x_train, y_train, args.seed, run_dir / "feature_extractor.keras")
     num_real = args.sample_quality_samples
     return evaluation.sample_quality_metrics(
         model, x_val[:num_real], classifier, y_real=y_val[:num_real],
         num_samples=num_real, seed=args.seed)
+
+
+def train_classifier(x_train, y_train, seed, path):
+    """A digit classifier of `x_train` (in [0, 1]) and its labels, saved at `path`.
+
+    One pass over `_EXTRACTOR_EXAMPLES` examples (the split repeated),
+    seeded with `seed`: the features of the sample-quality numbers.
+    """
+    import numpy as np
+
+    from kgen import metrics
+
+    repeats = -(-_EXTRACTOR_EXAMPLES // len(x_train))
+    return metrics.train_feature_extractor(
+        np.tile(x_train, (repeats, 1, 1, 1)), np.tile(y_train, repeats), epochs=1, seed=seed,
+        path=path)
 
 
 def _picture_callbacks(model, entry, args, run_dir, toy_name, x_val, value_range):

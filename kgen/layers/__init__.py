@@ -13,6 +13,7 @@ argument order (see `kgen.layers.distribution_layers`); and
 from kgen.layers.distribution_layers import IndependentBernoulli
 from kgen.layers.distribution_layers import IndependentGaussian
 from kgen.layers.distribution_layers import IndependentNormal
+from kgen.layers.image_pool import ImagePool
 from kgen.layers.padding import ReflectionPadding2D
 
-__all__ = ["IndependentBernoulli", "IndependentGaussian", "IndependentNormal", "ReflectionPadding2D"]
+__all__ = ["ImagePool", "IndependentBernoulli", "IndependentGaussian", "IndependentNormal", "ReflectionPadding2D"]

@@ -71,3 +71,31 @@ def generator_loss(fake_logits, kind="non_saturating"):
     if kind == "minimax":
         return -keras.ops.mean(keras.ops.softplus(fake_logits))
     return keras.ops.mean(keras.ops.softplus(-fake_logits))
+
+
+
+# The adversarial losses of the translation GANs (CycleGAN, DiscoGAN), term
+# by term: `(real, fake, generator)`, each a mean over every element of the
+# discriminator's outputs (a PatchGAN's `(m, h, w, 1)` map: every patch).
+# The discriminator minimises `real(s(x)) + fake(s(G(a)))` (the models halve
+# it, as the CycleGAN authors do), the generator `generator(s(G(a)))`.
+#
+# - "lsgan": least squares (Mao et al., arXiv 1611.04076), CycleGAN's choice:
+#   the output `s` is a score regressed onto 1 for real and 0 for generated
+#   images: `E(s(x) - 1)^2`, `E s(G(a))^2`, `E(s(G(a)) - 1)^2`.
+# - "non_saturating": the GAN losses above on logits `l`: `E softplus(-l(x))`,
+#   `E softplus(l(G(a)))`, `E softplus(-l(G(a)))` (DiscoGAN's choice).
+
+
+def _mean_square_from(target):
+    return lambda scores: keras.ops.mean(keras.ops.square(scores - target))
+
+
+def _mean_softplus(sign):
+    return lambda logits: keras.ops.mean(keras.ops.softplus(sign * logits))
+
+
+ADVERSARIAL_TERMS = {
+    "lsgan": (_mean_square_from(1.0), _mean_square_from(0.0), _mean_square_from(1.0)),
+    "non_saturating": (_mean_softplus(-1.0), _mean_softplus(1.0), _mean_softplus(-1.0)),
+}

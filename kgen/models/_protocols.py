@@ -20,6 +20,8 @@ evaluation functions (`kgen.evaluation`) and the test zoo ask
   held-out data: the GANs.
 - `CanvasModel`: paints an image in steps (`canvas_sequence`,
   `reconstruct_sequence`): DRAW.
+- `Translator`: maps images of one domain to another and back
+  (`translate_a_to_b`, `translate_b_to_a`, `cycle`): CycleGAN, DiscoGAN.
 
 Every method's arguments, shapes and units are documented on the models
 that implement it; here are the signatures the callers rely on.
@@ -114,3 +116,24 @@ class CanvasModel(typing.Protocol):
 
     def reconstruct_sequence(self, x, seed=None):
         """`x` painted back: a dict with `canvases`, `read_windows`, `write_windows`."""
+
+
+@typing.runtime_checkable
+class Translator(typing.Protocol):
+    """Translates images between two domains A and B (unpaired image-to-image translation).
+
+    Attributes:
+        image_shape_a, image_shape_b: the shapes of one image of each domain.
+    """
+
+    image_shape_a: tuple
+    image_shape_b: tuple
+
+    def translate_a_to_b(self, x):
+        """`G(x)`: images of A `(n, *image_shape_a)` -> images of B `(n, *image_shape_b)`."""
+
+    def translate_b_to_a(self, x):
+        """`F(x)`: images of B -> images of A."""
+
+    def cycle(self, x, direction="a_to_b"):
+        """`F(G(x))` (`"a_to_b"`: x in A) or `G(F(x))` (`"b_to_a"`: x in B)."""
