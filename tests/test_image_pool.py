@@ -66,7 +66,8 @@ def test_query_is_the_authors_sequential_rule():
             tf.constant(swap), tf.constant(slot, tf.int32),
         )
         for g, w, what in zip(got, want, ("outputs", "pool", "count")):
-            np.testing.assert_array_equal(np.asarray(g), w, err_msg=f"{what}: {size=} {count=} {swap=} {slot=}")
+            message = f"{what}: {size=} {count=} {swap=} {slot=}"
+            np.testing.assert_array_equal(np.asarray(g), w, err_msg=message)
 
 
 def test_layer_queries_with_its_seed_generators_decisions():
@@ -98,6 +99,15 @@ def test_until_full_the_pool_stores_and_returns_its_input():
     np.testing.assert_array_equal(layer(second, training=True), second)
     assert int(layer.count.numpy()) == 6
     np.testing.assert_array_equal(layer.images.numpy(), np.concatenate([first, second]))
+
+
+def test_mixed_precision_images_are_stored_exactly():
+    layer = ImagePool(2, seed=0, dtype="mixed_float16")
+    images = ids(0, 5) / 3  # not exact in float16: the layer's input is rounded once
+    outputs = layer(images, training=True)
+    assert outputs.dtype == tf.float16 and layer.images.dtype == "float32"
+    np.testing.assert_array_equal(outputs.numpy()[:2], images[:2].astype("float16"))
+    np.testing.assert_array_equal(layer.images.numpy(), layer.images.numpy().astype("float16"))
 
 
 def test_once_full_half_the_queries_swap_with_a_uniform_slot():
@@ -193,12 +203,14 @@ def test_saved_model_keeps_the_pool(tmp_path):
 
 @pytest.mark.parametrize("pool_size", [-1, 2.5, True, "50", None])
 def test_bad_pool_size_is_refused(pool_size):
-    with pytest.raises(ValueError, match=rf"`pool_size` must be an int >= 0. Received: pool_size={pool_size!r}"):
+    message = rf"`pool_size` must be an int >= 0. Received: pool_size={pool_size!r}"
+    with pytest.raises(ValueError, match=message):
         ImagePool(pool_size)
 
 
 def test_bad_seed_and_unknown_example_shape_are_refused():
     with pytest.raises(ValueError, match=r"`seed` must be None or an int. Received: seed='a'"):
         ImagePool(2, seed="a")
-    with pytest.raises(ValueError, match=r"`input_shape` must be .* known example sizes. Received: input_shape=\(None, None, 3\)"):
+    message = r"`input_shape` must be .* known example sizes. Received: input_shape=\(None, None, 3\)"
+    with pytest.raises(ValueError, match=message):
         ImagePool(2).build((None, None, 3))
