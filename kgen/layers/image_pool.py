@@ -57,7 +57,12 @@ class ImagePool(keras.layers.Layer):
     (slots not yet filled are zeros), and `count`, an int32 scalar, the
     number of images stored (at most `pool_size`; slots `0 .. count - 1`
     hold them). They are saved with the model (`.keras`, `save_weights`),
-    so training resumed from a saved model continues with its pool.
+    so training resumed from a saved model continues with its pool. The
+    seed generator's position is not saved (as for kgen's models): a
+    reloaded layer's draws start again from its seed.
+
+    The query is a few gathers and integer ops, with no loop over the rows:
+    it runs in a `tf.function`, with or without XLA (`jit_compile=True`).
 
     Under a `tf.distribute` strategy with several replicas, each replica
     all-gathers the global batch of images (and the replicas' batch sizes),
