@@ -3,7 +3,8 @@
 Public surface:
 
 - `kgen.models`: Keras `Model` subclasses (VAE, ...), trained with `fit`.
-- `kgen.layers`: Keras 3 layers that emit `tfp.distributions` objects.
+- `kgen.layers`: Keras 3 layers that emit `tfp.distributions` objects, and
+  `ImagePool`, a history of generated images for a discriminator.
 - `kgen.datasets`: the embedded 8x8 digits, MNIST from a path, 2D toys.
 - `kgen.distribute`: `make_strategy` for training on several devices or hosts.
 - `kgen.evaluation`: held-out metrics (ELBO, log-likelihood, a GAN's value).

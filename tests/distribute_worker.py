@@ -16,8 +16,10 @@ model is trained here without editing this file, plus the named extras of
         `mirrored_i` for the model's weights `i`, `single:<metric>`,
         `mirrored:<metric>` for the epoch's metrics, and `batch_norm`,
         whether the model normalises batches), or `OUT_DIR/<case>.error`
-        with the traceback; and `OUT_DIR/compile.json`, what `compile`
-        chose under the strategy and the warnings it gave.
+        with the traceback; `OUT_DIR/compile.json`, what `compile`
+        chose under the strategy and the warnings it gave; and
+        `OUT_DIR/image_pool.npz`, `kgen.layers.ImagePool` queried on one
+        device and under the strategy (`image_pool_mirrored`).
 
     TF_CONFIG=... python tests/distribute_worker.py multiworker OUT_DIR
         One epoch of each registered model under
@@ -239,6 +241,55 @@ def compile_choices(strategy):
     return json.dumps(choices)
 
 
+# Global batches of the image pool's check and their splits over the two
+# replicas: uneven, one replica without rows, and enough rows to fill the
+# pool of 4 within the second batch and then swap.
+IMAGE_POOL_SPLITS = ((2, 1), (3, 2), (1, 0), (2, 2), (3, 3), (4, 3))
+
+
+def image_pool_mirrored(strategy):
+    """`kgen.layers.ImagePool` queried with the same batches on one device and under `strategy`.
+
+    Returns arrays: per query `k`, the images `images_k`, one device's
+    outputs `single_k` and the replicas' outputs concatenated
+    `mirrored_k`; after the last, one device's pool `single_images`,
+    `single_count` and each replica's copy `mirrored_images_r`,
+    `mirrored_count_r`.
+    """
+    from kgen.layers import ImagePool
+
+    example_shape = (2, 2, 1)
+    single = ImagePool(4, seed=3)
+    single.build((None, *example_shape))
+    with strategy.scope():
+        mirrored = ImagePool(4, seed=3)
+        mirrored.build((None, *example_shape))
+
+    @tf.function(reduce_retracing=True)
+    def step(per_replica):  # as Keras' `fit` runs a train step
+        return strategy.run(lambda images: mirrored(images, training=True), (per_replica,))
+
+    arrays = {}
+    rng = np.random.default_rng(0)
+    for k, split in enumerate(IMAGE_POOL_SPLITS):
+        images = rng.normal(size=(sum(split), *example_shape)).astype("float32")
+        parts = np.split(images, [split[0]])
+        per_replica = strategy.experimental_distribute_values_from_function(
+            lambda context: tf.constant(parts[context.replica_id_in_sync_group])
+        )
+        outputs = strategy.experimental_local_results(step(per_replica))
+        arrays[f"images_{k}"] = images
+        arrays[f"mirrored_{k}"] = np.concatenate([np.asarray(o) for o in outputs])
+        arrays[f"single_{k}"] = np.asarray(single(images, training=True))
+    arrays["single_images"] = single.images.numpy()
+    arrays["single_count"] = single.count.numpy()
+    for name in ("images", "count"):
+        copies = getattr(mirrored, name).value.values  # the tf.distribute variable's copies
+        for r, copy in enumerate(copies):
+            arrays[f"mirrored_{name}_{r}"] = copy.numpy()
+    return arrays
+
+
 def run_mirrored(out_dir):
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
@@ -251,6 +302,11 @@ def run_mirrored(out_dir):
             f.write(compile_choices(strategy))
     except Exception:
         with open(os.path.join(out_dir, "compile.error"), "w") as f:
+            f.write(traceback.format_exc())
+    try:
+        np.savez(os.path.join(out_dir, "image_pool.npz"), **image_pool_mirrored(strategy))
+    except Exception:
+        with open(os.path.join(out_dir, "image_pool.error"), "w") as f:
             f.write(traceback.format_exc())
     for case in MIRRORED_CASES:
         start = time.monotonic()

@@ -32,6 +32,7 @@ import sys
 import numpy as np
 import pytest
 
+from distribute_worker import IMAGE_POOL_SPLITS
 from distribute_worker import MIRRORED_CASES
 from zoo import MODEL_NAMES
 
@@ -176,6 +177,24 @@ def test_mirrored_strategy_trains_as_one_device_on_the_global_batch(mirrored_res
             arrays[f"mirrored:{name}"], arrays[f"single:{name}"], rtol=METRIC_RTOL, atol=atol,
             err_msg=f"{case}: {name}",
         )
+
+
+def test_image_pool_under_mirrored_strategy_is_one_device_on_the_global_batch(mirrored_results):
+    # Every replica queries the pool with the all-gathered global batch and
+    # the same draws, and returns its rows: the outputs and both replicas'
+    # pools must be one device's exactly (the query only moves images).
+    error = mirrored_results / "image_pool.error"
+    if error.exists():
+        pytest.fail(f"the image pool failed in the worker:\n{error.read_text()}")
+    arrays = np.load(mirrored_results / "image_pool.npz")
+    returned_stored = 0
+    for k in range(len(IMAGE_POOL_SPLITS)):
+        np.testing.assert_array_equal(arrays[f"mirrored_{k}"], arrays[f"single_{k}"], err_msg=f"query {k}")
+        returned_stored += np.sum(arrays[f"single_{k}"] != arrays[f"images_{k}"])
+    assert returned_stored > 0  # the pool filled and swapped: the comparison covers both
+    for r in range(2):
+        np.testing.assert_array_equal(arrays[f"mirrored_images_{r}"], arrays["single_images"], err_msg=f"replica {r}")
+        assert arrays[f"mirrored_count_{r}"] == arrays["single_count"] == 4
 
 
 def test_multiworker_workers_end_with_identical_weights(tmp_path):

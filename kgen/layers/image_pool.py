@@ -57,7 +57,12 @@ class ImagePool(keras.layers.Layer):
     (slots not yet filled are zeros), and `count`, an int32 scalar, the
     number of images stored (at most `pool_size`; slots `0 .. count - 1`
     hold them). They are saved with the model (`.keras`, `save_weights`),
-    so training resumed from a saved model continues with its pool.
+    so training resumed from a saved model continues with its pool. The
+    seed generator's position is not saved (as for kgen's models): a
+    reloaded layer's draws start again from its seed.
+
+    The query is a few gathers and integer ops, with no loop over the rows:
+    it runs in a `tf.function`, with or without XLA (`jit_compile=True`).
 
     Under a `tf.distribute` strategy with several replicas, each replica
     all-gathers the global batch of images (and the replicas' batch sizes),
@@ -157,17 +162,23 @@ class ImagePool(keras.layers.Layer):
         else:
             batch = images
         swap, slot = self._decisions(tf.shape(batch)[0])
-        outputs, pool, count = _query(
-            self.images.value, self.count.value, tf.cast(batch, self.images.dtype), swap, slot
-        )
-        self.images.assign(pool)
+        # In the images' dtype (a mixed-precision policy's float16 is
+        # stored exactly in the float32 weights).
+        stored = tf.cast(self.images.value, images.dtype)
+        outputs, pool, count = _query(stored, self.count.value, batch, swap, slot)
+        self.images.assign(tf.cast(pool, self.images.dtype))
         self.count.assign(count)
         if distributed:
             outputs = outputs[offset : offset + rows]
-        return tf.cast(outputs, images.dtype)
+        return outputs
 
     def _decisions(self, rows):
-        """Draws `(swap, slot)` for `rows` rows: bool `(rows,)`, P(True) = 1/2; int32 `(rows,)` uniform in `[0, pool_size)`."""
+        """Draws each row's decisions from the seed generator.
+
+        Returns:
+            `(swap, slot)`: bool `(rows,)`, each True with probability 1/2,
+            and int32 `(rows,)`, each uniform in `[0, pool_size)`.
+        """
         swap = keras.random.uniform((rows,), seed=self.seed_generator) < 0.5
         slot = keras.random.randint((rows,), 0, self.pool_size, seed=self.seed_generator, dtype="int32")
         return swap, slot
