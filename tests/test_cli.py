@@ -515,4 +515,4 @@ def test_train_help_lists_every_registered_model_and_its_defaults(capsys):
         assert f"{entry.name} {entry.summary}" in out
     for flag in registry.FLAGS.values():
         assert flag.name in out
-    assert "2e-4 (gan, dcgan, cgan)" in out and "0.02 (rbm)" in out
+    assert "2e-4 (gan, dcgan, cgan, cyclegan, discogan)" in out and "0.02 (rbm)" in out

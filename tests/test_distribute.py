@@ -38,7 +38,7 @@ from zoo import MODEL_NAMES
 
 WORKER = pathlib.Path(__file__).with_name("distribute_worker.py")
 REPO_ROOT = WORKER.parent.parent
-TIMEOUT_S = 300
+TIMEOUT_S = 600
 
 # Tolerances of the mirrored comparisons, in absolute weight units (weights
 # are up to about 2, SGD with rate 3e-3, 3 steps; the updates move the
