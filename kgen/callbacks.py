@@ -238,7 +238,9 @@ class GenerativePictures(keras.callbacks.Callback):
             translate = model.translate_a_to_b if source == "A" else model.translate_b_to_a
             translations = _to_numpy(translate(images))
             cycled = _to_numpy(model.cycle(images, direction))
-            scale = self.scale or plotting.legible_scale(images.shape[1:], len(images), len(images))
+            # Tiles at least 56 pixels tall: colours and strokes of small images stay visible.
+            scale = self.scale or plotting.legible_scale(
+                images.shape[1:], len(images), len(images), min_height=56)
             pictures[f"translations_{direction}"] = plotting.translation_grid(
                 self._unit(images), self._unit(translations), self._unit(cycled), scale=scale,
                 names=(source, target))

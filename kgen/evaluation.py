@@ -102,9 +102,12 @@ def held_out_metrics(model, x, y=None, batch_size=64, seed=0, num_importance_sam
     seed = _validation.seed(seed)
     verbose = _validation.choice("verbose", verbose, (0, 1, 2))
 
+    # A translator's x is the pair (a, b): count the images of A.
+    num_examples = len(x[0]) if isinstance(model, _protocols.Translator) else len(x)
+
     def stage(what):
         if verbose:
-            print(f"held-out evaluation: {what} of {len(x)} examples", flush=True)
+            print(f"held-out evaluation: {what} of {num_examples} examples", flush=True)
 
     metrics = {}
     if isinstance(model, _protocols.Translator):
