@@ -278,6 +278,15 @@ def test_help_exits_zero(capsys):
         (["train", "vae", "--out", "{out}", "--image-size", "8"], "`--image-size` applies to --data images:DIR"),
         (["train", "vae", "--out", "{out}", "--data", "npz:{tmp}/unlabelled.npz", "--color-mode", "cmyk"],
          "invalid choice: 'cmyk'"),
+        # Two domains: the flags of cyclegan and discogan.
+        (["train", "vae", "--out", "{out}", "--data-b", "digits"],
+         "`--data-b` applies to the models of two domains (cyclegan, discogan)"),
+        (["train", "cyclegan", "--out", "{out}", "--data-a", "toy2d"],
+         "`MODEL` cyclegan needs images in both domains"),
+        (["train", "discogan", "--out", "{out}", "--data-b", "images:{tmp}/missing"],
+         "`--data-b images:DIR` must name an existing folder of images"),
+        (["train", "cyclegan", "--out", "{out}", "--data-a", "npz:{tmp}/colour.npz"],
+         "`--data-b` must be given when domain A is in colour"),
         # Output paths that cannot be written.
         (["train", "vae", "--out", "{tmp}/bad.npz/run"], "`--out` must be a path whose folders can be created"),
         pytest.param(["train", "vae", "--out", "/proc/nope"], "`--out` must be a path that can be written",
@@ -293,6 +302,7 @@ def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.npz").write_text("not an archive")
     np.savez(tmp_path / "unlabelled.npz", x=np.zeros((4, 8, 8), np.uint8))
+    np.savez(tmp_path / "colour.npz", x=np.zeros((20, 8, 8, 3), np.uint8))
     empty = np.zeros((0, 28, 28), np.uint8)
     np.savez(tmp_path / "empty.npz", x_train=empty, y_train=np.zeros(0, np.uint8), x_test=empty,
              y_test=np.zeros(0, np.uint8))
@@ -356,6 +366,46 @@ def _fake_builder(error):
         raise error
 
     return build
+
+
+def test_translation_between_your_own_two_domains(tmp_path):
+    import keras
+
+    import kgen.models  # noqa: F401
+
+    # A: 30 grey 8x8 images without labels; B: 21 colour PNGs of 10x10 in two
+    # class folders, resized to 8x8. Different counts, no pairs: trained, saved.
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "grey.npz", images=rng.integers(0, 256, (30, 8, 8), dtype=np.uint8))
+    for label in ("red", "blue"):
+        (tmp_path / "colour" / label).mkdir(parents=True)
+        for i in range(11 if label == "red" else 10):
+            Image.fromarray(rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)).save(
+                tmp_path / "colour" / label / f"{i:02d}.png")
+    out = tmp_path / "run"
+    argv = ["train", "discogan", "--data-a", f"npz:{tmp_path / 'grey.npz'}:images",
+            "--data-b", f"images:{tmp_path / 'colour'}", "--image-size", "8", "--epochs", "1",
+            "--batch-size", "8", "--out", str(out), "--verbose", "0"]
+    assert cli.main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["num_train"] == 27 and metrics["num_train_b"] == 19  # 10% of each held out
+    assert metrics["data_b"] == f"images:{tmp_path / 'colour'}"
+    assert "skipped" in metrics["translation_quality"]  # A has no labels
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.image_shape_a == (8, 8, 1) and model.image_shape_b == (8, 8, 3)
+    assert {"translations_a_to_b_epoch001.png", "translations_b_to_a_epoch001.png"} <= set(
+        os.listdir(out / "pictures"))
+
+
+def test_sample_refuses_a_translation_model(tmp_path, capsys):
+    from kgen import registry
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    registry.get("discogan").tiny((8, 8, 1), 0).save(run_dir / "model.keras")
+    assert cli.main(["sample", str(run_dir), "--out", str(tmp_path / "s.png")]) == 2
+    err = capsys.readouterr().err
+    assert "`DIR` must hold a model that draws samples" in err and "translate_a_to_b" in err
 
 
 @pytest.mark.parametrize("error, status", [(RuntimeError("boom"), None), (KeyboardInterrupt(), 130)])
