@@ -376,6 +376,39 @@ def build_speed_models(filters, seed):
             "reference": reference}
 
 
+def same_step_check(a, b, args):
+    """One step of kgen (no pool) and of the reference from the same weights on the same batch.
+
+    Both compiled with Keras' defaults here, so that each `fit` call is
+    one step. The same arithmetic gives the same losses and the same
+    updated weights, up to float32 round-off.
+
+    Returns:
+        A dict: each model's `g_loss`, `d_a_loss`, `d_b_loss` after the
+        step, and `max_abs_weight_difference` over the four networks.
+    """
+    kgen_model = build_translator("cyclegan", args.filters, args.seed, pool_size=0)
+    kgen_model.compile(jit_compile=False, steps_per_execution=1)
+    networks = ("generator_a_to_b", "generator_b_to_a", "discriminator_a", "discriminator_b")
+    reference = ReferenceCycleGAN(*(clone(getattr(kgen_model, n)) for n in networks),
+                                  lambda_cycle=CYCLE_WEIGHT)
+    reference.compile(adam(), adam(), adam(), adam(), generator_loss_fn, discriminator_loss_fn)
+    # One fixed batch: a shuffling dataset gives another order at each pass,
+    # and kgen's `fit` reads one batch ahead of training to check its range.
+    batch = tf.data.Dataset.from_tensors(
+        next(iter(datasets.unpaired(a, b, args.batch_size, seed=args.seed))))
+    losses = {}
+    for name, model in (("kgen", kgen_model), ("reference", reference)):
+        history = model.fit(batch, epochs=1, verbose=0).history
+        losses[name] = {k: float(np.asarray(history[k][-1])) for k in ("g_loss", "d_a_loss", "d_b_loss")}
+    reference_networks = (reference.gen_G, reference.gen_F, reference.disc_X, reference.disc_Y)
+    difference = max(
+        float(np.max(np.abs(ours - theirs)))
+        for n, copy in zip(networks, reference_networks)
+        for ours, theirs in zip(getattr(kgen_model, n).get_weights(), copy.get_weights()))
+    return {**losses, "max_abs_weight_difference": difference}
+
+
 def train_interleaved(models, a, b, args):
     """Trains every model `args.window_steps` steps at a time, in alternating order.
 
@@ -394,8 +427,11 @@ def train_interleaved(models, a, b, args):
         line = []
         for name in order:
             timer = _common.StepTimer()
+            # No range check: it would read a pass of kgen's dataset ahead of
+            # training, and the dataset reshuffles at each pass.
+            check = {} if name == "reference" else {"check_data_range": False}
             history = models[name].fit(data[name], epochs=1, steps_per_epoch=args.window_steps,
-                                       verbose=0, callbacks=[timer])
+                                       verbose=0, callbacks=[timer], **check)
             record = records[name]
             record["steps_per_second"].append(timer.steps_per_second())
             for key in keys:
@@ -443,7 +479,8 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--table", default=None, metavar="JSON",
                         help="print the table of a results file this script wrote, and exit")
-    parser.add_argument("--only", choices=("quality", "speed"), default=None, help="run one part")
+    parser.add_argument("--only", choices=("quality", "speed", "same_step"), default=None,
+                        help="run one part (speed includes same_step)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 epoch each, small classifiers, 2 windows of 16 steps")
     args = parser.parse_args()
@@ -490,6 +527,11 @@ def main():
         results["classifiers"] = classifier_info
         results["quality"] = {which: train_and_score(which, data, classifiers, args)
                               for which in args.models}
+
+    if args.only in (None, "speed", "same_step"):
+        check = same_step_check(to_model(data["a_train"]), to_model(data["b_train"]), args)
+        results["same_step"] = check
+        print(f"same step: max |weight difference| {check['max_abs_weight_difference']:.3g}", flush=True)
 
     if args.only in (None, "speed"):
         models = build_speed_models(args.filters, args.seed)
@@ -612,8 +654,17 @@ def print_table(payload):
             print(f"{name} / reference: {ratio['median_of_paired_windows']:.3f}x (median of "
                   f"{len(ratio['windows'])} paired windows, range {min(ratio['windows']):.3f}-"
                   f"{max(ratio['windows']):.3f}; ratio of medians {ratio['of_medians']:.3f}x){target}")
+    if "same_step" in results:
+        check = results["same_step"]
+        print("one step from the same weights on the same batch, kgen (no pool) vs reference: "
+              + ", ".join(f"{k} {check['kgen'][k]:.6f} vs {check['reference'][k]:.6f}"
+                          for k in ("g_loss", "d_a_loss", "d_b_loss"))
+              + f"; max |weight difference| {check['max_abs_weight_difference']:.3g}")
+    if "speed" in results:
+        speed = results["speed"]
         losses = speed["losses_per_window"]
-        print("first window's mean losses (same weights and batches), kgen pool 0 vs reference: "
+        print("first window's mean losses (same start and batches; round-off grows step by step), "
+              "kgen pool 0 vs reference: "
               + ", ".join(f"{k} {losses['kgen'][k][0]:.5f} vs {losses['reference'][k][0]:.5f}"
                           for k in ("g_loss", "d_a_loss", "d_b_loss")))
     print(f"total {payload['total_seconds']:.0f} s")
