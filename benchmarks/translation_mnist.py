@@ -81,17 +81,17 @@ The machine of `RESULTS.md` has 2 vCPUs, shared. A CycleGAN step with the
 ResNet generator makes 4 generator passes forward (`G(a)`, `F(b)`, both
 round trips) and their backward; at 28x28 the generator is about 0.2 GMAC
 per image per pass with 64 filters, 0.05 with 32, so one epoch of 6,000
-digits with 32 filters took 2 to 3 minutes there (with 64 filters about
-four times that). The U-Net with 32 filters is about a third of the
+digits with 32 filters took 1.5 to 3 minutes there, with the machine
+shared (with 64 filters about four times that). The U-Net with 32 filters is about a third of the
 ResNet's arithmetic, DiscoGAN's networks less again. The defaults (32
 filters; 2 epochs of the ResNet CycleGAN, 5 of the U-Net one, 5 of
 DiscoGAN; 15-epoch classifiers; 4 timing windows of 16 steps on the
-ResNet CycleGAN) keep the whole script to about 20 to 25 minutes there.
+ResNet CycleGAN) keep the whole script to about 15 minutes there.
 They are a budget, not convergence: the papers train 200 epochs.
 
 ## Usage
 
-    PYTHONPATH=. python benchmarks/translation_mnist.py            # ~20-25 minutes on 2 CPUs
+    PYTHONPATH=. python benchmarks/translation_mnist.py            # ~15 minutes on 2 CPUs
     PYTHONPATH=. python benchmarks/translation_mnist.py --quick    # smoke run, ~8 minutes
     PYTHONPATH=. python benchmarks/translation_mnist.py --table benchmarks/results/translation_mnist.json
 """
