@@ -47,7 +47,7 @@ def _images(n, shape, seed):
 
 def _losses(model, a, b):
     one = _replicas.Share(a.shape[0])
-    total, values, fakes = model._generator_losses(a, b, one, _replicas.Share(b.shape[0]), training=False)
+    total, values, fakes, _ = model._generator_losses(a, b, one, _replicas.Share(b.shape[0]), training=False)
     return float(total), {k: float(v) for k, v in values.items()}, fakes
 
 
@@ -219,3 +219,40 @@ def test_user_networks_are_saved_in_the_config(tmp_path):
     x = _images(3, SHAPE, 12)
     np.testing.assert_allclose(loaded.translate_b_to_a(x), 2.0 * x - 0.3, rtol=1e-6, atol=1e-6)
     assert kgen.models.CycleGAN(SHAPE, filters=4, seed=0).get_config()["generator"] == "resnet"
+
+
+@pytest.mark.parametrize("pool_size", [0, 8])
+def test_one_training_step_is_the_authors_two_updates_by_autodiff(pool_size):
+    # The step computes both updates from one forward pass; here they are
+    # recomputed as the authors' code does them, in two passes written out
+    # in this test: the generators' loss (LSGAN, lambda = 10) and, with the
+    # generators' translations of the same batch (a pool of 8, still filling
+    # with these 6, returns them unchanged), the halved discriminators' loss. With SGD an
+    # update is -lr * gradient: rounding-level agreement (float32).
+    import tensorflow as tf
+
+    model = CycleGAN(SHAPE, COLOUR, generator="unet", identity_weight=0.0, pool_size=pool_size,
+                     filters=4, seed=0)
+    model.compile(g_optimizer=keras.optimizers.SGD(0.01), d_optimizer=keras.optimizers.SGD(0.01),
+                  steps_per_execution=1)
+    a, b = _images(6, SHAPE, 13), _images(6, COLOUR, 14)
+    g, f = model.generator_a_to_b, model.generator_b_to_a
+    d_a, d_b = model.discriminator_a, model.discriminator_b
+    g_weights = g.trainable_weights + f.trainable_weights
+    d_weights = d_a.trainable_weights + d_b.trainable_weights
+    before = [np.array(w) for w in g_weights + d_weights]
+    with tf.GradientTape() as tape:
+        fake_b, fake_a = g(a, training=True), f(b, training=True)
+        g_loss = (tf.reduce_mean((d_b(fake_b) - 1.0) ** 2) + tf.reduce_mean((d_a(fake_a) - 1.0) ** 2)
+                  + 10.0 * tf.reduce_mean(tf.abs(f(fake_b) - a))
+                  + 10.0 * tf.reduce_mean(tf.abs(g(fake_a) - b)))
+    g_gradients = tape.gradient(g_loss, g_weights)
+    fake_a, fake_b = tf.stop_gradient(fake_a), tf.stop_gradient(fake_b)
+    with tf.GradientTape() as tape:
+        d_loss = 0.5 * (tf.reduce_mean((d_a(a) - 1.0) ** 2) + tf.reduce_mean(d_a(fake_a) ** 2)
+                        + tf.reduce_mean((d_b(b) - 1.0) ** 2) + tf.reduce_mean(d_b(fake_b) ** 2))
+    d_gradients = tape.gradient(d_loss, d_weights)
+    model.fit(a, b, batch_size=6, epochs=1, shuffle=False, verbose=0)
+    for w, w0, gradient in zip(g_weights + d_weights, before, g_gradients + d_gradients):
+        np.testing.assert_allclose(np.array(w), w0 - 0.01 * np.array(gradient), atol=2e-6,
+                                   err_msg=w.path)

@@ -61,8 +61,9 @@ class TranslationGAN(_model.Model, _protocols.Translator):
     Subclasses (`CycleGAN`, `DiscoGAN`) build the networks and pass them
     here; see their docstrings for the mathematics, arguments and example.
 
-    Each training step (one batch `(a, b)` of `fit`), as the CycleGAN
-    authors' `optimize_parameters`:
+    Each training step (one batch `(a, b)` of `fit`) computes the two
+    updates of the CycleGAN authors' `optimize_parameters` from one forward
+    pass (the discriminators' update does not depend on the generators'):
 
     1. generators: `fake_b = G(a)`, `fake_a = F(b)`; one step of
        `g_optimizer` on the weights of `G` and `F` together, minimising
@@ -410,19 +411,23 @@ class TranslationGAN(_model.Model, _protocols.Translator):
     # The losses of a step.
 
     def _generator_losses(self, a, b, share_a, share_b, training):
-        """The generators' forward pass and losses; returns `(total, values, fakes)`.
+        """The generators' forward pass and losses; returns `(total, values, fakes, scores)`.
 
         `total` is this replica's contribution to the generators' global
         loss; `values` the unweighted terms for the metrics, each a mean over
-        its domain's rows of this replica; `fakes` `(fake_a, fake_b)`.
+        its domain's rows of this replica; `fakes` `(fake_a, fake_b)`;
+        `scores` `(D_A(fake_a), D_B(fake_b))`, the discriminators' outputs on
+        them (reused by the discriminators' loss when there is no pool).
         """
         g, f = self.generator_a_to_b, self.generator_b_to_a
         _, _, adversarial = self._adversarial_terms
         fake_b = g(a, training=training)
         fake_a = f(b, training=training)
+        scores = (self.discriminator_a(fake_a, training=training),
+                  self.discriminator_b(fake_b, training=training))
         values = {
-            "adversarial_a_to_b": adversarial(self.discriminator_b(fake_b, training=training)),
-            "adversarial_b_to_a": adversarial(self.discriminator_a(fake_a, training=training)),
+            "adversarial_a_to_b": adversarial(scores[1]),
+            "adversarial_b_to_a": adversarial(scores[0]),
             "cycle_a": _distance(self.cycle_distance, f(fake_b, training=training), a),
             "cycle_b": _distance(self.cycle_distance, g(fake_a, training=training), b),
         }
@@ -437,15 +442,23 @@ class TranslationGAN(_model.Model, _protocols.Translator):
             terms_b += weight * identity_b
         total = share_a.scale(terms_a) + share_b.scale(terms_b)
         values["g_a"], values["g_b"] = terms_a, terms_b
-        return total, values, (fake_a, fake_b)
+        return total, values, (fake_a, fake_b), scores
 
-    def _discriminator_losses(self, a, b, fake_a, fake_b, share_a, share_b, training):
-        """`(total, values)`: this replica's part of the discriminators' loss, and each halved loss."""
+    def _discriminator_losses(self, a, b, fake_a, fake_b, share_a, share_b, training,
+                              fake_scores=None):
+        """`(total, values)`: this replica's part of the discriminators' loss, and each halved loss.
+
+        `fake_scores`: `(D_A(fake_a), D_B(fake_b))` if already computed
+        (the generators' pass, without a pool), else None.
+        """
         real, fake, _ = self._adversarial_terms
+        if fake_scores is None:
+            fake_scores = (self.discriminator_a(fake_a, training=training),
+                           self.discriminator_b(fake_b, training=training))
         d_a_real = real(self.discriminator_a(a, training=training))
-        d_a_fake = fake(self.discriminator_a(fake_a, training=training))
+        d_a_fake = fake(fake_scores[0])
         d_b_real = real(self.discriminator_b(b, training=training))
-        d_b_fake = fake(self.discriminator_b(fake_b, training=training))
+        d_b_fake = fake(fake_scores[1])
         total = 0.5 * (share_a.scale(d_a_real) + share_b.scale(d_a_fake)
                        + share_b.scale(d_b_real) + share_a.scale(d_b_fake))
         values = {"d_a_real": d_a_real, "d_a_fake": d_a_fake, "d_b_real": d_b_real, "d_b_fake": d_b_fake}
@@ -472,30 +485,38 @@ class TranslationGAN(_model.Model, _protocols.Translator):
         a, b = self._unpack(data)
         share_a = _replicas.share(keras.ops.shape(a)[0])
         share_b = _replicas.share(keras.ops.shape(b)[0])
-        generator_weights = self._generator_weights()
-        with tf.GradientTape() as tape:  # updates both generators
-            total, values, (fake_a, fake_b) = self._generator_losses(a, b, share_a, share_b, training=True)
-            # Weight regularisers of users' generators, counted once.
+        # One forward pass for both updates, as keras-io's CycleGAN: the
+        # discriminators' step uses the translations made before the
+        # generators' update and its own weights, which that update leaves
+        # alone, so it equals the authors' second step. Without a pool the
+        # discriminators' scores of the translations are shared too.
+        with tf.GradientTape(persistent=True) as tape:
+            total, values, (fake_a, fake_b), scores = self._generator_losses(
+                a, b, share_a, share_b, training=True)
+            # Weight regularisers of users' networks, counted once.
             regularisers = self.generator_a_to_b.losses + self.generator_b_to_a.losses
             if regularisers:
                 total += share_a.scale(sum(regularisers))
             total = self.g_optimizer.scale_loss(total)
-        gradients = tape.gradient(total, generator_weights)
-        self.g_optimizer.apply(gradients, generator_weights)
-
-        # The discriminators see past translations from the pools.
-        pooled_a = self.pool_a(tf.stop_gradient(fake_a), training=True)
-        pooled_b = self.pool_b(tf.stop_gradient(fake_b), training=True)
-        discriminator_weights = self._discriminator_weights()
-        with tf.GradientTape() as tape:  # updates both discriminators
+            if self.pool_size:
+                # The discriminators see past translations from the pools
+                # (which stop the gradient into the generators).
+                fake_a = self.pool_a(fake_a, training=True)
+                fake_b = self.pool_b(fake_b, training=True)
+                scores = None
             d_total, d_values = self._discriminator_losses(
-                a, b, pooled_a, pooled_b, share_a, share_b, training=True)
+                a, b, fake_a, fake_b, share_a, share_b, training=True, fake_scores=scores)
             regularisers = self.discriminator_a.losses + self.discriminator_b.losses
             if regularisers:
                 d_total += share_a.scale(sum(regularisers))
             d_total = self.d_optimizer.scale_loss(d_total)
-        gradients = tape.gradient(d_total, discriminator_weights)
-        self.d_optimizer.apply(gradients, discriminator_weights)
+        generator_weights = self._generator_weights()
+        discriminator_weights = self._discriminator_weights()
+        generator_gradients = tape.gradient(total, generator_weights)
+        discriminator_gradients = tape.gradient(d_total, discriminator_weights)
+        del tape
+        self.g_optimizer.apply(generator_gradients, generator_weights)
+        self.d_optimizer.apply(discriminator_gradients, discriminator_weights)
         self._update_metrics(values, d_values, share_a, share_b)
         return _replicas.logs(self.metrics)
 
@@ -503,8 +524,10 @@ class TranslationGAN(_model.Model, _protocols.Translator):
         a, b = self._unpack(data)
         share_a = _replicas.share(keras.ops.shape(a)[0])
         share_b = _replicas.share(keras.ops.shape(b)[0])
-        _, values, (fake_a, fake_b) = self._generator_losses(a, b, share_a, share_b, training=False)
-        _, d_values = self._discriminator_losses(a, b, fake_a, fake_b, share_a, share_b, training=False)
+        _, values, (fake_a, fake_b), scores = self._generator_losses(
+            a, b, share_a, share_b, training=False)
+        _, d_values = self._discriminator_losses(
+            a, b, fake_a, fake_b, share_a, share_b, training=False, fake_scores=scores)
         self._update_metrics(values, d_values, share_a, share_b)
         return _replicas.logs(self.metrics)
 
