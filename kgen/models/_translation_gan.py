@@ -95,8 +95,16 @@ class TranslationGAN(_model.Model, _protocols.Translator):
     default_jit_compile = "auto"
     """Keras' `"auto"`: XLA with a GPU, not on the CPU (as the other GANs)."""
 
-    default_steps_per_execution = 8
-    """8 steps per call of `fit`'s compiled function, as the other GANs."""
+    default_steps_per_execution = 1
+    """1 step per call of `fit`'s compiled function (Keras' default; the other GANs: 8).
+
+    A translation step is long (four generator passes and their backward),
+    so the per-call work that several steps per call save is small:
+    `benchmarks/translation_mnist.py` measured 8 steps per call within a few
+    percent of 1 on the CPU, faster in one run and slower in another
+    (benchmarks/RESULTS.md, "Unpaired translation on MNIST"). With 1,
+    callbacks see every batch, as in Keras.
+    """
 
     serving_default_signature = "a_to_b"
 
