@@ -116,6 +116,10 @@ FLAGS = {
                                     "help": "RBM hidden units (default 64)"}),
     "time_steps": Flag("--time-steps", {"type": int, "default": 10,
                                         "help": "DRAW glimpses T (default 10)"}),
+    "generator": Flag("--generator", {
+        "choices": ("resnet", "unet"), "default": "resnet",
+        "help": "cyclegan: the paper's ResNet generator (default) or the pix2pix U-Net, which "
+                "keeps digits' labels better at small budgets (benchmarks/RESULTS.md)"}),
     "attention": Flag("--attention", {
         "action": "boolean_optional", "default": True,
         "help": "DRAW with Gaussian attention (default) or reading and writing whole images"}),
@@ -346,7 +350,8 @@ def _build_cyclegan(shape, args):
     shape_b = tuple(args.image_shape_b)
     # The paper's identity weight where it applies (domains of one shape).
     identity_weight = 0.5 if tuple(shape) == shape_b else 0.0
-    model = CycleGAN(shape, shape_b, identity_weight=identity_weight, seed=args.seed)
+    model = CycleGAN(shape, shape_b, generator=args.generator, identity_weight=identity_weight,
+                     seed=args.seed)
     model.compile(g_optimizer=_adam(args.learning_rate, beta_1=0.5),
                   d_optimizer=_adam(args.learning_rate, beta_1=0.5))
     return model
@@ -410,8 +415,8 @@ _ENTRIES = (
     # The CycleGAN paper's Adam(2e-4, beta_1=0.5), also DiscoGAN's code's.
     ModelEntry("cyclegan", "kgen.models.CycleGAN",
                "unpaired image-to-image translation, cycle-consistent (Zhu et al.)",
-               DataSpec(images_only=True, tanh_range=True, two_domains=True), 2e-4, None, (),
-               _build_cyclegan, _tiny_cyclegan),
+               DataSpec(images_only=True, tanh_range=True, two_domains=True), 2e-4, None,
+               ("generator",), _build_cyclegan, _tiny_cyclegan),
     ModelEntry("discogan", "kgen.models.DiscoGAN",
                "unpaired translation with reconstruction losses (Kim et al.)",
                DataSpec(images_only=True, tanh_range=True, two_domains=True), 2e-4, None, (),

@@ -566,3 +566,18 @@ def test_train_help_lists_every_registered_model_and_its_defaults(capsys):
     for flag in registry.FLAGS.values():
         assert flag.name in out
     assert "2e-4 (gan, dcgan, cgan, cyclegan, discogan)" in out and "0.02 (rbm)" in out
+
+
+def test_cyclegan_generator_flag_builds_the_u_net(tmp_path):
+    from kgen.cli import parser
+
+    args = parser.make_parser().parse_args(
+        ["train", "cyclegan", "--generator", "unet", "--out", str(tmp_path / "run")])
+    entry, _ = parser.check_train(args)
+    args.image_shape_b = (8, 8, 3)
+    model = entry.build((8, 8, 1), args)
+    assert model.get_config()["generator"] == "unet" and model.identity_weight == 0.0
+    default = parser.make_parser().parse_args(["train", "cyclegan", "--out", str(tmp_path / "run")])
+    assert default.generator == "resnet"
+    with pytest.raises(parser.UsageError, match="invalid choice: 'vgg'"):
+        parser.make_parser().parse_args(["train", "cyclegan", "--generator", "vgg", "--out", "x"])
