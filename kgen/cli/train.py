@@ -116,7 +116,7 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     callbacks = [StopOnNonFinite(), *pictures, backup]
     # Each discriminator (critic) step of a GAN sees --batch-size examples.
     d_steps = model.d_steps if isinstance(model, _protocols.AdversarialModel) else 1
-    batch_size, fit_batch_size = _clip_batch_size(args.batch_size, d_steps, len(x_train))
+    batch_size, fit_batch_size = clip_batch_size(args.batch_size, d_steps, len(x_train))
     replicas = model.distribute_strategy.num_replicas_in_sync
     if replicas > 1:
         x_train, y_train = strategy.no_tiny_last_batch(x_train, y_train, fit_batch_size, replicas)
@@ -137,7 +137,7 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     if toy_name is not None:
         from kgen import datasets
 
-        _progress(args, "held-out evaluation: mode coverage")
+        progress(args, "held-out evaluation: mode coverage")
         held_out.update(evaluation.mode_coverage_metrics(
             model, datasets.toy_2d_centers(toy_name), datasets.TOY_2D_STD[toy_name],
             num_samples=_COVERAGE_SAMPLES, seed=args.seed))
@@ -152,7 +152,7 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
             sample_quality = {"skipped": "not computed under --strategy multiworker; "
                                          "score model.keras with kgen.evaluation.sample_quality_metrics"}
         else:
-            _progress(args, "sample quality: training the digit classifier, scoring "
+            progress(args, "sample quality: training the digit classifier, scoring "
                             f"{args.sample_quality_samples} samples")
             sample_quality = _sample_quality(model, args, run_dir, *images)
     metrics = {
@@ -172,16 +172,16 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     if sample_quality is not None:
         metrics["sample_quality"] = sample_quality
     if isinstance(model, _protocols.CanvasModel):
-        _progress(args, "drawing the canvas sequences")
+        progress(args, "drawing the canvas sequences")
         _write_canvas_pictures(model, x_val[:_NUM_RECONSTRUCTIONS], run_dir / "pictures", args.seed)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    _progress(args, "saving model.keras and the SavedModel")
+    progress(args, "saving model.keras and the SavedModel")
     model.save(run_dir / "model.keras")
     model.export(str(run_dir / "saved_model"))
     return metrics
 
 
-def _clip_batch_size(batch_size, d_steps, num_examples):
+def clip_batch_size(batch_size, d_steps, num_examples):
     """`(batch_size, fit_batch_size)`, clipped with a warning when a step needs more than the data.
 
     A step reads `fit_batch_size = batch_size * d_steps` examples (a GAN's
@@ -203,7 +203,7 @@ def _clip_batch_size(batch_size, d_steps, num_examples):
     return clipped, num_examples
 
 
-def _progress(args, stage):
+def progress(args, stage):
     """Prints the stage of the run after `fit` ends (a line each), unless `--verbose 0`."""
     if args.verbose:
         print(f"kgen train: {stage}", flush=True)

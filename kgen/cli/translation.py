@@ -89,7 +89,7 @@ def train_into(run_dir, entry, args, domains):
         num_reconstructions=_NUM_PICTURED, seed=args.seed, tensorboard_dir=run_dir / "logs",
         curves="metrics", value_range=(-1.0, 1.0))
     # An epoch is max(len(a), len(b)) images of each domain (`kgen.datasets.unpaired`).
-    batch_size, _ = train._clip_batch_size(args.batch_size, 1, max(len(a), len(b)))
+    batch_size, _ = train.clip_batch_size(args.batch_size, 1, max(len(a), len(b)))
     train_a, train_b = prepared["a"], prepared["b"]
     val_a, val_b = prepared["a_val"], prepared["b_val"]
     replicas = model.distribute_strategy.num_replicas_in_sync
@@ -131,7 +131,7 @@ def train_into(run_dir, entry, args, domains):
                 "skipped": "not computed under --strategy multiworker; score model.keras with "
                            "kgen.evaluation.translation_quality_metrics"}
         else:
-            train._progress(args, "translation quality: training a digit classifier per domain")
+            train.progress(args, "translation quality: training a digit classifier per domain")
             classifiers = {
                 name: train.train_classifier(x, y, args.seed, run_dir / f"feature_extractor_{name}.keras")
                 for name, x, y in (("a", a, y_a), ("b", b, y_b))}
@@ -140,7 +140,7 @@ def train_into(run_dir, entry, args, domains):
                 model, a_val[:n], b_val[:n], classifiers["a"], classifiers["b"], y_a_val[:n],
                 y_b_val[:n])
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    train._progress(args, "saving model.keras and the SavedModel")
+    train.progress(args, "saving model.keras and the SavedModel")
     model.save(run_dir / "model.keras")
     model.export(str(run_dir / "saved_model"))
     return metrics

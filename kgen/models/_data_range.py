@@ -47,7 +47,7 @@ import tensorflow as tf
 # Slack for float rounding of data scaled into the range (x / 255, 2x - 1).
 _TOLERANCE = 1e-6
 # Rows of array data `fit` batches when `batch_size` is None (Keras' default).
-_DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_SIZE = 32
 _OPT_OUT = "To train on them anyway, pass check_data_range=False."
 
 
@@ -79,7 +79,7 @@ def first_batch(x, batch_size=None):
             return None, _chain((), x)
         return _inputs(element), _chain((element,), x)
     if hasattr(x, "shape") and hasattr(x, "__getitem__") and len(x.shape) >= 1:
-        return _as_array(x[: batch_size or _DEFAULT_BATCH_SIZE]), x
+        return as_array(x[: batch_size or DEFAULT_BATCH_SIZE]), x
     return None, x
 
 
@@ -94,10 +94,10 @@ def _inputs(element):
     if element is None:
         return None
     x, _, _ = keras.utils.unpack_x_y_sample_weight(element)
-    return _as_array(x)
+    return as_array(x)
 
 
-def _as_array(x):
+def as_array(x):
     """`x` as a NumPy array of floats, or None when it is not one tensor (a dict, a list).
 
     A `scipy.sparse` matrix (its rows, `x[:n]`) is made dense; a

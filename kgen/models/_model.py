@@ -303,8 +303,72 @@ class Model(keras.Model):
             overwrite=overwrite,
         )
 
+    # A model with several optimizers (a GAN's two) names them here: the
+    # attributes, `compile` arguments and saved config keys that hold them
+    # (see `_compile_optimizers`).
+    _OPTIMIZER_NAMES = ()
+
+    def _compile_optimizers(self, optimizers, jit_compile=None, steps_per_execution=None, **kwargs):
+        """`compile` for a model with several optimizers, each updating its own weights.
+
+        Args:
+            optimizers: `{name: (optimizer, weights)}` for each name of
+                `_OPTIMIZER_NAMES`: an optimizer instance, name or config
+                (`None`: `_default_optimizer()`), and the variables it updates.
+            jit_compile, steps_per_execution, **kwargs: as `compile`.
+
+        The optimizers are made and their variables created inside the
+        model's strategy scope (created by the first step inside `fit`'s
+        compiled loop, they would not be mirrored correctly); each must be a
+        different object, since each keeps its own state. Keras itself gets
+        no optimizer (none is made for it to save); `get_compile_config`
+        saves these instead.
+
+        Raises:
+            ValueError: "`g_optimizer` must be a different optimizer object
+                from `d_optimizer` ..." for one object given twice.
+        """
+        with self.distribute_strategy.scope():
+            made = {name: keras.optimizers.get(optimizers[name][0]) or self._default_optimizer()
+                    for name in self._OPTIMIZER_NAMES}
+        for later, name in enumerate(self._OPTIMIZER_NAMES):
+            for earlier in self._OPTIMIZER_NAMES[:later]:
+                if made[name] is made[earlier]:
+                    raise ValueError(
+                        f"`{name}` must be a different optimizer object from `{earlier}` (each "
+                        f"keeps its own state). Received: {name}={made[name]!r}"
+                    )
+        jit_compile, steps_per_execution = self._compile_options(jit_compile, steps_per_execution)
+        self._compile_keras(None, jit_compile, steps_per_execution, **kwargs)
+        with self.distribute_strategy.scope():
+            for name, optimizer in made.items():
+                setattr(self, name, optimizer)
+                optimizer.build(optimizers[name][1])
+        self._optimizers_compile_config = {
+            "jit_compile": jit_compile, "steps_per_execution": steps_per_execution}
+
+    def get_compile_config(self):
+        """Keras' compile config; with several optimizers, each under its name, and the compile options."""
+        if not self._OPTIMIZER_NAMES:
+            return super().get_compile_config()
+        if getattr(self, self._OPTIMIZER_NAMES[0], None) is None:
+            return {}
+        return {
+            **{name: keras.saving.serialize_keras_object(getattr(self, name))
+               for name in self._OPTIMIZER_NAMES},
+            **self._optimizers_compile_config,
+        }
+
     def compile_from_config(self, config):
         """Recompiles a loaded model as it was compiled when saved, optimizer state included."""
+        if self._OPTIMIZER_NAMES:
+            config = dict(config)
+            for name in self._OPTIMIZER_NAMES:
+                config[name] = keras.saving.deserialize_keras_object(config[name])
+            # `_compile_optimizers` creates the optimizers' variables, so
+            # loading restores their state.
+            self.compile(**config)
+            return
         self.compile(**keras.saving.deserialize_keras_object(config))
         if self.built:
             # Create the optimizer's variables, so that loading restores their state.

@@ -47,6 +47,11 @@ SECOND_PAIR_OFFSET = 5000
 POOL_OFFSET = 9000
 
 
+def _second_seed(seed):
+    """The seed of the second network of a pair (F, D_A): far from the first's layers' seeds."""
+    return None if seed is None else seed + SECOND_PAIR_OFFSET
+
+
 def _distance(kind, x, y):
     """The mean over every element of `|x - y|` ("l1") or `(x - y)^2` ("mse")."""
     difference = x - y
@@ -91,6 +96,7 @@ class TranslationGAN(_model.Model, _protocols.Translator):
 
     # The constructor arguments that may hold a pair of networks.
     _NETWORK_PAIRS = ("generator", "discriminator")
+    _OPTIMIZER_NAMES = ("d_optimizer", "g_optimizer")
 
     default_jit_compile = "auto"
     """Keras' `"auto"`: XLA with a GPU, not on the CPU (as the other GANs)."""
@@ -108,18 +114,28 @@ class TranslationGAN(_model.Model, _protocols.Translator):
 
     serving_default_signature = "a_to_b"
 
-    def __init__(self, generators, discriminators, cycle_weight, identity_weight, gan_loss,
-                 pool_size, cycle_distance, seed=None, **kwargs):
+    # The built-in networks a subclass offers: `{name: builder}`, a
+    # generator builder called as `build(image_shape, output_channels=...,
+    # filters=..., seed=..., name=...)`, a discriminator's without
+    # `output_channels` (`_translation_networks`).
+    _GENERATORS = {}
+    _DISCRIMINATORS = {}
+
+    def __init__(self, image_shape_a, image_shape_b, generator, discriminator, filters,
+                 cycle_weight, identity_weight, gan_loss, pool_size, cycle_distance, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         from kgen.layers import ImagePool
 
         self._init_seed(seed)
+        self.filters = _validation.positive_int("filters", filters)
+        self._set_networks(*self._network_pairs(image_shape_a, image_shape_b, generator,
+                                                discriminator))
         self.cycle_weight = _validation.non_negative_number("cycle_weight", cycle_weight)
         self.identity_weight = _validation.non_negative_number("identity_weight", identity_weight)
         self.gan_loss = _validation.choice("gan_loss", gan_loss, GAN_LOSSES)
         self.pool_size = _validation.non_negative_int("pool_size", pool_size)
         self.cycle_distance = _validation.choice("cycle_distance", cycle_distance, CYCLE_DISTANCES)
-        self._set_networks(generators, discriminators)
         if self.identity_weight > 0 and self.image_shape_a != self.image_shape_b:
             raise ValueError(
                 "`identity_weight` must be 0 when the two domains' images differ in shape (the "
@@ -145,6 +161,47 @@ class TranslationGAN(_model.Model, _protocols.Translator):
         self.d_optimizer = None
 
     # Networks.
+
+    def _network_pairs(self, image_shape_a, image_shape_b, generator, discriminator):
+        """`(generators, discriminators)`: each a user's pair as given, or the built-ins named.
+
+        Also records how each pair was given (`_network_specs`, saved by
+        `get_config`). The built-ins are `G: A -> B` seeded with `seed`,
+        `F: B -> A` with `seed + SECOND_PAIR_OFFSET`, `D_B` with `seed`
+        and `D_A` with `seed + SECOND_PAIR_OFFSET` (each at its builder's
+        own offset, so that no two layers share a seed).
+        """
+        image_shape_a = _validation.shape("image_shape_a", image_shape_a, rank=3)
+        image_shape_b = (image_shape_a if image_shape_b is None
+                         else _validation.shape("image_shape_b", image_shape_b, rank=3))
+        self._network_specs, pairs = {}, {}
+        for name, value, builders in (("generator", generator, self._GENERATORS),
+                                      ("discriminator", discriminator, self._DISCRIMINATORS)):
+            if isinstance(value, str) and value in builders:
+                self._network_specs[name] = value
+            elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+                    isinstance(n, keras.Model) for n in value):
+                self._network_specs[name] = None
+                pairs[name] = tuple(value)
+            else:
+                _validation.fail(name, f"one of {tuple(builders)!r} or a pair of keras.Models", value)
+        seed, second = self.seed, _second_seed(self.seed)
+        if self._network_specs["generator"] is not None:
+            build = self._GENERATORS[self._network_specs["generator"]]
+            pairs["generator"] = (
+                build(image_shape_a, output_channels=image_shape_b[-1], filters=self.filters,
+                      seed=seed, name="generator_a_to_b"),
+                build(image_shape_b, output_channels=image_shape_a[-1], filters=self.filters,
+                      seed=second, name="generator_b_to_a"),
+            )
+        if self._network_specs["discriminator"] is not None:
+            build = self._DISCRIMINATORS[self._network_specs["discriminator"]]
+            pairs["discriminator"] = (
+                build(image_shape_a, filters=self.filters, seed=second, name="discriminator_a"),
+                build(image_shape_b, filters=self.filters, seed=seed, name="discriminator_b"),
+            )
+        self._requested_shapes = (image_shape_a, image_shape_b)
+        return pairs["generator"], pairs["discriminator"]
 
     def _set_networks(self, generators, discriminators):
         """Checks the four networks against each other; sets the shapes and the networks."""
@@ -173,6 +230,13 @@ class TranslationGAN(_model.Model, _protocols.Translator):
                     f"`{label}` must accept images of shape (None, *{shape}). "
                     f"Received: {type(error).__name__}: {error}"
                 ) from None
+        for name, want, got in zip(("image_shape_a", "image_shape_b"), self._requested_shapes,
+                                   (shape_a, shape_b)):
+            if want != got:
+                raise ValueError(
+                    f"`{name}` must be the shape the generators translate. Received: "
+                    f"{name}={want} with generators of {got}"
+                )
         self.image_shape_a, self.image_shape_b = shape_a, shape_b
         self.generator_a_to_b, self.generator_b_to_a = g, f
         self.discriminator_a, self.discriminator_b = discriminators
@@ -198,13 +262,6 @@ class TranslationGAN(_model.Model, _protocols.Translator):
         return (-math.inf, math.inf)
 
     # Saving.
-
-    def _set_network_specs(self, generator, discriminator):
-        """Records how the networks were given: a built-in's name, or None for a user's pair."""
-        self._network_specs = {
-            "generator": generator if isinstance(generator, str) else None,
-            "discriminator": discriminator if isinstance(discriminator, str) else None,
-        }
 
     def get_config(self):
         """The base config, with `generator` and `discriminator`: a built-in's name, or two configs.
@@ -235,57 +292,31 @@ class TranslationGAN(_model.Model, _protocols.Translator):
         """The CycleGAN paper's Adam(2e-4, beta_1=0.5) (also DiscoGAN's code's)."""
         return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
-    def compile(self, g_optimizer=None, d_optimizer=None, jit_compile=None, steps_per_execution=None,
+    def compile(self, d_optimizer=None, g_optimizer=None, jit_compile=None, steps_per_execution=None,
                 **kwargs):
-        """Sets the generators' and the discriminators' optimizers.
+        """Sets the discriminators' and the generators' optimizers (in `GAN.compile`'s order).
 
         Args:
-            g_optimizer: optimizer of both generators' weights (an instance,
-                a name or a config). `None`: `Adam(2e-4, beta_1=0.5)`. For
-                the paper's schedule (constant, then linearly to zero) give
-                it `kgen.schedules.ConstantThenLinearDecay.per_epoch(...)`
-                as its learning rate.
-            d_optimizer: optimizer of both discriminators' weights, likewise;
-                a different object from `g_optimizer`.
+            d_optimizer: optimizer of both discriminators' weights (an
+                instance, a name or a config). `None`: `Adam(2e-4, beta_1=0.5)`.
+            g_optimizer: optimizer of both generators' weights, likewise; a
+                different object from `d_optimizer`. For the paper's schedule
+                (constant, then linearly to zero) give each optimizer
+                `kgen.schedules.ConstantThenLinearDecay.per_epoch(...)` as its
+                learning rate.
             jit_compile: `None` means `default_jit_compile` (`"auto"`).
-            steps_per_execution: `None` means `default_steps_per_execution` (8).
+            steps_per_execution: `None` means `default_steps_per_execution` (1).
             **kwargs: other `keras.Model.compile` arguments (no `loss`).
 
         Under a `tf.distribute` strategy with several replicas XLA is off
         and `steps_per_execution` is 1 (`_replicas`); the optimizers'
-        variables are created here, inside the model's strategy.
+        variables are created here, inside the model's strategy
+        (`_model.Model._compile_optimizers`).
         """
-        with self.distribute_strategy.scope():
-            g_optimizer = keras.optimizers.get(g_optimizer) or self._default_optimizer()
-            d_optimizer = keras.optimizers.get(d_optimizer) or self._default_optimizer()
-        if g_optimizer is d_optimizer:
-            raise ValueError(
-                "`d_optimizer` must be a different optimizer object from `g_optimizer` (each "
-                f"keeps its own state). Received: d_optimizer={d_optimizer!r}"
-            )
-        jit_compile, steps_per_execution = self._compile_options(jit_compile, steps_per_execution)
-        self._compile_keras(None, jit_compile, steps_per_execution, **kwargs)
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        with self.distribute_strategy.scope():
-            self.g_optimizer.build(self._generator_weights())
-            self.d_optimizer.build(self._discriminator_weights())
-        self._translation_compile_config = {
-            "jit_compile": jit_compile, "steps_per_execution": steps_per_execution}
-
-    def get_compile_config(self):
-        if self.g_optimizer is None:
-            return {}
-        return {
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            **self._translation_compile_config,
-        }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for name in ("g_optimizer", "d_optimizer"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        self.compile(**config)
+        self._compile_optimizers(
+            {"d_optimizer": (d_optimizer, self._discriminator_weights()),
+             "g_optimizer": (g_optimizer, self._generator_weights())},
+            jit_compile, steps_per_execution, **kwargs)
 
     @property
     def metrics(self):
@@ -330,7 +361,7 @@ class TranslationGAN(_model.Model, _protocols.Translator):
     def _as_dataset(self, a, b, batch_size, shuffle):
         from kgen.datasets import unpaired
 
-        return unpaired(a, b, batch_size or _data_range._DEFAULT_BATCH_SIZE,
+        return unpaired(a, b, batch_size or _data_range.DEFAULT_BATCH_SIZE,
                         seed=0 if self.seed is None else self.seed, shuffle=shuffle)
 
     def _check_domains(self, data, batch_size, name):
@@ -344,9 +375,9 @@ class TranslationGAN(_model.Model, _protocols.Translator):
             pair = element[0] if len(element) == 1 else element
         else:
             pair = data
-        rows = batch_size or _data_range._DEFAULT_BATCH_SIZE
+        rows = batch_size or _data_range.DEFAULT_BATCH_SIZE
         for domain, value in zip("ab", pair[:2]):
-            batch = _data_range._as_array(value[:rows])
+            batch = _data_range.as_array(value[:rows])
             _data_range.check(batch, self.data_value_range, type(self).__name__, f"{name} ({domain})")
 
     def fit(self, x=None, y=None, *args, check_data_range=True, **kwargs):
@@ -604,10 +635,10 @@ def _update_sum(tracker, *parts):
     gets the sum of the global means with weight 1 per step. A replica
     without rows of a domain adds nothing for it.
     """
-    replicas = _replicas.num_replicas()
-    if replicas == 1 and not any(share.distributed for share, _ in parts):
+    if not any(share.distributed for share, _ in parts):
         tracker.update_state(sum(value for _, value in parts))
         return
+    replicas = _replicas.num_replicas()
     total = 0.0
     for share, value in parts:
         total += tf.where(share.count > 0, share.scale(value), tf.zeros_like(value))

@@ -11,36 +11,8 @@ this module builds the paper's networks (`_translation_networks`).
 
 import keras
 
-from kgen import _validation
 from kgen.models import _translation_networks
-from kgen.models._translation_gan import SECOND_PAIR_OFFSET
 from kgen.models._translation_gan import TranslationGAN
-
-GENERATORS = ("resnet", "unet")
-DISCRIMINATORS = ("patchgan",)
-
-
-def check_image_shapes(image_shape_a, image_shape_b):
-    """`(image_shape_a, image_shape_b)` as tuples of 3 ints; `image_shape_b=None` means A's."""
-    image_shape_a = _validation.shape("image_shape_a", image_shape_a, rank=3)
-    if image_shape_b is None:
-        return image_shape_a, image_shape_a
-    return image_shape_a, _validation.shape("image_shape_b", image_shape_b, rank=3)
-
-
-def network_pair(name, value, kinds):
-    """`value` if it names a built-in network (one of `kinds`), else it as a pair of models."""
-    if isinstance(value, str) and value in kinds:
-        return value
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(n, keras.Model) for n in value):
-        return tuple(value)
-    _validation.fail(name, f"one of {kinds!r} or a pair of keras.Models", value)
-
-
-def second_seed(seed):
-    """The seed of the second network of a pair (F, D_A): far from the first's layers' seeds."""
-    return None if seed is None else seed + SECOND_PAIR_OFFSET
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -138,40 +110,13 @@ class CycleGAN(TranslationGAN):
                          "cycle_weight", "identity_weight", "gan_loss", "pool_size", "filters",
                          "seed")
 
+    _GENERATORS = {"resnet": _translation_networks.resnet_generator,
+                   "unet": _translation_networks.unet_generator}
+    _DISCRIMINATORS = {"patchgan": _translation_networks.patchgan_discriminator}
+
     def __init__(self, image_shape_a, image_shape_b=None, generator="resnet",
                  discriminator="patchgan", cycle_weight=10.0, identity_weight=0.5, gan_loss="lsgan",
                  pool_size=50, filters=64, seed=None, **kwargs):
-        image_shape_a, image_shape_b = check_image_shapes(image_shape_a, image_shape_b)
-        generator = network_pair("generator", generator, GENERATORS)
-        discriminator = network_pair("discriminator", discriminator, DISCRIMINATORS)
-        filters = _validation.positive_int("filters", filters)
-        seed = _validation.seed(seed)
-        generators = generator
-        if isinstance(generators, str):
-            build = {"resnet": _translation_networks.resnet_generator,
-                     "unet": _translation_networks.unet_generator}[generators]
-            generators = (
-                build(image_shape_a, output_channels=image_shape_b[-1], filters=filters,
-                      seed=seed, name="generator_a_to_b"),
-                build(image_shape_b, output_channels=image_shape_a[-1], filters=filters,
-                      seed=second_seed(seed), name="generator_b_to_a"),
-            )
-        discriminators = discriminator
-        if isinstance(discriminators, str):
-            build = _translation_networks.patchgan_discriminator
-            discriminators = (
-                build(image_shape_a, filters=filters, seed=second_seed(seed),
-                      name="discriminator_a"),
-                build(image_shape_b, filters=filters, seed=seed, name="discriminator_b"),
-            )
-        super().__init__(generators, discriminators, cycle_weight, identity_weight, gan_loss,
-                         pool_size, cycle_distance="l1", seed=seed, **kwargs)
-        self._set_network_specs(generator, discriminator)
-        self.filters = filters
-        for name, want, got in (("image_shape_a", image_shape_a, self.image_shape_a),
-                                ("image_shape_b", image_shape_b, self.image_shape_b)):
-            if want != got:
-                raise ValueError(
-                    f"`{name}` must be the shape the generators translate. Received: "
-                    f"{name}={want} with generators of {got}"
-                )
+        super().__init__(image_shape_a, image_shape_b, generator, discriminator, filters,
+                         cycle_weight, identity_weight, gan_loss, pool_size, cycle_distance="l1",
+                         seed=seed, **kwargs)

@@ -16,12 +16,6 @@ from kgen import _validation
 from kgen.models import _translation_networks
 from kgen.models._translation_gan import CYCLE_DISTANCES
 from kgen.models._translation_gan import TranslationGAN
-from kgen.models.cyclegan import check_image_shapes
-from kgen.models.cyclegan import network_pair
-from kgen.models.cyclegan import second_seed
-
-GENERATORS = ("discogan",)
-DISCRIMINATORS = ("discogan",)
 
 
 @keras.saving.register_keras_serializable(package="kgen")
@@ -85,39 +79,18 @@ class DiscoGAN(TranslationGAN):
                          "reconstruction_weight", "reconstruction_distance", "gan_loss",
                          "pool_size", "filters", "seed")
 
+    _GENERATORS = {"discogan": _translation_networks.discogan_generator}
+    _DISCRIMINATORS = {"discogan": _translation_networks.discogan_discriminator}
+
     def __init__(self, image_shape_a, image_shape_b=None, generator="discogan",
                  discriminator="discogan", reconstruction_weight=1.0,
                  reconstruction_distance="mse", gan_loss="non_saturating", pool_size=0, filters=64,
                  seed=None, **kwargs):
-        image_shape_a, image_shape_b = check_image_shapes(image_shape_a, image_shape_b)
-        generator = network_pair("generator", generator, GENERATORS)
-        discriminator = network_pair("discriminator", discriminator, DISCRIMINATORS)
-        filters = _validation.positive_int("filters", filters)
         reconstruction_distance = _validation.choice(
             "reconstruction_distance", reconstruction_distance, CYCLE_DISTANCES)
-        seed = _validation.seed(seed)
-        generators = generator
-        if isinstance(generators, str):
-            build = _translation_networks.discogan_generator
-            generators = (
-                build(image_shape_a, output_channels=image_shape_b[-1], filters=filters,
-                      seed=seed, name="generator_a_to_b"),
-                build(image_shape_b, output_channels=image_shape_a[-1], filters=filters,
-                      seed=second_seed(seed), name="generator_b_to_a"),
-            )
-        discriminators = discriminator
-        if isinstance(discriminators, str):
-            build = _translation_networks.discogan_discriminator
-            discriminators = (
-                build(image_shape_a, filters=filters, seed=second_seed(seed),
-                      name="discriminator_a"),
-                build(image_shape_b, filters=filters, seed=seed, name="discriminator_b"),
-            )
-        super().__init__(generators, discriminators, reconstruction_weight, 0.0, gan_loss,
-                         pool_size, cycle_distance=reconstruction_distance, seed=seed,
-                         **kwargs)
-        self._set_network_specs(generator, discriminator)
-        self.filters = filters
+        super().__init__(image_shape_a, image_shape_b, generator, discriminator, filters,
+                         reconstruction_weight, 0.0, gan_loss, pool_size,
+                         cycle_distance=reconstruction_distance, seed=seed, **kwargs)
         self.reconstruction_distance = reconstruction_distance
 
     @property

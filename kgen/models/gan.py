@@ -154,6 +154,7 @@ class GAN(_model.Model, _protocols.Sampler, _protocols.AdversarialModel):
     _NETWORK_ARGS = ("generator", "discriminator")
     _config_arguments = ("generator", "discriminator", "latent_dim", "generator_loss", "d_steps", "seed")
     _nested_config_arguments = _NETWORK_ARGS
+    _OPTIMIZER_NAMES = ("d_optimizer", "g_optimizer")
 
     default_jit_compile = "auto"
     """Keras' `"auto"`: XLA with a GPU, not on the CPU.
@@ -363,44 +364,10 @@ class GAN(_model.Model, _protocols.Sampler, _protocols.AdversarialModel):
         here, inside the scope: created by the first step inside `fit`'s
         compiled loop, they would not be mirrored correctly.
         """
-        # Optimizers made here belong to the model's strategy.
-        with self.distribute_strategy.scope():
-            d_optimizer = keras.optimizers.get(d_optimizer) or self._default_optimizer()
-            g_optimizer = keras.optimizers.get(g_optimizer) or self._default_optimizer()
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "`g_optimizer` must be a different optimizer object from "
-                f"`d_optimizer` (each keeps its own state). Received: "
-                f"g_optimizer={g_optimizer!r}"
-            )
-        jit_compile, steps_per_execution = self._compile_options(jit_compile, steps_per_execution)
-        # No single `optimizer`: none is made for Keras to save.
-        self._compile_keras(None, jit_compile, steps_per_execution, **kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        with self.distribute_strategy.scope():
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-            self.g_optimizer.build(self.generator.trainable_variables)
-        self._gan_compile_config = {
-            "jit_compile": jit_compile,
-            "steps_per_execution": steps_per_execution,
-        }
-
-    def get_compile_config(self):
-        if self.d_optimizer is None:
-            return {}
-        return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            **self._gan_compile_config,
-        }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for name in ("d_optimizer", "g_optimizer"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        # `compile` creates the optimizers' variables, so loading restores their state.
-        self.compile(**config)
+        self._compile_optimizers(
+            {"d_optimizer": (d_optimizer, self.discriminator.trainable_variables),
+             "g_optimizer": (g_optimizer, self.generator.trainable_variables)},
+            jit_compile, steps_per_execution, **kwargs)
 
     @property
     def metrics(self):
