@@ -174,11 +174,16 @@ def _train_into(run_dir, entry, args, toy_name, x_train, x_val, y_train, y_val):
     if isinstance(model, _protocols.CanvasModel):
         progress(args, "drawing the canvas sequences")
         _write_canvas_pictures(model, x_val[:_NUM_RECONSTRUCTIONS], run_dir / "pictures", args.seed)
+    write_run(run_dir, model, metrics, args)
+    return metrics
+
+
+def write_run(run_dir, model, metrics, args):
+    """Writes the end of a run into `run_dir`: `metrics.json`, `model.keras` and `saved_model/`."""
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     progress(args, "saving model.keras and the SavedModel")
     model.save(run_dir / "model.keras")
     model.export(str(run_dir / "saved_model"))
-    return metrics
 
 
 def clip_batch_size(batch_size, d_steps, num_examples):

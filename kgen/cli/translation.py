@@ -18,8 +18,6 @@ source image's label, and the translations' FID
 `feature_extractor_a.keras` and `feature_extractor_b.keras`).
 """
 
-import json
-
 from kgen.cli import data
 from kgen.cli import parser
 from kgen.cli import run_folder
@@ -139,8 +137,5 @@ def train_into(run_dir, entry, args, domains):
             metrics["translation_quality"] = evaluation.translation_quality_metrics(
                 model, a_val[:n], b_val[:n], classifiers["a"], classifiers["b"], y_a_val[:n],
                 y_b_val[:n])
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    train.progress(args, "saving model.keras and the SavedModel")
-    model.save(run_dir / "model.keras")
-    model.export(str(run_dir / "saved_model"))
+    train.write_run(run_dir, model, metrics, args)
     return metrics
